@@ -1,0 +1,230 @@
+"""`callcenter`: the one command-line entry point.
+
+    callcenter up [--demo]     start Redis, Asterisk and every service, supervised, in the background
+    callcenter demo            up + demo data + simulated callers and answering agent phones
+    callcenter status [--json] what runs where, healthy or not, and the latest calls
+    callcenter down            stop everything
+    callcenter db upgrade      apply database migrations
+    callcenter call NUMBER     place one simulated call into the hotline (see --help)
+
+Errors a user can fix (a port in use, no Asterisk root, a bad setting) print one line and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from callcenter.config import ConfigError, Settings
+from callcenter.runtime import supervisor as sup
+from callcenter.runtime.asterisk import AsteriskSetupError
+from callcenter.runtime.ports import PortInUse, is_listening
+from callcenter.runtime.redis_server import RedisSetupError
+
+USER_ERRORS = (ConfigError, PortInUse, AsteriskSetupError, RedisSetupError)
+UP_TIMEOUT_S = 180
+
+
+def _running_pid(settings: Settings) -> int | None:
+    status = sup.read_status(settings.run_dir)
+    pid = status.get("supervisor_pid") if status else None
+    return pid if sup.pid_alive(pid) else None
+
+
+def prepare(settings: Settings, demo: bool):
+    """Everything that must be true before services start; returns the Asterisk install."""
+    from callcenter import db
+    from callcenter.runtime import asterisk
+    from callcenter.services import check_ports
+    from ivr import prompts
+
+    check_ports(settings)
+    install = asterisk.locate(settings)
+    db.upgrade(settings.database_url)
+    prompts.generate(prompts.HOTLINE_PROMPTS, settings.prompts_dir)
+    prompts.generate_moh(settings.moh_dir)
+    if demo:
+        from callcenter import demo_data
+        with db.session_factory(settings.database_url)() as session:
+            demo_data.seed(session)
+            session.commit()
+    return install
+
+
+def cmd_up(settings: Settings, demo: bool = False, foreground: bool = False) -> int:
+    pid = _running_pid(settings)
+    if pid:
+        print(f"callcenter: already running (supervisor pid {pid}); see `callcenter status` or `callcenter down`")
+        return 0
+    prepare(settings, demo)
+    argv = [sys.executable, "-m", "callcenter.cli", "supervise"] + (["--demo"] if demo else [])
+    if foreground:
+        os.execv(argv[0], argv)
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    (settings.run_dir / "status.json").unlink(missing_ok=True)
+    with open(settings.log_dir / "supervisor.log", "ab") as out:
+        subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    deadline = time.monotonic() + UP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        report = health(settings)
+        if report["healthy"]:
+            break
+        time.sleep(1)
+    return cmd_status(settings)
+
+
+def cmd_supervise(settings: Settings, demo: bool) -> int:
+    from callcenter.runtime import asterisk
+    from callcenter.services import build_services
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    install = asterisk.locate(settings, build=False)
+    sup.Supervisor(build_services(settings, install, demo), settings.run_dir, settings.log_dir).run()
+    return 0
+
+
+def cmd_down(settings: Settings) -> int:
+    status = sup.read_status(settings.run_dir)
+    pid = status.get("supervisor_pid") if status else None
+    if sup.pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while sup.pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    # if the supervisor died, its services may still run in its process group
+    for name, svc in (status or {}).get("services", {}).items():
+        if sup.pid_alive(svc.get("pid")):
+            os.kill(svc["pid"], signal.SIGTERM)
+    print("callcenter: stopped")
+    return 0
+
+
+def health(settings: Settings) -> dict:
+    """What runs and whether it answers: read by `status` and waited on by `up`."""
+    from callcenter.runtime.ami_check import ami_login_ok
+
+    status = sup.read_status(settings.run_dir) or {}
+    running = sup.pid_alive(status.get("supervisor_pid"))
+    services = {}
+    for name, svc in status.get("services", {}).items():
+        alive = sup.pid_alive(svc.get("pid"))
+        port = svc.get("port")
+        ok = alive and (port is None or is_listening(port))
+        if ok and name == "asterisk":
+            ok = ami_login_ok(settings)
+        services[name] = dict(svc, alive=alive, healthy=ok)
+    healthy = running and bool(services) and all(s["healthy"] for s in services.values())
+    return {"running": running, "supervisor_pid": status.get("supervisor_pid"), "home": str(settings.home),
+            "healthy": healthy, "services": services}
+
+
+def recent_calls(settings: Settings, limit: int = 8) -> dict:
+    from callcenter import calls, db
+
+    try:
+        with db.session_factory(settings.database_url)() as session:
+            return calls.summary(session, limit)
+    except Exception as exc:  # status must still print when the database is unreachable
+        return {"error": str(exc).splitlines()[0]}
+
+
+def cmd_status(settings: Settings, as_json: bool = False) -> int:
+    report = health(settings)
+    report["calls"] = recent_calls(settings)
+    if as_json:
+        print(json.dumps(report, indent=1, default=str))
+    else:
+        _print_status(report)
+    if not report["running"]:
+        return 3
+    return 0 if report["healthy"] else 1
+
+
+def _print_status(report: dict) -> None:
+    state = "running" if report["running"] else "not running"
+    print(f"callcenter: {state} (home {report['home']})")
+    if report["services"]:
+        print(f"  {'service':<14}{'pid':>8}  {'state':<9}{'restarts':>9}  health")
+        for name, s in report["services"].items():
+            where = f"127.0.0.1:{s['port']}" if s.get("port") else ""
+            print(f"  {name:<14}{s.get('pid') or '-':>8}  {s['state']:<9}{s['restarts']:>9}  "
+                  f"{'ok' if s['healthy'] else 'DOWN'} {where}")
+    calls = report["calls"]
+    if "error" in calls:
+        print(f"  calls: database unreachable: {calls['error']}")
+        return
+    print(f"  calls: {calls['total']} in all, {calls['in_progress']} in progress")
+    for c in calls["recent"]:
+        ended = c["end_reason"] or f"in progress ({c['stage']})"
+        print(f"    {c['started_at']}  {c['caller_number'] or '?':>13} -> {c['access_number'] or '?':<6} {ended}")
+
+
+def cmd_db(settings: Settings, action: str) -> int:
+    from callcenter import db
+
+    db.upgrade(settings.database_url)
+    print(f"database at revision {db.current_revision(settings.database_url)}")
+    return 0
+
+
+def cmd_call(settings: Settings, args: argparse.Namespace) -> int:
+    from callcenter.simulate import place_call_sync
+
+    uniqueid = place_call_sync(settings, args.number, caller=args.caller, name=args.name, dtmf=args.dtmf,
+                               hold_s=args.hold)
+    print(f"call placed: {uniqueid}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="callcenter", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start everything in the background")
+    up.add_argument("--demo", action="store_true", help="also load demo data and run simulated callers")
+    up.add_argument("--foreground", action="store_true", help="run the supervisor in this terminal")
+    sub.add_parser("demo", help="up --demo")
+    sub.add_parser("down", help="stop everything")
+    st = sub.add_parser("status", help="what runs, health, latest calls")
+    st.add_argument("--json", action="store_true")
+    dbp = sub.add_parser("db", help="database")
+    dbp.add_argument("action", choices=["upgrade"])
+    call = sub.add_parser("call", help="place one simulated call")
+    call.add_argument("number", help="access number dialled, e.g. 10000")
+    call.add_argument("--caller", default="13800000001", help="caller number")
+    call.add_argument("--name", default="", help="caller name")
+    call.add_argument("--dtmf", default="", help="keys the caller presses (0-9*#, w = 0.5 s pause)")
+    call.add_argument("--hold", type=int, default=30, help="seconds the caller stays on the line")
+    sv = sub.add_parser("supervise", help=argparse.SUPPRESS)
+    sv.add_argument("--demo", action="store_true")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings.from_env()
+        if args.command == "up":
+            return cmd_up(settings, demo=args.demo, foreground=args.foreground)
+        if args.command == "demo":
+            return cmd_up(settings, demo=True)
+        if args.command == "down":
+            return cmd_down(settings)
+        if args.command == "status":
+            return cmd_status(settings, as_json=args.json)
+        if args.command == "db":
+            return cmd_db(settings, args.action)
+        if args.command == "call":
+            return cmd_call(settings, args)
+        if args.command == "supervise":
+            return cmd_supervise(settings, demo=args.demo)
+    except USER_ERRORS as exc:
+        print(f"callcenter: error: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

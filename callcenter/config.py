@@ -1,0 +1,147 @@
+"""Settings for every process of the call center, read from the environment once.
+
+Every value has an embedded default so `callcenter demo` runs with no configuration:
+a state folder (``CALLCENTER_HOME``), a SQLite file in it, a local Redis and a local
+Asterisk on loopback ports. A bad value fails at start with one clear line
+(:class:`ConfigError`), never later in the middle of a call.
+
+Secrets (the AMI password of our services, the local Redis password) are generated
+on first use and kept in ``<home>/secrets.json`` (mode 0600), so they never sit in
+the repository or on a command line.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message says which and why."""
+
+
+DEFAULT_HOME = Path.home() / ".callcenter"
+DEFAULT_ASTERISK_CACHE = Path("/var/cache/callcenter/asterisk-root")
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a port number (1-65535)") from None
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"{name}={value} is outside 1-65535")
+    return value
+
+
+def _loopback_host(env: Mapping[str, str], name: str, default: str = "127.0.0.1") -> str:
+    value = env.get(name, default)
+    if not value or any(c.isspace() for c in value):
+        raise ConfigError(f"{name}={value!r} is not a host name or address")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    redis_url: str | None  # None: we start and own a local redis-server
+    redis_port: int  # port of the local redis-server we start
+    ami_host: str
+    ami_port: int
+    ami_user: str
+    agi_host: str
+    agi_port: int
+    sip_port: int
+    asterisk_cache: Path  # Debian root with Asterisk, built by debootstrap when needed
+    asterisk_binary: str | None  # a system Asterisk to use instead of the root
+
+    # ---- derived paths: one place that names every folder we use ----
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def asterisk_dir(self) -> Path:
+        return self.home / "asterisk"
+
+    @property
+    def prompts_dir(self) -> Path:
+        return self.home / "prompts"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.home / "recordings"
+
+    @property
+    def moh_dir(self) -> Path:
+        return self.home / "moh"
+
+    @property
+    def agi_url(self) -> str:
+        return f"agi://{self.agi_host}:{self.agi_port}"
+
+    # ---- secrets ----
+    def secret(self, name: str) -> str:
+        """Return the named secret, creating ``secrets.json`` on first use."""
+        path = self.home / "secrets.json"
+        self.home.mkdir(parents=True, exist_ok=True)
+        data: dict[str, str] = {}
+        if path.exists():
+            data = json.loads(path.read_text())
+        if name not in data:
+            data[name] = secrets.token_hex(16)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, indent=1))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return data[name]
+
+    @property
+    def ami_secret(self) -> str:
+        return self.secret("ami")
+
+    @property
+    def effective_redis_url(self) -> str:
+        if self.redis_url:
+            return self.redis_url
+        return f"redis://:{self.secret('redis')}@127.0.0.1:{self.redis_port}/0"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        home = Path(env.get("CALLCENTER_HOME", str(DEFAULT_HOME))).expanduser().absolute()
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{home / 'callcenter.db'}"
+        if "://" not in database_url:
+            raise ConfigError(f"DATABASE_URL={database_url!r} is not a URL such as postgresql://user@host/db")
+        redis_url = env.get("REDIS_URL") or None
+        if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(f"REDIS_URL={redis_url!r} must start with redis://, rediss:// or unix://")
+        ami_user = env.get("CC_AMI_USER", "callcenter")
+        if not ami_user.isidentifier():
+            raise ConfigError(f"CC_AMI_USER={ami_user!r} must be letters, digits and underscores")
+        binary = env.get("CC_ASTERISK_BINARY") or None
+        if binary and not Path(binary).is_file():
+            raise ConfigError(f"CC_ASTERISK_BINARY={binary!r} does not exist")
+        return cls(
+            home=home,
+            database_url=database_url,
+            redis_url=redis_url,
+            redis_port=_port(env, "CC_REDIS_PORT", 6390),
+            ami_host=_loopback_host(env, "CC_AMI_HOST"),
+            ami_port=_port(env, "CC_AMI_PORT", 5038),
+            ami_user=ami_user,
+            agi_host=_loopback_host(env, "CC_AGI_HOST"),
+            agi_port=_port(env, "CC_AGI_PORT", 4573),
+            sip_port=_port(env, "CC_SIP_PORT", 5060),
+            asterisk_cache=Path(env.get("CC_ASTERISK_CACHE", str(DEFAULT_ASTERISK_CACHE))),
+            asterisk_binary=binary,
+        )

@@ -1,0 +1,46 @@
+"""The demo's stream of simulated callers (python -m callcenter.demo_calls).
+
+Callers arrive at random (exponential gaps, mean CC_DEMO_GAP_S seconds, default 12), from demo
+customers' numbers and now and then an unknown number, dial the hotline and stay on the line a
+while. Demo agents' phones (1001-1004) are simulated phones that answer after a few seconds.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+
+from callcenter import ami
+from callcenter.config import Settings
+from callcenter.simulate import place_call, set_sim_phone
+
+log = logging.getLogger("demo")
+
+ACCESS_NUMBER = "10000"
+DEMO_CALLERS = ["13800000001", "13800000002", "13800000003", "13800000004", "13800000005", "13900009999"]
+DEMO_AGENTS = ["1001", "1002", "1003", "1004"]
+
+
+async def run(settings: Settings, mean_gap_s: float, rng: random.Random) -> None:
+    manager = await ami.connect(settings)
+    for ext in DEMO_AGENTS:
+        await set_sim_phone(manager, ext, answer_after=rng.uniform(2, 5), talk_s=rng.uniform(8, 20))
+    while True:
+        caller = rng.choice(DEMO_CALLERS)
+        try:
+            uniqueid = await place_call(manager, ACCESS_NUMBER, caller, hold_s=round(rng.uniform(15, 45)))
+            log.info("demo call %s from %s", uniqueid, caller)
+        except Exception as exc:  # Asterisk restarting: keep the stream going
+            log.warning("demo call from %s not placed: %s", caller, exc)
+        await asyncio.sleep(rng.expovariate(1 / mean_gap_s))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    gap = float(os.environ.get("CC_DEMO_GAP_S", "12"))
+    asyncio.run(run(Settings.from_env(), gap, random.Random()))
+
+
+if __name__ == "__main__":
+    main()

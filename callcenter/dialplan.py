@@ -1,0 +1,49 @@
+"""Names shared by our code and the dialplan in asterisk_conf/extensions.conf.
+
+A context or channel variable is named here once; tests/unit/test_asterisk_conf.py checks that
+every context named here exists in the shipped dialplan.
+"""
+from __future__ import annotations
+
+# Contexts
+HOTLINE = "hotline"  # inbound entry: answer, record, FastAGI to the IVR
+AGI_FAIL = "agi_fail"  # the IVR was unreachable or failed: a general agent
+WAIT = "cc-wait"  # callers wait here (music on hold) for the router
+CONNECT = "cc-connect"  # the router redirects a caller here to ring CC_AGENT_EXT
+AGENT_PHONES = "cc-agent-phones"  # an agent's phone (simulated or SIP)
+HANGUP_HANDLER = "cc-hangup"
+SIM_CALLER = "sim-caller"  # the originating half of a simulated caller
+SIM_PHONE = "sim-phone"
+
+#: contexts our code sends channels to (Originate / Redirect); all must exist in the dialplan
+CONTEXTS_USED_BY_CODE = (HOTLINE, AGI_FAIL, WAIT, CONNECT, AGENT_PHONES, SIM_CALLER)
+
+#: contexts where a call from outside the center starts
+INBOUND_CONTEXTS = (HOTLINE,)
+
+#: contexts our services move inbound callers into (router Redirect), so inbound calls reach them
+CONTEXTS_CODE_SENDS_CALLERS_TO = (WAIT, CONNECT)
+
+# Channel variables set by the IVR for the router (SET VARIABLE, values validated first)
+IVR_RESULT = "CC_IVR_RESULT"  # "ok" when the IVR finished and handed off
+SKILL = "__CC_SKILL"  # inherited by the agent leg
+PRIORITY = "__CC_PRIORITY"
+LANGUAGE = "__CC_LANGUAGE"
+CUSTOMER_ID = "__CC_CUSTOMER_ID"
+
+# Set by the router before Redirect to CONNECT
+AGENT_EXT = "CC_AGENT_EXT"
+
+#: global variable naming a simulated phone for agent extension ext: "answer_after:talk" seconds
+def simphone_variable(extension: str) -> str:
+    return f"SIMPHONE_{extension}"
+
+
+# UserEvents emitted by the dialplan (see extensions.conf)
+EV_CALL_ENTERED = "CallEntered"
+EV_IVR_FAILED = "IvrFailed"
+EV_CALL_QUEUED = "CallQueued"
+EV_AGENT_RINGING = "AgentRinging"
+EV_AGENT_ANSWERED = "AgentAnswered"
+EV_AGENT_NO_ANSWER = "AgentNoAnswer"
+EV_CALL_ENDED = "CallEnded"

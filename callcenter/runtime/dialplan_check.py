@@ -1,0 +1,174 @@
+"""Static checks of the shipped Asterisk configuration (asterisk_conf/).
+
+Parsed with pyst2's config parser. What is checked:
+- every context named anywhere (Goto/GotoIf/Gosub targets, Local channels, hangup handlers,
+  Dial's U() subroutines, includes, pjsip endpoints, and our code in callcenter/dialplan.py)
+  exists;
+- no context that an inbound call can reach dials out: a Dial there may only ring
+  ``Local/<x>@<context>`` (that context is then checked too) or ``PJSIP/${EXTEN}`` in an extension
+  whose pattern matches agent extensions only (``_1XXX``); System-like applications are refused.
+"""
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asterisk.config
+
+from callcenter import dialplan
+
+AGENT_ONLY_PATTERNS = {"_1XXX"}
+FORBIDDEN_APPS = {"system", "trysystem", "originate", "exec", "tryexec", "agi", "eagi"}
+# AGI is allowed only where we put it ourselves: the hotline entry, which reaches our own server.
+AGI_ALLOWED = {dialplan.HOTLINE}
+
+
+@dataclass
+class Step:
+    exten: str
+    app: str
+    args: str
+    line: int
+
+
+@dataclass
+class Dialplan:
+    contexts: dict[str, list[Step]] = field(default_factory=dict)
+    includes: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _parse_conf(path: Path) -> asterisk.config.Config:
+    # pyst2 does not know template markers "[name](!)" / "[name](tpl)": drop them before parsing
+    text = re.sub(r"^(\[[^\]]+\])\([^)]*\)", r"\1", path.read_text(), flags=re.M)
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as tmp:
+        tmp.write(text)
+        tmp.flush()
+        return asterisk.config.Config(tmp.name)
+
+
+def parse_extensions(path: Path) -> Dialplan:
+    plan = Dialplan()
+    for category in _parse_conf(path).categories:
+        if category.name in ("general", "globals"):
+            continue
+        steps = plan.contexts.setdefault(category.name, [])
+        current = ""
+        for item in category.items:
+            if item.name == "include":
+                plan.includes.setdefault(category.name, []).append(item.value.strip())
+                continue
+            if item.name not in ("exten", "same"):
+                continue
+            parts = item.value.split(",", 2)
+            if item.name == "exten":
+                current = parts[0].strip()
+                body = parts[2] if len(parts) > 2 else ""
+            else:
+                body = item.value.split(",", 1)[1] if "," in item.value else ""
+            m = re.match(r"\s*([A-Za-z_]+)\((.*)\)\s*$", body)
+            app, args = (m.group(1), m.group(2)) if m else (body.strip(), "")
+            steps.append(Step(current, app, args, item.number))
+    return plan
+
+
+def endpoint_contexts(pjsip_path: Path) -> dict[str, str]:
+    """pjsip section -> context, for endpoints and endpoint templates."""
+    found = {}
+    for category in _parse_conf(pjsip_path).categories:
+        values = {item.name: item.value for item in category.items}
+        if values.get("type") == "endpoint" and "context" in values:
+            found[category.name] = values["context"].strip()
+    return found
+
+
+def _split_target(target: str, here: str) -> str | None:
+    """The context of a Goto-style target "ctx,exten,prio" | "exten,prio" | "label"."""
+    parts = [p.strip() for p in target.split(",")]
+    return parts[0] if len(parts) == 3 else here if parts[0] else None
+
+
+def targets(step: Step, here: str) -> list[str]:
+    """Contexts a dialplan step can send the channel (or a new channel) to."""
+    app, args = step.app.lower(), step.args
+    found: list[str] = []
+    if app in ("goto", "gosub"):
+        found.append(_split_target(re.sub(r"\(.*\)$", "", args), here))
+    elif app in ("gotoif", "gosubif"):
+        branches = args.split("?", 1)[1] if "?" in args else ""
+        for branch in branches.split(":"):
+            if branch.strip():
+                found.append(_split_target(re.sub(r"\(.*\)$", "", branch), here))
+    elif app == "execif":
+        inner = args.split("?", 1)[1] if "?" in args else ""
+        m = re.match(r"\s*([A-Za-z_]+)\((.*)\)", inner)
+        if m:
+            found += targets(Step(step.exten, m.group(1), m.group(2), step.line), here)
+    elif app == "set" and "hangup_handler_push" in args:
+        found.append(_split_target(args.split("=", 1)[1], here))
+    if app == "dial":
+        found += re.findall(r"Local/[^@,&]+@([A-Za-z0-9_-]+)", args)
+        found += [m.split("^")[0] for m in re.findall(r"U\(([^)]*)\)", args)]
+    return [t for t in found if t and "$" not in t]
+
+
+def dial_violations(step: Step, context: str) -> list[str]:
+    if step.app.lower() != "dial":
+        return []
+    where = f"[{context}] line {step.line}"
+    problems = []
+    for dest in step.args.split(",", 1)[0].split("&"):
+        dest = dest.strip()
+        if re.fullmatch(r"Local/[^@]+@[A-Za-z0-9_-]+(/n)?", dest):
+            continue
+        if dest == "PJSIP/${EXTEN}" and step.exten in AGENT_ONLY_PATTERNS:
+            continue
+        problems.append(f"{where}: Dial({dest}) can dial out of the center")
+    return problems
+
+
+def reachable(plan: Dialplan, starts: tuple[str, ...]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(starts)
+    while todo:
+        ctx = todo.pop()
+        if ctx in seen or ctx not in plan.contexts:
+            continue
+        seen.add(ctx)
+        todo += plan.includes.get(ctx, [])
+        for step in plan.contexts[ctx]:
+            todo += targets(step, ctx)
+    return seen
+
+
+def check(conf_dir: Path) -> list[str]:
+    """Every problem found, as lines; empty when the configuration is sound."""
+    plan = parse_extensions(conf_dir / "extensions.conf")
+    endpoints = endpoint_contexts(conf_dir / "pjsip.conf")
+    problems: list[str] = []
+
+    def need(ctx: str, who: str) -> None:
+        if ctx not in plan.contexts:
+            problems.append(f"{who} names context {ctx!r}, which extensions.conf does not define")
+
+    for name in dialplan.CONTEXTS_USED_BY_CODE:
+        need(name, "callcenter/dialplan.py")
+    for endpoint, ctx in endpoints.items():
+        need(ctx, f"pjsip.conf [{endpoint}]")
+    for ctx, steps in plan.contexts.items():
+        for inc in plan.includes.get(ctx, []):
+            need(inc, f"[{ctx}] include")
+        for step in steps:
+            for target in targets(step, ctx):
+                need(target, f"[{ctx}] line {step.line} {step.app}")
+
+    inbound_starts = tuple(dialplan.INBOUND_CONTEXTS) + tuple(
+        ctx for ctx in endpoints.values() if ctx == dialplan.HOTLINE) + dialplan.CONTEXTS_CODE_SENDS_CALLERS_TO
+    for ctx in sorted(reachable(plan, inbound_starts)):
+        for step in plan.contexts[ctx]:
+            problems += dial_violations(step, ctx)
+            app = step.app.lower()
+            if app in FORBIDDEN_APPS and not (app == "agi" and ctx in AGI_ALLOWED):
+                problems.append(f"[{ctx}] line {step.line}: {step.app}() is not allowed where inbound calls go")
+    return problems

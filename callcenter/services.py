@@ -1,0 +1,36 @@
+"""The services `callcenter up` supervises, in start order, built in one place."""
+from __future__ import annotations
+
+import sys
+
+from callcenter.config import Settings
+from callcenter.runtime import asterisk, redis_server
+from callcenter.runtime.ports import ensure_free
+from callcenter.runtime.supervisor import Service
+
+
+def python_service(name: str, module: str, port: int | None = None, wait_ready_s: float = 0.0) -> Service:
+    return Service(name=name, argv=[sys.executable, "-m", module], port=port, wait_ready_s=wait_ready_s)
+
+
+def check_ports(settings: Settings) -> None:
+    """One clear line for a port already in use, before anything starts."""
+    if not settings.redis_url:
+        ensure_free(settings.redis_port, "Redis", "CC_REDIS_PORT")
+    ensure_free(settings.ami_port, "Asterisk AMI", "CC_AMI_PORT")
+    ensure_free(settings.sip_port, "SIP", "CC_SIP_PORT")
+    ensure_free(settings.agi_port, "FastAGI", "CC_AGI_PORT", host=settings.agi_host)
+
+
+def build_services(settings: Settings, install: asterisk.AsteriskInstall, demo: bool = False) -> list[Service]:
+    services: list[Service] = []
+    if not settings.redis_url:
+        services.append(Service("redis", redis_server.command(settings), port=settings.redis_port, wait_ready_s=10))
+    conf = asterisk.render_config(settings, install)
+    services.append(Service("asterisk", asterisk.command(settings, install, conf), port=settings.ami_port,
+                            wait_ready_s=30))
+    services.append(python_service("ivr", "ivr", port=settings.agi_port, wait_ready_s=10))
+    services.append(python_service("cdr", "cdr"))
+    if demo:
+        services.append(python_service("demo-callers", "callcenter.demo_calls"))
+    return services

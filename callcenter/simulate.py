@@ -1,0 +1,94 @@
+"""Simulated callers and agent phones inside the real Asterisk, for the demo and the tests.
+
+A caller is ``Local/<access number>@hotline/n``: its far half runs the real hotline dialplan, its
+near half runs ``sim-caller``, which keys in a DTMF script and hangs up after a while. An agent
+phone is a ``SIMPHONE_<ext>`` global read by the ``sim-phone`` context: it rings, answers after a
+chosen delay (or never) and talks for a while. Every value is checked before it reaches AMI: a
+newline in an AMI header would start a new header.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+from panoramisk import Manager
+
+from callcenter import dialplan
+from callcenter.config import Settings
+
+DIGITS = re.compile(r"^[0-9]{1,20}$")
+DTMF_SCRIPT = re.compile(r"^[0-9*#wW]{0,64}$")
+EXTENSION = re.compile(r"^1[0-9]{3}$")
+_NAME_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f"<>\\]')
+
+
+class SimulationInputError(ValueError):
+    pass
+
+
+def caller_id(number: str, name: str = "") -> str:
+    if not DIGITS.match(number):
+        raise SimulationInputError(f"caller number must be 1-20 digits, got {number!r}")
+    if _NAME_FORBIDDEN.search(name) or len(name) > 40:
+        raise SimulationInputError(f"caller name may not hold quotes, <, >, backslashes or control characters: {name!r}")
+    return f'"{name}" <{number}>' if name else f"<{number}>"
+
+
+def originate_caller_action(access_number: str, caller: str, name: str = "", dtmf: str = "",
+                            wait_s: float = 1.0, hold_s: float = 30.0) -> dict:
+    """The AMI Originate for one simulated caller (pure: easy to test)."""
+    if not DIGITS.match(access_number):
+        raise SimulationInputError(f"access number must be digits, got {access_number!r}")
+    if not DTMF_SCRIPT.match(dtmf):
+        raise SimulationInputError(f"DTMF script may hold 0-9 * # and w only, got {dtmf!r}")
+    if not (0 <= wait_s <= 60 and 0 < hold_s <= 3600):
+        raise SimulationInputError("wait must be 0-60 s and hold 1-3600 s")
+    variables = [f"SIM_WAIT={wait_s:g}", f"SIM_HOLD={hold_s:g}"] + ([f"SIM_DTMF={dtmf}"] if dtmf else [])
+    return {
+        "Action": "Originate",
+        "Channel": f"Local/{access_number}@{dialplan.HOTLINE}/n",
+        "Context": dialplan.SIM_CALLER,
+        "Exten": "s",
+        "Priority": "1",
+        "CallerID": caller_id(caller, name),
+        "Variable": ",".join(variables),
+        "ChannelId": uuid.uuid4().hex[:24],  # the near half; the hotline half is <ChannelId>;2
+        "Async": "true",
+        "Timeout": "30000",
+    }
+
+
+async def place_call(manager: Manager, access_number: str, caller: str, name: str = "", dtmf: str = "",
+                     wait_s: float = 1.0, hold_s: float = 30.0) -> str:
+    """Place a simulated call; return the uniqueid of the channel that runs the hotline dialplan."""
+    action = originate_caller_action(access_number, caller, name, dtmf, wait_s, hold_s)
+    action["OtherChannelId"] = action["ChannelId"] + "-2"
+    reply = await manager.send_action(action)
+    first = reply[0] if isinstance(reply, list) else reply
+    if first.get("Response") != "Success":
+        raise RuntimeError(f"Originate refused: {first.get('Message')}")
+    return action["OtherChannelId"]
+
+
+async def set_sim_phone(manager: Manager, extension: str, answer_after: float | None, talk_s: float = 10) -> None:
+    """Make agent extension ring a simulated phone: answer after N s, or never (None)."""
+    if not EXTENSION.match(extension):
+        raise SimulationInputError(f"agent extension must be 1XXX, got {extension!r}")
+    value = "never:0" if answer_after is None else f"{float(answer_after):g}:{float(talk_s):g}"
+    await manager.send_action({"Action": "Setvar", "Variable": dialplan.simphone_variable(extension),
+                               "Value": value})
+
+
+def place_call_sync(settings: Settings, access_number: str, caller: str, name: str = "", dtmf: str = "",
+                    hold_s: float = 30.0) -> str:
+    from callcenter.ami import connect
+
+    async def run() -> str:
+        manager = await connect(settings)
+        try:
+            return await place_call(manager, access_number, caller, name, dtmf, hold_s=hold_s)
+        finally:
+            manager.close()
+
+    return asyncio.run(run())

@@ -1,0 +1,212 @@
+"""FastAGI server: many calls at once from one asyncio process.
+
+Why asyncio and not threads over pyst2: an IVR call spends almost all its time waiting on
+Asterisk (a prompt playing, a caller thinking), so one event loop serves hundreds of calls with
+one socket each and no thread per call. We speak the protocol ourselves instead of using
+panoramisk's FastAGI ``Application`` because its request reader has no size limit or timeout,
+and its result parser folds "result=-1" and "(timeout)" into errors we need to tell apart.
+
+Safety rules enforced here, for every route:
+- the request headers are read with a line-length limit, a line-count limit and a timeout;
+- every argument sent back to Asterisk is refused if it holds a control character and is quoted
+  with escaping, so a caller-controlled string can never start a second AGI command;
+- any exception in a route is logged and the connection closed without handing off, so the
+  dialplan sends the caller to the ``agi_fail`` branch (a general agent), never dead air.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+log = logging.getLogger("ivr.fastagi")
+
+MAX_LINE = 2048  # bytes in one header or result line
+MAX_HEADERS = 64
+HEADER_TIMEOUT_S = 5.0
+COMMAND_TIMEOUT_S = 300.0  # a prompt plus the caller's input never takes longer
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+VARIABLE_NAME = re.compile(r"^(__?)?[A-Z][A-Z0-9_]{0,63}$")
+VARIABLE_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+\-]{0,128}$")
+
+
+class AgiError(Exception):
+    """Asterisk answered a command with an error, or the protocol was broken."""
+
+
+class CallerHungUp(Exception):
+    """The channel hung up while the route was running."""
+
+
+class BadRequest(Exception):
+    """The AGI request headers were malformed, too long or too slow."""
+
+
+def quote_arg(value: str) -> str:
+    """One AGI argument, double-quoted with backslash escapes; control characters refused."""
+    if _CONTROL.search(value):
+        raise ValueError(f"refusing an AGI argument with a control character: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+async def read_request(reader: asyncio.StreamReader) -> dict[str, str]:
+    """Read the ``agi_*: value`` header block that starts a FastAGI connection."""
+    headers: dict[str, str] = {}
+
+    async def _read() -> None:
+        for _ in range(MAX_HEADERS + 1):
+            try:
+                raw = await reader.readuntil(b"\n")
+            except asyncio.LimitOverrunError:
+                raise BadRequest(f"header line longer than {MAX_LINE} bytes") from None
+            except asyncio.IncompleteReadError:
+                raise BadRequest("connection closed inside the request headers") from None
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            if line == "":
+                return
+            name, sep, value = line.partition(": ")
+            if not sep or not name.startswith("agi_"):
+                raise BadRequest(f"malformed header line {line[:80]!r}")
+            headers[name] = value
+        raise BadRequest(f"more than {MAX_HEADERS} header lines")
+
+    try:
+        await asyncio.wait_for(_read(), HEADER_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        raise BadRequest(f"headers not complete within {HEADER_TIMEOUT_S} s") from None
+    if "agi_network_script" not in headers:
+        raise BadRequest("no agi_network_script header")
+    return headers
+
+
+@dataclass
+class AgiResult:
+    code: int
+    result: str  # the value after "result=" ("" when absent)
+    data: str  # the text in parentheses, e.g. "timeout"
+    line: str
+
+
+_RESULT_LINE = re.compile(r"^(?P<code>\d{3})[ -](?P<rest>.*)$")
+_RESULT_VALUE = re.compile(r"result=(?P<result>\S*)(?:\s*\((?P<data>[^)]*)\))?")
+
+
+def parse_result(line: str) -> AgiResult:
+    """Parse one AGI answer line such as ``200 result=49 (timeout) endpos=1234``."""
+    m = _RESULT_LINE.match(line)
+    if not m:
+        raise AgiError(f"unparsable AGI answer {line[:80]!r}")
+    v = _RESULT_VALUE.search(m["rest"])
+    return AgiResult(code=int(m["code"]), result=v["result"] if v else "",
+                     data=(v["data"] or "") if v else "", line=line)
+
+
+class AgiChannel:
+    """One call's FastAGI connection: send a command, get its parsed result."""
+
+    def __init__(self, headers: dict[str, str], reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter):
+        self.headers = headers
+        self.reader = reader
+        self.writer = writer
+        self.hung_up = False
+
+    @property
+    def uniqueid(self) -> str:
+        return self.headers.get("agi_uniqueid", "")
+
+    @property
+    def script(self) -> str:
+        # "hotline" or "hotline?x=y": the route is the part before any query
+        return self.headers.get("agi_network_script", "").split("?", 1)[0]
+
+    async def command(self, verb: str, *args: str) -> AgiResult:
+        line = " ".join([verb, *(quote_arg(a) for a in args)]) + "\n"
+        self.writer.write(line.encode("utf-8"))
+        await self.writer.drain()
+        while True:
+            raw = await asyncio.wait_for(self.reader.readline(), COMMAND_TIMEOUT_S)
+            if not raw:
+                raise CallerHungUp("connection closed by Asterisk")
+            text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            if text == "HANGUP":  # Asterisk tells us once; the command's own result follows
+                self.hung_up = True
+                continue
+            result = parse_result(text)
+            if result.code == 100:  # "100 Trying...": the real answer follows
+                continue
+            if result.code == 520:  # usage error; "520-" opens usage text closed by "520 End..."
+                if text.startswith("520-"):
+                    for _ in range(200):
+                        if (await self.reader.readline()).startswith(b"520 "):
+                            break
+                raise AgiError(f"{verb}: usage error")
+            if result.code == 511 or (self.hung_up and result.code != 200):
+                raise CallerHungUp(text)
+            if result.code != 200:
+                raise AgiError(f"{verb}: {text}")
+            if result.result == "-1" and verb in ("STREAM FILE", "GET DATA", "WAIT FOR DIGIT", "ANSWER"):
+                raise CallerHungUp(f"{verb} returned -1")
+            return result
+
+    # Commands the IVR uses, named for what they do.
+    async def stream_file(self, path: str, escape_digits: str = "") -> str:
+        """Play a prompt (path without extension); return the digit that interrupted it, if any."""
+        res = await self.command("STREAM FILE", path, escape_digits)
+        return chr(int(res.result)) if res.result not in ("", "0") else ""
+
+    async def set_variable(self, name: str, value: str) -> None:
+        if not VARIABLE_NAME.match(name):
+            raise ValueError(f"refusing channel variable name {name!r}")
+        if not VARIABLE_VALUE.match(value):
+            raise ValueError(f"refusing channel variable value {value!r} for {name}")
+        await self.command("SET VARIABLE", name, value)
+
+
+Route = Callable[[AgiChannel], Awaitable[None]]
+
+
+class FastAgiServer:
+    def __init__(self, routes: dict[str, Route]):
+        self.routes = routes
+        self.served = 0
+        self.failed = 0
+        self.refused = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            try:
+                headers = await read_request(reader)
+            except BadRequest as exc:
+                self.refused += 1
+                log.warning("refused AGI request from %s: %s", writer.get_extra_info("peername"), exc)
+                return
+            channel = AgiChannel(headers, reader, writer)
+            route = self.routes.get(channel.script)
+            if route is None:
+                self.refused += 1
+                log.error("no route for AGI script %r (channel %s)", channel.script, channel.uniqueid)
+                return
+            try:
+                await route(channel)
+                self.served += 1
+            except CallerHungUp:
+                self.served += 1
+                log.info("%s: caller hung up during %s", channel.uniqueid, channel.script)
+            except Exception:
+                # Never leak: the dialplan sees no hand-off and goes to agi_fail.
+                self.failed += 1
+                log.exception("%s: route %s failed; the dialplan will send the caller to agi_fail",
+                              channel.uniqueid, channel.script)
+        finally:
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except (ConnectionError, OSError):
+                pass
+
+    async def start(self, host: str, port: int) -> asyncio.AbstractServer:
+        return await asyncio.start_server(self.handle, host, port, limit=MAX_LINE, backlog=1024)
