@@ -11,6 +11,9 @@ import logging
 import os
 import random
 
+import redis.asyncio as aioredis
+
+from acd.interim_router import make_ready
 from callcenter import ami
 from callcenter.config import Settings
 from callcenter.simulate import place_call, set_sim_phone
@@ -24,8 +27,10 @@ DEMO_AGENTS = ["1001", "1002", "1003", "1004"]
 
 async def run(settings: Settings, mean_gap_s: float, rng: random.Random) -> None:
     manager = await ami.connect(settings)
+    redis = aioredis.from_url(settings.effective_redis_url)
     for ext in DEMO_AGENTS:
         await set_sim_phone(manager, ext, answer_after=rng.uniform(2, 5), talk_s=rng.uniform(8, 20))
+        await make_ready(redis, ext)
     while True:
         caller = rng.choice(DEMO_CALLERS)
         try:

@@ -31,6 +31,7 @@ def build_services(settings: Settings, install: asterisk.AsteriskInstall, demo: 
                             wait_ready_s=30))
     services.append(python_service("ivr", "ivr", port=settings.agi_port, wait_ready_s=10))
     services.append(python_service("cdr", "cdr"))
+    services.append(python_service("acd", "acd"))
     if demo:
         services.append(python_service("demo-callers", "callcenter.demo_calls"))
     return services

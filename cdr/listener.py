@@ -23,7 +23,7 @@ log = logging.getLogger("cdr.listener")
 def fields_for_event(event: dict) -> tuple[str, dict] | None:
     """Map one AMI UserEvent (as a dict) to (uniqueid, call fields); None if it is not ours."""
     kind = event.get("UserEvent")
-    uniqueid = event.get("Uniqueid", "")
+    uniqueid = event.get("CallId", "")
     if not uniqueid:
         return None
     when = calls.utc_from_epoch(event.get("Timestamp"))

@@ -1,0 +1,64 @@
+"""Demo data: customers with numbers, accounts and bills, and desktop users. Idempotent."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.models import Account, Bill, Customer, CustomerPhone, User
+
+DEMO_SERVICE_PASSWORD = "123456"  # every demo customer's 6-digit service password
+DEMO_USER_PASSWORD = "demo-pass"  # every demo desktop user's password
+
+# name, language, VIP level, plan, phone number, balance (cents)
+CUSTOMERS = [
+    ("张伟", "zh", 0, "畅享套餐 59", "13800000001", 4_250),
+    ("王芳", "zh", 3, "尊享套餐 199", "13800000002", 120_000),
+    ("李娜", "zh", 1, "畅享套餐 99", "13800000003", -1_580),
+    ("John Smith", "en", 0, "Global 79", "13800000004", 8_800),
+    ("刘洋", "zh", 2, "家庭融合 129", "13800000005", 15_600),
+    ("陈静", "zh", 0, "宽带 100M", "13800000006", 0),
+    ("Emily Chen", "en", 3, "Premier 299", "13800000007", 250_000),
+    ("赵磊", "zh", 0, "畅享套餐 39", "13800000008", 730),
+]
+
+# username, display name, role, extension, language
+USERS = [
+    ("admin", "系统管理员", "admin", None, "zh"),
+    ("lead1", "班长 周敏", "supervisor", None, "zh"),
+    ("agent1", "坐席 孙丽", "agent", "1001", "zh"),
+    ("agent2", "坐席 吴强", "agent", "1002", "zh"),
+    ("agent3", "Agent Grace", "agent", "1003", "en"),
+    ("agent4", "坐席 郑凯", "agent", "1004", "zh"),
+    ("qa1", "质检 冯雪", "quality", None, "zh"),
+    ("bo1", "后台 何涛", "backoffice", None, "zh"),
+]
+
+BILL_PERIODS = [("2026-08", date(2026, 9, 15)), ("2026-09", date(2026, 10, 15)), ("2026-10", date(2026, 11, 15))]
+
+
+def seed(session: Session) -> dict[str, int]:
+    added = {"customers": 0, "users": 0}
+    for i, (name, language, vip, plan, number, balance) in enumerate(CUSTOMERS):
+        if session.scalar(select(CustomerPhone).where(CustomerPhone.number == number)):
+            continue
+        customer = Customer(name=name, language=language, vip_level=vip, plan=plan)
+        customer.set_service_password(DEMO_SERVICE_PASSWORD)
+        customer.phones.append(CustomerPhone(number=number))
+        account = Account(number=number, balance_cents=balance, status="active")
+        for j, (period, due) in enumerate(BILL_PERIODS):
+            account.bills.append(Bill(period=period, amount_cents=3_900 + 1_000 * ((i + j) % 5), due_date=due,
+                                      paid=j < len(BILL_PERIODS) - 1))
+        customer.accounts.append(account)
+        session.add(customer)
+        added["customers"] += 1
+    for username, display, role, extension, language in USERS:
+        if session.scalar(select(User).where(User.username == username)):
+            continue
+        user = User(username=username, display_name=display, role=role, agent_extension=extension, language=language)
+        user.set_password(DEMO_USER_PASSWORD)
+        session.add(user)
+        added["users"] += 1
+    session.flush()
+    return added

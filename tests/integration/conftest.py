@@ -1,0 +1,118 @@
+"""Integration tier: one real stack (Redis, Asterisk, our services) for the whole session,
+started by the real entry point (`callcenter up`) in a private home on free ports.
+
+Nothing here skips: a missing Asterisk, Redis or tool is a setup error, so CI goes red.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from callcenter import ami as ami_connect
+from callcenter import db
+from callcenter.config import Settings
+
+CALLCENTER = [sys.executable, "-m", "callcenter.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def stack_env(tmp_path_factory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("callcenter-home")
+    env = dict(os.environ)
+    env.update({
+        "CALLCENTER_HOME": str(home),
+        "CC_AMI_PORT": str(free_port()),
+        "CC_AGI_PORT": str(free_port()),
+        "CC_SIP_PORT": str(free_port()),
+        "CC_REDIS_PORT": str(free_port()),
+    })
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def stack(stack_env) -> Settings:
+    """`callcenter up` in a private home; `callcenter down` at the end."""
+    up = subprocess.run(CALLCENTER + ["up"], env=stack_env, capture_output=True, text=True, timeout=400)
+    settings = Settings.from_env(stack_env)
+    if up.returncode != 0:
+        logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(settings.log_dir.glob("*.log")))
+        subprocess.run(CALLCENTER + ["down"], env=stack_env, timeout=60)
+        pytest.fail(f"callcenter up failed ({up.returncode}):\n{up.stdout}\n{up.stderr}\n{logs}")
+    yield settings
+    subprocess.run(CALLCENTER + ["down"], env=stack_env, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def sessions(stack):
+    return db.session_factory(stack.database_url)
+
+
+class EventLog:
+    """Every AMI event seen since the fixture started, with waiting helpers."""
+
+    def __init__(self):
+        self.events: list[dict] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, _manager, event) -> None:
+        self.events.append(dict(event))
+        self._changed.set()
+
+    def matching(self, **fields) -> list[dict]:
+        return [e for e in self.events if all(e.get(k) == v for k, v in fields.items())]
+
+    async def wait_for(self, timeout: float = 20.0, **fields) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.matching(**fields)
+            if found:
+                return found[0]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = sorted({e.get("Event", "?") for e in self.events})
+                raise AssertionError(f"no AMI event {fields} within {timeout} s; event kinds seen: {seen}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+
+
+@pytest.fixture
+async def ami(stack):
+    manager = await ami_connect.connect(stack)
+    events = EventLog()
+    manager.register_event("*", events)
+    manager.events = events
+    yield manager
+    manager.close()
+
+
+async def wait_until(predicate, timeout: float = 20.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = await asyncio.to_thread(predicate)
+        if value:
+            return value
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{what} not met within {timeout} s")
+
+
+def read_log(settings: Settings, name: str) -> str:
+    path: Path = settings.log_dir / f"{name}.log"
+    return path.read_text(errors="replace") if path.exists() else ""
