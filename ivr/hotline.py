@@ -56,8 +56,11 @@ class HotlineRoute:
         number = "".join(ch for ch in agi.headers.get("agi_callerid", "") if ch.isdigit())[:20]
         profile = await asyncio.to_thread(self.find_caller, number) if number else None
         handoff = hand_off_for(profile)
+        access = "".join(ch for ch in agi.headers.get("agi_extension", "") if ch.isdigit())[:20]
+        # the CDR listener records these too; whoever writes first, the row is complete
         await asyncio.to_thread(self.note_call, agi.uniqueid, {
-            "stage": "ivr", "customer_id": handoff.customer_id, "language": handoff.language})
+            "stage": "ivr", "customer_id": handoff.customer_id, "caller_number": number or None,
+            "access_number": access or None})
         await agi.stream_file(self.prompt(handoff.language, "welcome"))
         await agi.set_variable(dialplan.SKILL, handoff.skill)
         await agi.set_variable(dialplan.PRIORITY, str(handoff.priority))

@@ -27,7 +27,6 @@ def build_routes(settings: Settings) -> dict:
             return CallerProfile(customer.id, customer.language, customer.vip_level)
 
     def note_call(uniqueid: str, fields: dict) -> None:
-        fields = {k: v for k, v in fields.items() if k in ("stage", "customer_id")}
         with sessions() as session:
             calls.upsert_call(session, uniqueid, **fields)
             session.commit()
