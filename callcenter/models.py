@@ -36,6 +36,10 @@ class Customer(Base):
     plan: Mapped[str] = mapped_column(String(40), default="")
     # hashed 6-digit service password; None until the customer sets one
     service_password_hash: Mapped[str | None] = mapped_column(String(256))
+    # wrong tries since the last success, and the lock they caused: in the database so a
+    # restart of the IVR does not hand a caller three fresh tries
+    password_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    password_locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     phones: Mapped[list[CustomerPhone]] = relationship(back_populates="customer", cascade="all, delete-orphan")
@@ -134,3 +138,65 @@ class Call(Base):
     skill: Mapped[str | None] = mapped_column(String(32))
     agent_extension: Mapped[str | None] = mapped_column(String(4))
     recording_path: Mapped[str | None] = mapped_column(String(255))
+
+
+class RechargeCard(Base):
+    """A prepaid recharge card: number + PIN, worth a fixed amount, usable once."""
+    __tablename__ = "recharge_cards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(256))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+
+    def set_pin(self, pin: str) -> None:
+        self.pin_hash = generate_password_hash(pin)
+
+    def check_pin(self, pin: str) -> bool:
+        return check_password_hash(self.pin_hash, pin)
+
+
+class WorkOrder(Base):
+    """A work order (fault report, complaint ...). Minimal here; the back-office issue adds its lifecycle."""
+    __tablename__ = "work_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(12), unique=True)  # spoken to the caller digit by digit
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    caller_number: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(24))  # fault_phone, fault_broadband, complaint, ...
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, in_progress, resolved, closed
+    description: Mapped[str] = mapped_column(String(500), default="")
+    call_uniqueid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CallbackRequest(Base):
+    """A caller asked to be called back (out of hours, or instead of waiting): a task for agents."""
+    __tablename__ = "callback_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    call_uniqueid: Mapped[str | None] = mapped_column(String(64), unique=True)  # one request per call
+    reason: Mapped[str] = mapped_column(String(24))  # out_of_hours, queue
+    language: Mapped[str] = mapped_column(String(2), default="zh")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JourneyStep(Base):
+    """One node of the voice menu a call went through: when, what the caller keyed (secrets masked)."""
+    __tablename__ = "call_journey"
+    __table_args__ = (UniqueConstraint("call_uniqueid", "seq", name="uq_call_journey_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    node: Mapped[str] = mapped_column(String(40))
+    input: Mapped[str | None] = mapped_column(String(40))
+    outcome: Mapped[str | None] = mapped_column(String(80))
