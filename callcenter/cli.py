@@ -26,7 +26,10 @@ from callcenter.runtime.asterisk import AsteriskSetupError
 from callcenter.runtime.ports import PortInUse, is_listening
 from callcenter.runtime.redis_server import RedisSetupError
 
-USER_ERRORS = (ConfigError, PortInUse, AsteriskSetupError, RedisSetupError)
+from ivr.flow import FlowError
+from ivr.prompts import PromptError
+
+USER_ERRORS = (ConfigError, PortInUse, AsteriskSetupError, RedisSetupError, FlowError, PromptError)
 UP_TIMEOUT_S = 180
 
 
@@ -42,11 +45,12 @@ def prepare(settings: Settings, demo: bool):
     from callcenter.runtime import asterisk
     from callcenter.services import check_ports
     from ivr import prompts
+    from ivr.service import load_hotline, prompt_specs
 
     check_ports(settings)
     install = asterisk.locate(settings)
     db.upgrade(settings.database_url)
-    prompts.generate(prompts.HOTLINE_PROMPTS, settings.prompts_dir)
+    prompts.generate(prompt_specs(load_hotline()), settings.prompts_dir)
     prompts.generate_moh(settings.moh_dir)
     if demo:
         from callcenter import demo_data

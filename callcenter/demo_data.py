@@ -1,12 +1,12 @@
 """Demo data: customers with numbers, accounts and bills, and desktop users. Idempotent."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.models import Account, Bill, Customer, CustomerPhone, User
+from callcenter.models import Account, Bill, Customer, CustomerPhone, RechargeCard, User, WorkOrder
 
 DEMO_SERVICE_PASSWORD = "123456"  # every demo customer's 6-digit service password
 DEMO_USER_PASSWORD = "demo-pass"  # every demo desktop user's password
@@ -35,6 +35,21 @@ USERS = [
     ("bo1", "后台 何涛", "backoffice", None, "zh"),
 ]
 
+# recharge cards: number, PIN, value (cents); the last one is already used
+CARDS = [
+    ("8800000000000001", "246810", 5_000, False),
+    ("8800000000000002", "135790", 10_000, False),
+    ("8800000000000003", "112233", 3_000, False),
+    ("8800000000000009", "999999", 5_000, True),
+]
+
+# open work orders: number, customer's phone number, category, status
+WORK_ORDERS = [
+    ("2610000001", "13800000001", "fault_broadband", "in_progress"),
+    ("2610000002", "13800000003", "complaint", "open"),
+    ("2610000003", "13800000005", "fault_phone", "resolved"),
+]
+
 BILL_PERIODS = [("2026-08", date(2026, 9, 15)), ("2026-09", date(2026, 10, 15)), ("2026-10", date(2026, 11, 15))]
 
 
@@ -60,5 +75,20 @@ def seed(session: Session) -> dict[str, int]:
         user.set_password(DEMO_USER_PASSWORD)
         session.add(user)
         added["users"] += 1
+    session.flush()
+    for number, pin, value, used in CARDS:
+        if session.scalar(select(RechargeCard).where(RechargeCard.number == number)):
+            continue
+        card = RechargeCard(number=number, amount_cents=value)
+        card.set_pin(pin)
+        if used:
+            card.used_at = datetime(2026, 10, 1, tzinfo=timezone.utc)
+        session.add(card)
+    for number, phone, category, status in WORK_ORDERS:
+        if session.scalar(select(WorkOrder).where(WorkOrder.number == number)):
+            continue
+        owner = session.scalar(select(CustomerPhone).where(CustomerPhone.number == phone))
+        session.add(WorkOrder(number=number, customer_id=owner.customer_id if owner else None, caller_number=phone,
+                              category=category, status=status, description="demo order"))
     session.flush()
     return added

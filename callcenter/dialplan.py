@@ -6,6 +6,7 @@ every context named here exists in the shipped dialplan.
 from __future__ import annotations
 
 # Contexts
+IVR_END = "cc-ivr-end"  # the menu ended the call itself (out of hours, after a callback request)
 HOTLINE = "hotline"  # inbound entry: answer, record, FastAGI to the IVR
 AGI_FAIL = "agi_fail"  # the IVR was unreachable or failed: a general agent
 WAIT = "cc-wait"  # callers wait here (music on hold) for the router
@@ -30,6 +31,9 @@ SKILL = "__CC_SKILL"  # inherited by the agent leg
 PRIORITY = "__CC_PRIORITY"
 LANGUAGE = "__CC_LANGUAGE"
 CUSTOMER_ID = "__CC_CUSTOMER_ID"
+VERIFIED = "__CC_VERIFIED"  # "1" when the caller keyed the right service password
+HANDOFF_REASON = "__CC_HANDOFF_REASON"  # why the menu handed off: caller_asked, password_locked ...
+PATH = "__CC_PATH"  # menu nodes visited, "/"-separated (the full journey is in the database)
 
 # Set by the router before Redirect to CONNECT
 AGENT_EXT = "CC_AGENT_EXT"

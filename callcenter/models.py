@@ -137,6 +137,9 @@ class Call(Base):
     stage: Mapped[str] = mapped_column(String(16), default="entered")
     skill: Mapped[str | None] = mapped_column(String(32))
     agent_extension: Mapped[str | None] = mapped_column(String(4))
+    language: Mapped[str | None] = mapped_column(String(2))
+    password_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    handoff_reason: Mapped[str | None] = mapped_column(String(64))  # why the menu passed the call on
     recording_path: Mapped[str | None] = mapped_column(String(255))
 
 

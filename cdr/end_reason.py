@@ -14,6 +14,8 @@ def end_reason(stage: str, end: str, dial_status: str, fail_reason: str = "") ->
     stage, end, dial_status = stage.strip(), end.strip(), dial_status.strip().upper()
     if end == "agent":
         reason = "agent hung up"
+    elif end == "ivr":
+        reason = "ended by ivr"
     elif stage == "connecting" and dial_status == "ANSWER":
         reason = "caller hung up"
     elif stage == "connecting":

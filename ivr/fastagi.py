@@ -158,6 +158,11 @@ class AgiChannel:
         res = await self.command("STREAM FILE", path, escape_digits)
         return chr(int(res.result)) if res.result not in ("", "0") else ""
 
+    async def wait_for_digit(self, timeout_s: float) -> str:
+        """One key within timeout_s, or "" on silence."""
+        res = await self.command("WAIT FOR DIGIT", str(int(timeout_s * 1000)))
+        return chr(int(res.result)) if res.result not in ("", "0") else ""
+
     async def set_variable(self, name: str, value: str) -> None:
         if not VARIABLE_NAME.match(name):
             raise ValueError(f"refusing channel variable name {name!r}")

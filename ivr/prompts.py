@@ -64,12 +64,6 @@ class WavInfo:
         return self.frames / self.rate
 
 
-HOTLINE_PROMPTS = [
-    PromptSpec("welcome", "zh", "您好，欢迎致电客户服务热线。"),
-    PromptSpec("welcome", "en", "Welcome to the customer service hotline."),
-    PromptSpec("agent_transfer", "zh", "正在为您转接人工服务，请稍候。"),
-    PromptSpec("agent_transfer", "en", "Connecting you to an agent, please hold."),
-]
 
 
 def verify_wav(path: Path) -> WavInfo:
@@ -188,8 +182,10 @@ def generate_moh(out_dir: Path) -> Path:
 
 
 def main(argv: list[str]) -> None:
+    from ivr.service import load_hotline, prompt_specs
+
     out = Path(argv[1]) if len(argv) > 1 else Path("prompts")
-    for key, path in generate(HOTLINE_PROMPTS, out).items():
+    for key, path in generate(prompt_specs(load_hotline()), out).items():
         print(f"{key}: {path} ({verify_wav(path).seconds:.1f} s)")
     print(f"music on hold: {generate_moh(out / 'moh')}")
 

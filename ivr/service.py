@@ -1,37 +1,78 @@
-"""Wiring of the IVR process: database look-ups, routes, the FastAGI server."""
+"""Wiring of the IVR process: the hotline flow, its prompts, services, journey recording, server."""
 from __future__ import annotations
 
-import asyncio
 import logging
+import os
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert
 
 from callcenter import calls, db
 from callcenter.config import Settings
-from callcenter.models import Customer, CustomerPhone
+from callcenter.models import JourneyStep
+from ivr import flow as flows
+from ivr import speech
+from ivr.engine import JourneyEntry
 from ivr.fastagi import FastAgiServer
-from ivr.hotline import CallerProfile, HotlineRoute
+from ivr.prompts import PromptError, PromptSpec, verify_wav
+from ivr.runner import FlowRunner, Recorder
+from ivr.services import SERVICES, HotlineServices
 
 log = logging.getLogger("ivr")
 
+HOTLINE_FLOW = Path(__file__).parent / "flows" / "hotline.toml"
 
-def build_routes(settings: Settings) -> dict:
+
+def load_hotline() -> flows.Flow:
+    return flows.load(HOTLINE_FLOW, SERVICES)
+
+
+def prompt_specs(flow: flows.Flow) -> list[PromptSpec]:
+    """Every prompt a flow can play: its own, and the fragments numbers are spoken with."""
+    clash = set(flow.prompts) & {name for lang in speech.FRAGMENTS.values() for name in lang}
+    if clash:
+        raise flows.FlowError(f"flow {flow.name}: prompt names {sorted(clash)} clash with number fragments")
+    specs = [PromptSpec(name, lang, texts[lang]) for name, texts in flow.prompts.items() for lang in flows.LANGUAGES]
+    specs += [PromptSpec(name, lang, text) for lang, names in speech.FRAGMENTS.items() for name, text in names.items()]
+    return specs
+
+
+def check_audio(specs: list[PromptSpec], prompts_dir: Path) -> None:
+    """Refuse to serve a flow with a prompt that has no playable audio."""
+    missing = []
+    for spec in specs:
+        try:
+            verify_wav(prompts_dir / spec.language / f"{spec.name}.wav")
+        except PromptError as exc:
+            missing.append(str(exc))
+    if missing:
+        raise flows.FlowError(f"{len(missing)} prompt(s) without audio (run `callcenter up`): " + "; ".join(missing[:5]))
+
+
+def build_recorder(settings: Settings) -> Recorder:
     sessions = db.session_factory(settings.database_url)
 
-    def find_caller(number: str) -> CallerProfile | None:
+    def journey(uniqueid: str, first_seq: int, entries: list[JourneyEntry]) -> None:
+        rows = [{"call_uniqueid": uniqueid, "seq": first_seq + i, "at": e.at, "node": e.node,
+                 "input": e.input, "outcome": (e.outcome or None) and e.outcome[:80]} for i, e in enumerate(entries)]
         with sessions() as session:
-            customer = session.scalar(
-                select(Customer).join(CustomerPhone).where(CustomerPhone.number == number))
-            if customer is None:
-                return None
-            return CallerProfile(customer.id, customer.language, customer.vip_level)
+            session.execute(insert(JourneyStep), rows)
+            session.commit()
 
-    def note_call(uniqueid: str, fields: dict) -> None:
+    def call(uniqueid: str, fields: dict) -> None:
         with sessions() as session:
             calls.upsert_call(session, uniqueid, **fields)
             session.commit()
 
-    return {"hotline": HotlineRoute(settings.prompts_dir, find_caller, note_call)}
+    return Recorder(journey=journey, call=call)
+
+
+def build_routes(settings: Settings) -> dict:
+    flow = load_hotline()
+    check_audio(prompt_specs(flow), settings.prompts_dir)
+    services = HotlineServices(db.session_factory(settings.database_url), settings.home / "business_hours.toml",
+                               lock_minutes=int(os.environ.get("CC_PASSWORD_LOCK_MINUTES", "30")))
+    return {"hotline": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings))}
 
 
 async def serve(settings: Settings) -> None:

@@ -49,7 +49,7 @@ def test_checker_catches_an_inbound_path_to_a_trunk(tmp_path):
     conf = _with_extra(
         tmp_path,
         "\n[outbound]\nexten => _X.,1,Dial(PJSIP/${EXTEN}@carrier)\n",
-        replace=("same => n,Goto(cc-wait,s,1)\n\n; ---- The IVR", "same => n,Goto(outbound,${EXTEN},1)\n\n; ---- The IVR"),
+        replace=("same => n,Goto(cc-wait,s,1)\n\n; The menu", "same => n,Goto(outbound,${EXTEN},1)\n\n; The menu"),
     )
     problems = dialplan_check.check(conf)
     assert any("[outbound]" in p and "dial out" in p for p in problems), problems

@@ -12,6 +12,7 @@ waiting    |       |        | ivr_error       | caller abandoned while waiting (
 connecting |       | ANSWER |                 | caller hung up
 connecting | agent | ANSWER |                 | agent hung up
 connecting |       |        |                 | caller abandoned while agent phone rang
+ivr        | ivr   |        |                 | ended by ivr
 agi_fail   |       |        | ivr_unreachable | caller hung up before queueing (IVR unreachable)
            |       |        |                 | ended in stage unknown
 """

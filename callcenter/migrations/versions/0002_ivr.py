@@ -70,6 +70,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('number')
     )
+    with op.batch_alter_table('calls', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('language', sa.String(length=2), nullable=True))
+        batch_op.add_column(sa.Column('password_verified', sa.Boolean(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('handoff_reason', sa.String(length=64), nullable=True))
+
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('password_failures', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('password_locked_until', sa.DateTime(timezone=True), nullable=True))
@@ -80,6 +85,11 @@ def downgrade() -> None:
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_column('password_locked_until')
         batch_op.drop_column('password_failures')
+
+    with op.batch_alter_table('calls', schema=None) as batch_op:
+        batch_op.drop_column('handoff_reason')
+        batch_op.drop_column('password_verified')
+        batch_op.drop_column('language')
 
     op.drop_table('recharge_cards')
     with op.batch_alter_table('work_orders', schema=None) as batch_op:

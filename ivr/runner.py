@@ -1,0 +1,157 @@
+"""The AGI adapter of the flow engine: plays prompts, collects keys, runs services, hands off.
+
+All decisions are the engine's (ivr/engine.py); this module only does the talking to Asterisk
+and the database work, and records the journey as the call goes (so a crash loses nothing).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from callcenter import dialplan
+from ivr import speech
+from ivr.engine import Ask, CallState, Engine, HandOff, Hangup, JourneyEntry, Run, Say
+from ivr.fastagi import AgiChannel, CallerHungUp
+from ivr.flow import Flow
+from ivr.services import CallContext, HotlineServices
+
+log = logging.getLogger("ivr.runner")
+
+ALL_KEYS = "0123456789*#"
+INTER_DIGIT_S = 3.0
+OVERFLOW_WAIT_S = 1.0  # after a fixed-length input, a further key within this long means "too long"
+MAX_STEPS = 200  # a flow that loops this long is a bug: hand the caller to an agent
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """Where the runner writes what happened (database functions, run in a thread)."""
+    journey: Callable[[str, int, list[JourneyEntry]], None]  # uniqueid, first seq, entries
+    call: Callable[[str, dict], None]  # uniqueid, call row fields
+
+
+class FlowRunner:
+    def __init__(self, flow: Flow, prompts_dir: Path, services: HotlineServices, recorder: Recorder,
+                 clock: Callable[[], datetime] | None = None):
+        self.flow = flow
+        self.prompts_dir = prompts_dir
+        self.services = services
+        self.recorder = recorder
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+
+    # ---- prompts ----
+    def files(self, state: CallState, items: list) -> list[str]:
+        names: list[str] = []
+        for item in items:
+            if isinstance(item, str):
+                names.append(item)
+                continue
+            (kind, slot), = item.items()
+            value = state.slots.get(slot)
+            if kind == "amount":
+                names += speech.amount(int(value), state.language)
+            elif kind == "number":
+                names += speech.number(int(value), state.language)
+            elif kind == "digits":
+                names += speech.digits(str(value), state.language)
+            elif kind == "date":
+                names += speech.spoken_date(value if isinstance(value, date) else date.fromisoformat(value),
+                                            state.language)
+            elif kind == "prompt":
+                if value not in self.flow.prompts:
+                    raise ValueError(f"slot {slot} names prompt {value!r}, which the flow does not have")
+                names.append(value)
+        return [str(self.prompts_dir / state.language / name) for name in names]
+
+    async def play(self, agi: AgiChannel, files: list[str], interruptible: bool) -> str:
+        for path in files:
+            key = await agi.stream_file(path, ALL_KEYS if interruptible else "")
+            if key:
+                return key
+        return ""
+
+    async def collect(self, agi: AgiChannel, state: CallState, ask: Ask) -> str | None:
+        """Keys for an Ask: "" for a bare "#", None for silence."""
+        first = await self.play(agi, self.files(state, ask.prompts), interruptible=True)
+        if not first:
+            first = await agi.wait_for_digit(ask.timeout_s)
+            if not first:
+                return None
+        if ask.max_digits == 1 and not ask.terminator:
+            return first
+        keys = first
+        while not (ask.terminator and keys.endswith("#")):
+            if len(keys) >= ask.max_digits:
+                extra = await agi.wait_for_digit(OVERFLOW_WAIT_S)
+                if not extra or extra == "#":
+                    break
+                keys += extra  # too long: the engine will refuse it
+                continue
+            key = await agi.wait_for_digit(INTER_DIGIT_S)
+            if not key:
+                break
+            keys += key
+        return keys[:-1] if keys.endswith("#") else keys
+
+    # ---- the call ----
+    async def __call__(self, agi: AgiChannel) -> None:
+        caller = "".join(ch for ch in agi.headers.get("agi_callerid", "") if ch.isdigit())[:20]
+        access = "".join(ch for ch in agi.headers.get("agi_extension", "") if ch.isdigit())[:20]
+        call = CallContext(uniqueid=agi.uniqueid, caller_number=caller)
+        state = CallState(slots={"caller_number": caller})
+        engine = Engine(self.flow, self.clock)
+        saved = 0
+        await asyncio.to_thread(self.recorder.call, call.uniqueid, {
+            "stage": "ivr", "caller_number": caller or None, "access_number": access or None})
+        try:
+            instruction = engine.start(state)
+            for _ in range(MAX_STEPS):
+                saved = await self._save(call, state, saved)
+                if isinstance(instruction, Ask):
+                    instruction = engine.on_keys(state, await self.collect(agi, state, instruction))
+                elif isinstance(instruction, Run):
+                    outcome, data = await asyncio.to_thread(self.services.run, instruction.service, state, call)
+                    instruction = engine.on_outcome(state, outcome, data)
+                elif isinstance(instruction, Say):
+                    await self.play(agi, self.files(state, instruction.prompts), interruptible=False)
+                    instruction = engine.on_said(state)
+                elif isinstance(instruction, HandOff):
+                    await self.hand_off(agi, state, instruction)
+                    return
+                elif isinstance(instruction, Hangup):
+                    await self.play(agi, self.files(state, instruction.prompts), interruptible=False)
+                    await agi.set_variable(dialplan.IVR_RESULT, "hangup")
+                    return
+            raise RuntimeError(f"flow {self.flow.name} ran {MAX_STEPS} steps without ending")
+        except CallerHungUp:
+            state.journey.append(JourneyEntry(self.clock(), state.node or "start", None, "caller hung up"))
+            raise
+        finally:
+            await self._save(call, state, saved)
+            await asyncio.to_thread(self.recorder.call, call.uniqueid, {
+                "customer_id": state.customer_id, "language": state.language, "password_verified": state.verified})
+
+    async def hand_off(self, agi: AgiChannel, state: CallState, handoff: HandOff) -> None:
+        await self.play(agi, self.files(state, handoff.prompts), interruptible=False)
+        values = {
+            dialplan.SKILL: handoff.skill,
+            dialplan.PRIORITY: str(state.priority),
+            dialplan.LANGUAGE: state.language,
+            dialplan.VERIFIED: "1" if state.verified else "0",
+            dialplan.HANDOFF_REASON: handoff.reason[:64],
+            dialplan.PATH: "/".join(state.path)[-128:],
+        }
+        if state.customer_id is not None:
+            values[dialplan.CUSTOMER_ID] = str(state.customer_id)
+        for name, value in values.items():
+            await agi.set_variable(name, value)
+        await agi.set_variable(dialplan.IVR_RESULT, "ok")  # last: anything failing before it goes to agi_fail
+
+    async def _save(self, call: CallContext, state: CallState, saved: int) -> int:
+        if len(state.journey) > saved:
+            await asyncio.to_thread(self.recorder.journey, call.uniqueid, saved, state.journey[saved:])
+        return len(state.journey)
