@@ -15,9 +15,10 @@ AGENT_PHONES = "cc-agent-phones"  # an agent's phone (simulated or SIP)
 HANGUP_HANDLER = "cc-hangup"
 SIM_CALLER = "sim-caller"  # the originating half of a simulated caller
 SIM_PHONE = "sim-phone"
+SIM_HOSTILE_NAME = "sim-hostile-name"  # a simulated caller with any caller ID name at all
 
 #: contexts our code sends channels to (Originate / Redirect); all must exist in the dialplan
-CONTEXTS_USED_BY_CODE = (HOTLINE, AGI_FAIL, WAIT, CONNECT, AGENT_PHONES, SIM_CALLER)
+CONTEXTS_USED_BY_CODE = (HOTLINE, AGI_FAIL, WAIT, CONNECT, AGENT_PHONES, SIM_CALLER, SIM_HOSTILE_NAME, IVR_END)
 
 #: contexts where a call from outside the center starts
 INBOUND_CONTEXTS = (HOTLINE,)

@@ -9,6 +9,7 @@ newline in an AMI header would start a new header.
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import uuid
 
@@ -18,7 +19,7 @@ from callcenter import dialplan
 from callcenter.config import Settings
 
 DIGITS = re.compile(r"^[0-9]{1,20}$")
-DTMF_SCRIPT = re.compile(r"^[0-9*#wW]{0,64}$")
+DTMF_SCRIPT = re.compile(r"^[0-9*#wW]{0,200}$")
 EXTENSION = re.compile(r"^1[0-9]{3}$")
 _NAME_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f"<>\\]')
 
@@ -36,8 +37,12 @@ def caller_id(number: str, name: str = "") -> str:
 
 
 def originate_caller_action(access_number: str, caller: str, name: str = "", dtmf: str = "",
-                            wait_s: float = 1.0, hold_s: float = 30.0) -> dict:
-    """The AMI Originate for one simulated caller (pure: easy to test)."""
+                            wait_s: float = 1.0, hold_s: float = 30.0, any_name: str | None = None) -> dict:
+    """The AMI Originate for one simulated caller (pure: easy to test).
+
+    ``any_name`` is a caller ID name with no restriction (quotes, newlines, ``$(...)``); it
+    travels base64-encoded and the sim-hostile-name context sets it, so nothing raw crosses AMI.
+    """
     if not DIGITS.match(access_number):
         raise SimulationInputError(f"access number must be digits, got {access_number!r}")
     if not DTMF_SCRIPT.match(dtmf):
@@ -45,9 +50,13 @@ def originate_caller_action(access_number: str, caller: str, name: str = "", dtm
     if not (0 <= wait_s <= 60 and 0 < hold_s <= 3600):
         raise SimulationInputError("wait must be 0-60 s and hold 1-3600 s")
     variables = [f"SIM_WAIT={wait_s:g}", f"SIM_HOLD={hold_s:g}"] + ([f"SIM_DTMF={dtmf}"] if dtmf else [])
+    entry = dialplan.HOTLINE
+    if any_name is not None:
+        variables.append("__SIM_NAME_B64=" + base64.b64encode(any_name.encode()).decode())
+        entry = dialplan.SIM_HOSTILE_NAME
     return {
         "Action": "Originate",
-        "Channel": f"Local/{access_number}@{dialplan.HOTLINE}/n",
+        "Channel": f"Local/{access_number}@{entry}/n",
         "Context": dialplan.SIM_CALLER,
         "Exten": "s",
         "Priority": "1",
@@ -60,9 +69,9 @@ def originate_caller_action(access_number: str, caller: str, name: str = "", dtm
 
 
 async def place_call(manager: Manager, access_number: str, caller: str, name: str = "", dtmf: str = "",
-                     wait_s: float = 1.0, hold_s: float = 30.0) -> str:
+                     wait_s: float = 1.0, hold_s: float = 30.0, any_name: str | None = None) -> str:
     """Place a simulated call; return the uniqueid of the channel that runs the hotline dialplan."""
-    action = originate_caller_action(access_number, caller, name, dtmf, wait_s, hold_s)
+    action = originate_caller_action(access_number, caller, name, dtmf, wait_s, hold_s, any_name)
     action["OtherChannelId"] = action["ChannelId"] + "-2"
     reply = await manager.send_action(action)
     first = reply[0] if isinstance(reply, list) else reply

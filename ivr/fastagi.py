@@ -45,6 +45,10 @@ class BadRequest(Exception):
     """The AGI request headers were malformed, too long or too slow."""
 
 
+class EmptyConnection(Exception):
+    """A client connected and closed without a byte: a port check, not a call."""
+
+
 def quote_arg(value: str) -> str:
     """One AGI argument, double-quoted with backslash escapes; control characters refused."""
     if _CONTROL.search(value):
@@ -55,6 +59,7 @@ def quote_arg(value: str) -> str:
 async def read_request(reader: asyncio.StreamReader) -> dict[str, str]:
     """Read the ``agi_*: value`` header block that starts a FastAGI connection."""
     headers: dict[str, str] = {}
+    repeated: set[str] = set()
 
     async def _read() -> None:
         for _ in range(MAX_HEADERS + 1):
@@ -62,21 +67,32 @@ async def read_request(reader: asyncio.StreamReader) -> dict[str, str]:
                 raw = await reader.readuntil(b"\n")
             except asyncio.LimitOverrunError:
                 raise BadRequest(f"header line longer than {MAX_LINE} bytes") from None
-            except asyncio.IncompleteReadError:
+            except asyncio.IncompleteReadError as exc:
+                if not headers and not exc.partial:
+                    raise EmptyConnection() from None  # a port probe (health check), not a call
                 raise BadRequest("connection closed inside the request headers") from None
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             if line == "":
                 return
             name, sep, value = line.partition(": ")
-            if not sep or not name.startswith("agi_"):
-                raise BadRequest(f"malformed header line {line[:80]!r}")
-            headers[name] = value
+            if sep and name.startswith("agi_"):
+                if name in headers:
+                    repeated.add(name)
+                headers[name] = value
+            else:
+                log.debug("skipped AGI header line %r", line[:80])
         raise BadRequest(f"more than {MAX_HEADERS} header lines")
 
     try:
         await asyncio.wait_for(_read(), HEADER_TIMEOUT_S)
     except asyncio.TimeoutError:
         raise BadRequest(f"headers not complete within {HEADER_TIMEOUT_S} s") from None
+    # Asterisk writes caller-controlled strings (a caller ID name with a newline) raw, so one
+    # header can spill onto the next lines and forge others. A header seen twice is ambiguous:
+    # it is dropped, and the route treats the value as unknown.
+    for name in repeated:
+        log.warning("AGI header %s repeated (a caller-controlled value spilled over); ignoring it", name)
+        headers.pop(name)
     if "agi_network_script" not in headers:
         raise BadRequest("no agi_network_script header")
     return headers
@@ -158,6 +174,12 @@ class AgiChannel:
         res = await self.command("STREAM FILE", path, escape_digits)
         return chr(int(res.result)) if res.result not in ("", "0") else ""
 
+    async def get_variable(self, name: str) -> str:
+        if not VARIABLE_NAME.match(name):
+            raise ValueError(f"refusing channel variable name {name!r}")
+        res = await self.command("GET VARIABLE", name)
+        return res.data if res.result == "1" else ""
+
     async def wait_for_digit(self, timeout_s: float) -> str:
         """One key within timeout_s, or "" on silence."""
         res = await self.command("WAIT FOR DIGIT", str(int(timeout_s * 1000)))
@@ -185,6 +207,8 @@ class FastAgiServer:
         try:
             try:
                 headers = await read_request(reader)
+            except EmptyConnection:
+                return
             except BadRequest as exc:
                 self.refused += 1
                 log.warning("refused AGI request from %s: %s", writer.get_extra_info("peername"), exc)

@@ -101,7 +101,8 @@ class FlowRunner:
     async def __call__(self, agi: AgiChannel) -> None:
         caller = "".join(ch for ch in agi.headers.get("agi_callerid", "") if ch.isdigit())[:20]
         access = "".join(ch for ch in agi.headers.get("agi_extension", "") if ch.isdigit())[:20]
-        call = CallContext(uniqueid=agi.uniqueid, caller_number=caller)
+        uniqueid = agi.uniqueid or await agi.get_variable("UNIQUEID")  # header dropped as ambiguous
+        call = CallContext(uniqueid=uniqueid, caller_number=caller)
         state = CallState(slots={"caller_number": caller})
         engine = Engine(self.flow, self.clock)
         saved = 0
@@ -133,7 +134,8 @@ class FlowRunner:
         finally:
             await self._save(call, state, saved)
             await asyncio.to_thread(self.recorder.call, call.uniqueid, {
-                "customer_id": state.customer_id, "language": state.language, "password_verified": state.verified})
+                "customer_id": state.customer_id, "language": state.language, "password_verified": state.verified,
+                "handoff_reason": state.handoff_reason or None})
 
     async def hand_off(self, agi: AgiChannel, state: CallState, handoff: HandOff) -> None:
         await self.play(agi, self.files(state, handoff.prompts), interruptible=False)

@@ -45,7 +45,7 @@ def add_customer(sessions, number, name, language="zh", vip_level=0) -> int:
 
 async def test_call_into_hotline_is_greeted_by_fastagi_and_recorded_in_the_ledger(stack, ami, sessions):
     customer_id = add_customer(sessions, "13800000101", "Li Si", language="en")
-    uniqueid = await place_call(ami, ACCESS, "13800000101", name="Li Si", hold_s=12)
+    uniqueid = await place_call(ami, ACCESS, "13800000101", name="Li Si", dtmf="wwwwww0", hold_s=15)
     events = ami.events
 
     await events.wait_for(Event="Newchannel", Uniqueid=uniqueid)
@@ -60,6 +60,7 @@ async def test_call_into_hotline_is_greeted_by_fastagi_and_recorded_in_the_ledge
     # the IVR handed off with its variables, and the caller waits for an agent
     await events.wait_for(Event="VarSet", Uniqueid=uniqueid, Variable="CC_IVR_RESULT", Value="ok")
     await events.wait_for(Event="VarSet", Uniqueid=uniqueid, Variable="__CC_CUSTOMER_ID", Value=str(customer_id))
+    await events.wait_for(Event="VarSet", Uniqueid=uniqueid, Variable="__CC_LANGUAGE", Value="en")
     queued = await events.wait_for(Event="UserEvent", UserEvent="CallQueued", CallId=uniqueid)
     assert queued["Skill"] == "general"
     assert not events.matching(Event="Newexten", Uniqueid=uniqueid, Context="agi_fail")
@@ -111,5 +112,5 @@ async def test_a_killed_ivr_is_restarted_by_the_supervisor_and_serves_again(stac
     assert "ivr: exited with code -9" in read_log(stack, "supervisor")
     from callcenter.runtime.ports import is_listening
     await wait_until(lambda: is_listening(stack.agi_port), what="FastAGI port open again")
-    uniqueid = await place_call(ami, ACCESS, "13800000104", hold_s=15)
+    uniqueid = await place_call(ami, ACCESS, "13800000104", dtmf="wwwwwwwwwww0", hold_s=20)
     await ami.events.wait_for(Event="VarSet", Uniqueid=uniqueid, Variable="CC_IVR_RESULT", Value="ok")

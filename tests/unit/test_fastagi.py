@@ -138,3 +138,21 @@ async def test_set_variable_refuses_unsafe_values(name, value):
 def test_result_lines(line, code, result, data):
     r = parse_result(line)
     assert (r.code, r.result, r.data) == (code, result, data)
+
+
+async def test_a_caller_name_with_a_newline_does_not_break_the_request():
+    seen = {}
+
+    async def route(agi: AgiChannel):
+        seen.update(agi.headers)
+
+    # a name spilling over a line and forging headers before and after it
+    request = (b"agi_network_script: test\nagi_channel: Local/10000@hotline-1;2\n"
+               b"agi_calleridname: \"Eve\nagi_channel: spoofed\nagi_extension: 666\" $(reboot)\n"
+               b"agi_extension: 10000\n\n")
+    server, listener, port = await serve({"test": route})
+    async with listener:
+        await asterisk_side(port, request, [])
+    assert server.served == 1
+    assert seen["agi_calleridname"] == '"Eve'
+    assert "agi_channel" not in seen and "agi_extension" not in seen  # ambiguous: unknown, not forged

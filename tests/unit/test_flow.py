@@ -81,7 +81,7 @@ def test_bill_query_goes_through_the_password_and_resumes():
     step, state = Script(["1", "123456", None, "0"], {**KNOWN_OPEN, "verify_password": "ok",
                                                      "bill_summary": "ok"}).run()
     assert isinstance(step, HandOff) and step.reason == "caller_asked"
-    assert state.path[:6] == ["identify", "hours", "main_menu", "password", "verify_password", "bill"]
+    assert state.path[:7] == ["identify", "greet", "hours", "main_menu", "password", "verify_password", "bill"]
     assert "bill_say" in state.path
     password_entry = next(e for e in state.journey if e.node == "password")
     assert password_entry.input == "******"

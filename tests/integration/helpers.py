@@ -1,0 +1,65 @@
+"""Helpers shared by integration tests: database look-ups and what a call heard."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from callcenter.models import Account, Bill, Call, Customer, CustomerPhone, JourneyStep
+
+_numbers = iter(range(1, 10_000))
+
+
+def fresh_number(prefix: str = "1370000") -> str:
+    """A caller number no other test uses."""
+    return f"{prefix}{next(_numbers):04d}"
+
+
+def make_customer(sessions, name="测试客户", language="zh", vip_level=0, password="123456",
+                  balance_cents=4_250, bill_cents=5_900, number: str | None = None) -> tuple[int, str]:
+    from datetime import date
+    number = number or fresh_number()
+    with sessions() as s:
+        customer = Customer(name=name, language=language, vip_level=vip_level, plan="test")
+        customer.set_service_password(password)
+        customer.phones.append(CustomerPhone(number=number))
+        account = Account(number=number, balance_cents=balance_cents)
+        account.bills.append(Bill(period="2026-10", amount_cents=bill_cents, due_date=date(2026, 11, 15), paid=False))
+        customer.accounts.append(account)
+        s.add(customer)
+        s.commit()
+        return customer.id, number
+
+
+def call_row(sessions, uniqueid):
+    def fetch():
+        with sessions() as s:
+            return s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+    return fetch
+
+
+def ended_row(sessions, uniqueid):
+    def fetch():
+        row = call_row(sessions, uniqueid)()
+        return row if row is not None and row.ended_at is not None else None
+    return fetch
+
+
+def journey(sessions, uniqueid) -> list[tuple[str, str | None, str | None]]:
+    with sessions() as s:
+        steps = s.scalars(select(JourneyStep).where(JourneyStep.call_uniqueid == uniqueid).order_by(JourneyStep.seq))
+        return [(j.node, j.input, j.outcome) for j in steps]
+
+
+def streamed(events, uniqueid) -> list[str]:
+    """The prompt files the call was played, in order (paths without extension)."""
+    out = []
+    for e in events.matching(Event="AGIExecStart", Uniqueid=uniqueid):
+        command = e.get("Command", "")
+        if command.startswith("STREAM FILE "):
+            out.append(command.split('"')[1])
+    return out
+
+
+def handoff(events, uniqueid) -> dict[str, str]:
+    """Channel variables the IVR set for the router."""
+    return {e["Variable"]: e["Value"] for e in events.matching(Event="VarSet", Uniqueid=uniqueid)
+            if e.get("Variable", "").startswith(("__CC_", "CC_IVR"))}
