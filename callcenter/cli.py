@@ -188,6 +188,23 @@ def cmd_call(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from acd import erlang
+    from acd.simulate import as_dict, simulate
+
+    result = simulate(args.agents, args.calls_per_hour, args.aht, args.threshold, args.calls, args.seed,
+                      args.patience)
+    reference = erlang.figures(args.agents, args.calls_per_hour, args.aht, args.threshold, args.patience)
+    report = dict(as_dict(result), model="Erlang A" if args.patience else "Erlang C",
+                  reference={k: round(v, 6) for k, v in vars(reference).items()})
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for key in ("p_wait", "asa_s", "service_level", "abandon_rate", "occupancy"):
+            print(f"{key:<14} simulated {report[key]:>10.4f}   {report['model']} {report['reference'][key]:>10.4f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,6 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--name", default="", help="caller name")
     call.add_argument("--dtmf", default="", help="keys the caller presses (0-9*#, w = 0.5 s pause)")
     call.add_argument("--hold", type=int, default=30, help="seconds the caller stays on the line")
+    sim = sub.add_parser("simulate", help="discrete-event simulation of one skill group with the routing core")
+    sim.add_argument("--agents", type=int, required=True)
+    sim.add_argument("--calls-per-hour", type=float, required=True)
+    sim.add_argument("--aht", type=float, required=True, help="mean handle time, seconds (exponential)")
+    sim.add_argument("--patience", type=float, default=None, help="mean patience, seconds (none: never abandon)")
+    sim.add_argument("--threshold", type=float, default=20, help="service-level threshold, seconds")
+    sim.add_argument("--calls", type=int, default=100_000)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--json", action="store_true")
     sv = sub.add_parser("supervise", help=argparse.SUPPRESS)
     sv.add_argument("--demo", action="store_true")
     args = parser.parse_args(argv)
@@ -224,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_db(settings, args.action)
         if args.command == "call":
             return cmd_call(settings, args)
+        if args.command == "simulate":
+            return cmd_simulate(args)
         if args.command == "supervise":
             return cmd_supervise(settings, demo=args.demo)
     except USER_ERRORS as exc:

@@ -24,6 +24,18 @@ ACCESS_NUMBER = "10000"
 DEMO_CALLERS = ["13800000001", "13800000002", "13800000003", "13800000004", "13800000005", "13900009999"]
 DEMO_AGENTS = ["1001", "1002", "1003", "1004"]
 
+# What demo callers key in (after the greeting): a bill query with the demo password, a fault
+# report, their latest work order, business enquiry, an agent straight away, or nothing at all.
+GREETED = "w" * 10
+DEMO_SCRIPTS = [
+    GREETED + "1wwww123456" + "w" * 30 + "0w" * 12,
+    GREETED + "3wwww2" + "w" * 20 + "0w" * 10,
+    GREETED + "4wwww#" + "w" * 16 + "0w" * 10,
+    GREETED + "5",
+    GREETED + "0",
+    "",
+]
+
 
 async def run(settings: Settings, mean_gap_s: float, rng: random.Random) -> None:
     manager = await ami.connect(settings)
@@ -34,7 +46,8 @@ async def run(settings: Settings, mean_gap_s: float, rng: random.Random) -> None
     while True:
         caller = rng.choice(DEMO_CALLERS)
         try:
-            uniqueid = await place_call(manager, ACCESS_NUMBER, caller, hold_s=round(rng.uniform(15, 45)))
+            uniqueid = await place_call(manager, ACCESS_NUMBER, caller, dtmf=rng.choice(DEMO_SCRIPTS),
+                                        hold_s=round(rng.uniform(15, 45)))
             log.info("demo call %s from %s", uniqueid, caller)
         except Exception as exc:  # Asterisk restarting: keep the stream going
             log.warning("demo call from %s not placed: %s", caller, exc)

@@ -14,6 +14,8 @@ from ivr.prompts import verify_wav
 from tests.integration.conftest import read_log, wait_until
 
 ACCESS = "10000"
+# an unknown caller: language menu (silence: Mandarin), skip the service number with #, 0 for an agent
+UNKNOWN_TO_AGENT = "w" * 20 + "#wwwwww0"
 
 
 def call_row(sessions, uniqueid):
@@ -112,5 +114,5 @@ async def test_a_killed_ivr_is_restarted_by_the_supervisor_and_serves_again(stac
     assert "ivr: exited with code -9" in read_log(stack, "supervisor")
     from callcenter.runtime.ports import is_listening
     await wait_until(lambda: is_listening(stack.agi_port), what="FastAGI port open again")
-    uniqueid = await place_call(ami, ACCESS, "13800000104", dtmf="wwwwwwwwwww0", hold_s=20)
+    uniqueid = await place_call(ami, ACCESS, "13800000104", dtmf=UNKNOWN_TO_AGENT, hold_s=20)
     await ami.events.wait_for(Event="VarSet", Uniqueid=uniqueid, Variable="CC_IVR_RESULT", Value="ok")

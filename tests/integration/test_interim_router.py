@@ -6,7 +6,7 @@ import redis.asyncio as aioredis
 
 from acd.interim_router import make_ready
 from callcenter.simulate import place_call, set_sim_phone
-from tests.integration.test_hotline_call import ACCESS, ended_row
+from tests.integration.test_hotline_call import ACCESS, UNKNOWN_TO_AGENT, ended_row
 from tests.integration.conftest import wait_until
 
 
@@ -23,7 +23,7 @@ async def test_waiting_caller_is_connected_to_the_longest_idle_agent(stack, ami,
     await make_ready(redis, "1002", now=1000.0)  # idle since long ago: chosen first
     await make_ready(redis, "1001", now=2000.0)
     try:
-        uniqueid = await place_call(ami, ACCESS, "13800000201", hold_s=40)
+        uniqueid = await place_call(ami, ACCESS, "13800000201", dtmf=UNKNOWN_TO_AGENT, hold_s=40)
         events = ami.events
         ringing = await events.wait_for(Event="UserEvent", UserEvent="AgentRinging", CallId=uniqueid, timeout=30)
         assert ringing["Agent"] == "1002"
