@@ -5,48 +5,19 @@ from __future__ import annotations
 import os
 import signal
 
-from sqlalchemy import select
-
-from callcenter.models import Call, Customer, CustomerPhone
 from callcenter.runtime.supervisor import read_status
 from callcenter.simulate import place_call
 from ivr.prompts import verify_wav
 from tests.integration.conftest import read_log, wait_until
+from tests.integration.helpers import ended_row, make_customer
 
 ACCESS = "10000"
 # an unknown caller: language menu (silence: Mandarin), skip the service number with #, 0 for an agent
 UNKNOWN_TO_AGENT = "w" * 20 + "#wwwwww0"
 
 
-def call_row(sessions, uniqueid):
-    def fetch():
-        with sessions() as s:
-            return s.scalar(select(Call).where(Call.uniqueid == uniqueid))
-    return fetch
-
-
-def ended_row(sessions, uniqueid):
-    def fetch():
-        row = call_row(sessions, uniqueid)()
-        return row if row is not None and row.ended_at is not None else None
-    return fetch
-
-
-def add_customer(sessions, number, name, language="zh", vip_level=0) -> int:
-    with sessions() as s:
-        existing = s.scalar(select(CustomerPhone).where(CustomerPhone.number == number))
-        if existing:
-            return existing.customer_id
-        customer = Customer(name=name, language=language, vip_level=vip_level, plan="basic")
-        s.add(customer)
-        s.flush()
-        s.add(CustomerPhone(customer_id=customer.id, number=number))
-        s.commit()
-        return customer.id
-
-
 async def test_call_into_hotline_is_greeted_by_fastagi_and_recorded_in_the_ledger(stack, ami, sessions):
-    customer_id = add_customer(sessions, "13800000101", "Li Si", language="en")
+    customer_id, _ = make_customer(sessions, name="Li Si", language="en", number="13800000101")
     uniqueid = await place_call(ami, ACCESS, "13800000101", name="Li Si", dtmf="wwwwww0", hold_s=15)
     events = ami.events
 
