@@ -2,7 +2,7 @@
 import asyncio
 import logging
 
-from acd.interim_router import run
+from acd.service import run
 from callcenter.config import Settings
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from callcenter.models import Call
 
 # fields that, once set, a later event may not overwrite (the first report wins)
-WRITE_ONCE = {"started_at", "answered_at", "ended_at", "end_reason"}
+WRITE_ONCE = {"started_at", "answered_at", "ended_at", "end_reason", "queued_at"}
 
 
 def utc_from_epoch(value: str | float | None) -> datetime:

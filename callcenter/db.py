@@ -37,6 +37,20 @@ def session_factory(url: str) -> sessionmaker:
     return sessionmaker(make_engine(url), expire_on_commit=False)
 
 
+def insert_ignoring_duplicates(session, model, rows: list[dict]) -> None:
+    """INSERT rows, skipping any that break a unique constraint (replays, two writers)."""
+    if not rows:
+        return
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    elif name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        raise NotImplementedError(f"no insert-ignore for {name}")
+    session.execute(insert(model).on_conflict_do_nothing(), rows)
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -10,10 +10,11 @@ import asyncio
 import logging
 import os
 import random
+import time
 
 import redis.asyncio as aioredis
 
-from acd.interim_router import make_ready
+from acd.store import Store, make_ready
 from callcenter import ami
 from callcenter.config import Settings
 from callcenter.simulate import place_call, set_sim_phone
@@ -39,10 +40,10 @@ DEMO_SCRIPTS = [
 
 async def run(settings: Settings, mean_gap_s: float, rng: random.Random) -> None:
     manager = await ami.connect(settings)
-    redis = aioredis.from_url(settings.effective_redis_url)
+    store = Store(aioredis.from_url(settings.effective_redis_url))
     for ext in DEMO_AGENTS:
         await set_sim_phone(manager, ext, answer_after=rng.uniform(2, 5), talk_s=rng.uniform(8, 20))
-        await make_ready(redis, ext)
+        await make_ready(store, ext, time.time())
     while True:
         caller = rng.choice(DEMO_CALLERS)
         try:

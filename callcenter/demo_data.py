@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.models import Account, Bill, Customer, CustomerPhone, RechargeCard, User, WorkOrder
+from callcenter.models import Account, AgentSkill, Bill, QueueConfig, Customer, CustomerPhone, RechargeCard, User, WorkOrder
 
 DEMO_SERVICE_PASSWORD = "123456"  # every demo customer's 6-digit service password
 DEMO_USER_PASSWORD = "demo-pass"  # every demo desktop user's password
@@ -50,6 +50,21 @@ WORK_ORDERS = [
     ("2610000003", "13800000005", "fault_phone", "resolved"),
 ]
 
+# queues: skill, ring time, wrap-up, service level threshold, overflow ("after_s:min_general_level")
+QUEUES = [
+    ("general", 15, 5, 20, ""),
+    ("consult", 15, 5, 20, "30:3"),
+    ("complaint", 15, 10, 30, "45:4"),
+]
+
+# agents' skills: username -> {skill: level}
+SKILLS = {
+    "agent1": {"general": 3, "consult": 5},
+    "agent2": {"general": 5, "complaint": 4},
+    "agent3": {"general": 2, "consult": 3},
+    "agent4": {"general": 4, "complaint": 5},
+}
+
 BILL_PERIODS = [("2026-08", date(2026, 9, 15)), ("2026-09", date(2026, 10, 15)), ("2026-10", date(2026, 11, 15))]
 
 
@@ -75,6 +90,16 @@ def seed(session: Session) -> dict[str, int]:
         user.set_password(DEMO_USER_PASSWORD)
         session.add(user)
         added["users"] += 1
+    session.flush()
+    for skill, ring, wrapup, threshold, overflow in QUEUES:
+        if session.get(QueueConfig, skill) is None:
+            session.add(QueueConfig(skill=skill, ring_time_s=ring, wrapup_s=wrapup, service_level_s=threshold,
+                                    overflow=overflow))
+    for username, skills in SKILLS.items():
+        user = session.scalar(select(User).where(User.username == username))
+        for skill, level in skills.items():
+            if session.get(AgentSkill, (user.id, skill)) is None:
+                session.add(AgentSkill(user_id=user.id, skill=skill, level=level))
     session.flush()
     for number, pin, value, used in CARDS:
         if session.scalar(select(RechargeCard).where(RechargeCard.number == number)):

@@ -140,6 +140,7 @@ class Call(Base):
     language: Mapped[str | None] = mapped_column(String(2))
     password_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     handoff_reason: Mapped[str | None] = mapped_column(String(64))  # why the menu passed the call on
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # first time it waited for an agent
     recording_path: Mapped[str | None] = mapped_column(String(255))
 
 
@@ -203,3 +204,39 @@ class JourneyStep(Base):
     node: Mapped[str] = mapped_column(String(40))
     input: Mapped[str | None] = mapped_column(String(40))
     outcome: Mapped[str | None] = mapped_column(String(80))
+
+
+class AgentSkill(Base):
+    """An agent holds a skill at a level (1 lowest .. 5 best)."""
+    __tablename__ = "agent_skills"
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 5", name="ck_agent_skills_level"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(32), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+
+
+class QueueConfig(Base):
+    """One queue per skill: how long an agent's phone rings, wrap-up, service level, overflow."""
+    __tablename__ = "queues"
+
+    skill: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ring_time_s: Mapped[int] = mapped_column(Integer, default=15)
+    wrapup_s: Mapped[int] = mapped_column(Integer, default=10)
+    service_level_s: Mapped[int] = mapped_column(Integer, default=20)
+    # "30:4,90:2": after 30 s general agents of level >= 4 may take the call, after 90 s level >= 2
+    overflow: Mapped[str] = mapped_column(String(100), default="")
+    no_answer_limit: Mapped[int] = mapped_column(Integer, default=1)  # misses before Not ready
+
+
+class AgentStateLog(Base):
+    """Every agent state change, so time in each state adds up to the logged-in time exactly."""
+    __tablename__ = "agent_state_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stream_id: Mapped[str] = mapped_column(String(32), unique=True)  # its entry in Redis acd:state-log
+    extension: Mapped[str] = mapped_column(String(4), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    call_uniqueid: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

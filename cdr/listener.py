@@ -37,11 +37,11 @@ def fields_for_event(event: dict) -> tuple[str, dict] | None:
     if kind == dialplan.EV_IVR_FAILED:
         return uniqueid, {"stage": "agi_fail"}
     if kind == dialplan.EV_CALL_QUEUED:
-        return uniqueid, {"stage": "waiting", "skill": event.get("Skill") or None}
+        return uniqueid, {"stage": "waiting", "skill": event.get("Skill") or None, "queued_at": when}
     if kind == dialplan.EV_AGENT_RINGING:
         return uniqueid, {"stage": "connecting"}
     if kind == dialplan.EV_AGENT_ANSWERED:
-        return uniqueid, {"stage": "connected", "answered_at": when}
+        return uniqueid, {"stage": "connected", "answered_at": when, "agent_extension": event.get("Agent") or None}
     if kind == dialplan.EV_CALL_ENDED:
         cause = event.get("Cause", "")
         return uniqueid, {

@@ -23,7 +23,7 @@ def head_revision() -> str:
 
 
 def test_migrations_match_the_models(url):
-    assert db.current_revision(url) == head_revision() == "0002"
+    assert db.current_revision(url) == head_revision() == "0003"
     with db.make_engine(url).connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []

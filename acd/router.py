@@ -1,0 +1,223 @@
+"""The router process: AMI events and agent changes in, AMI Redirects out, decisions by acd.core.
+
+Callers wait inside Asterisk (cc-wait, music on hold); the router moves the chosen caller to
+cc-connect, which rings the agent's phone for the queue's ring time. Answer, no answer and
+hang-up come back as the dialplan's UserEvents. On start (and after Asterisk comes back) the
+router rebuilds its view from Asterisk's channels and Redis, so no waiting caller is lost while
+it is down. Several routers may run at once: Redis's Lua scripts arbitrate every reservation.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+from acd import agent_state as st
+from acd.core import GENERAL, Dispatcher, OverflowStep, QueuePolicy
+from acd.store import CHANGES, Store
+from callcenter import dialplan
+
+log = logging.getLogger("acd.router")
+
+VIP_PRIORITY = 1  # the IVR sets the customer's VIP level (0 ordinary .. 3) as the priority
+
+
+@dataclass(frozen=True)
+class Queue:
+    skill: str
+    ring_time_s: int = 15
+    wrapup_s: int = 10
+    no_answer_limit: int = 1
+    overflow: tuple[OverflowStep, ...] = ()
+
+
+def parse_overflow(text: str) -> tuple[OverflowStep, ...]:
+    """ "30:4,90:2" -> after 30 s general level >= 4, after 90 s level >= 2."""
+    steps = []
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        after, level = part.split(":")
+        steps.append(OverflowStep(float(after), int(level)))
+    return tuple(steps)
+
+
+class Router:
+    def __init__(self, store: Store, manager, queues: dict[str, Queue], agents: dict[str, dict[str, int]],
+                 clock=time.time):
+        self.store = store
+        self.manager = manager
+        self.clock = clock
+        self.queues = queues
+        self.core = Dispatcher(policies={q.skill: QueuePolicy(q.skill, q.overflow) for q in queues.values()})
+        for ext, skills in agents.items():
+            self.core.set_agent(ext, skills)
+        self.wrapup_until: dict[str, float] = {}
+        self.call_skill: dict[str, str] = {}  # for the wrap-up time of the call's queue
+        self._lock = asyncio.Lock()
+
+    def reconfigure(self, queues: dict[str, Queue], agents: dict[str, dict[str, int]]) -> None:
+        """New queues and skills from the database, applied without a restart."""
+        self.queues = queues
+        self.core.policies = {q.skill: QueuePolicy(q.skill, q.overflow) for q in queues.values()}
+        for ext, skills in agents.items():
+            if self.core.agents.get(ext) is None or self.core.agents[ext].skills != skills:
+                self.core.set_agent(ext, skills)
+
+    def queue(self, skill: str) -> Queue:
+        return self.queues.get(skill) or self.queues.get(GENERAL) or Queue(skill)
+
+    # ---------------------------------------------------------------- rebuilding
+    async def rebuild(self) -> None:
+        """Our view from Redis (agents, calls) checked against Asterisk's live channels."""
+        now = self.clock()
+        live = await self._waiting_channels()
+        for ext, agent in (await self.store.agents()).items():
+            self._apply_agent(ext, agent["state"], float(agent.get("since") or now))
+        for uid, call in (await self.store.calls()).items():
+            if uid not in live and call.get("agent") == "":
+                await self.store.drop_call(uid)  # ended while we were away
+        for uid, channel in live.items():
+            call = await self.store.call(uid)
+            if not call or call.get("agent"):
+                skill = await self._getvar(channel, "CC_SKILL") or GENERAL
+                priority = await self._getvar(channel, "CC_PRIORITY") or "0"
+                transferred = await self._getvar(channel, "CC_TRANSFERRED") or ""
+                call = {"channel": channel, "skill": skill, "priority": priority, "transferred": transferred,
+                        "queued_at": call.get("queued_at") or repr(now), "agent": ""}
+                await self.store.put_call(uid, **call)
+            self._queue_locally(uid, call)
+        log.info("rebuilt: %d waiting caller(s), %d agent(s) known", len(live), len(self.core.agents))
+        await self.route()
+
+    async def _waiting_channels(self) -> dict[str, str]:
+        replies = await self.manager.send_action({"Action": "CoreShowChannels"}, as_list=True)
+        return {r["Uniqueid"]: r["Channel"] for r in replies
+                if r.get("Event") == "CoreShowChannel" and r.get("Context") == dialplan.WAIT}
+
+    async def _getvar(self, channel: str, name: str) -> str:
+        reply = await self.manager.send_action({"Action": "Getvar", "Channel": channel, "Variable": name})
+        return reply.get("Value") or "" if reply.get("Response") == "Success" else ""
+
+    # ---------------------------------------------------------------- local view
+    def _apply_agent(self, ext: str, state: str, since: float) -> None:
+        if ext not in self.core.agents:
+            self.core.set_agent(ext, {GENERAL: 1})  # unknown to the database: a general agent
+        if state == st.READY:
+            self.core.agent_idle(ext, since)
+        else:
+            self.core.agent_busy(ext)
+
+    def _queue_locally(self, uid: str, call: dict[str, str]) -> None:
+        self.core.add_call(uid, call.get("skill") or GENERAL, float(call.get("queued_at") or self.clock()),
+                           vip=int(call.get("priority") or 0) >= VIP_PRIORITY,
+                           transferred=call.get("transferred") == "1")
+
+    def on_agent_change(self, message: dict) -> None:
+        self._apply_agent(message["ext"], message["state"], float(message["since"]))
+        if message["state"] == st.WRAPUP:
+            queue = self.queue(self.call_skill.pop(message.get("call") or "", GENERAL))
+            self.wrapup_until[message["ext"]] = float(message["since"]) + queue.wrapup_s
+
+    # ---------------------------------------------------------------- events from the dialplan
+    async def on_user_event(self, event: dict) -> None:
+        kind, uid = event.get("UserEvent"), event.get("CallId", "")
+        now = self.clock()
+        if kind == dialplan.EV_CALL_QUEUED:
+            call = await self.store.call(uid)
+            fields = {"channel": event.get("Channel", ""), "skill": event.get("Skill") or GENERAL,
+                      "priority": event.get("CallPriority") or "0", "transferred": event.get("Transferred", ""),
+                      "queued_at": call.get("queued_at") or repr(now), "agent": ""}  # back: keeps its place
+            await self.store.put_call(uid, **fields)
+            self.call_skill[uid] = fields["skill"]
+            self._queue_locally(uid, fields)
+            await self.route()
+        elif kind == dialplan.EV_AGENT_RINGING:
+            await self.store.transition(event.get("Agent", ""), "ring", now, call=uid)
+        elif kind == dialplan.EV_AGENT_ANSWERED:
+            await self.store.transition(event.get("Agent", ""), "answer", now, call=uid, misses=0)
+            self.core.remove_call(uid)
+        elif kind == dialplan.EV_AGENT_NO_ANSWER:
+            await self._no_answer(event.get("Agent", ""), uid, now)
+        elif kind == dialplan.EV_CALL_ENDED:
+            await self._ended(uid, now)
+
+    async def _no_answer(self, ext: str, uid: str, now: float) -> None:
+        agent = await self.store.agent(ext)
+        misses = int(agent.get("misses") or 0) + 1
+        call = await self.store.call(uid)
+        limit = self.queue(call.get("skill") or GENERAL).no_answer_limit
+        if misses >= limit:
+            await self.store.transition(ext, "no_answer", now, reason="no_answer", misses=0)
+            log.warning("agent %s did not answer call %s: not ready (no answer)", ext, uid)
+        else:
+            await self.store.transition(ext, "release", now, misses=misses)
+        # the caller is back in cc-wait; its CallQueued keeps the first queued time
+
+    async def _ended(self, uid: str, now: float) -> None:
+        call = await self.store.call(uid)
+        ext = call.get("agent", "")
+        if ext:
+            agent = await self.store.agent(ext)
+            if agent.get("call") == uid:
+                if agent["state"] == st.ON_CALL:
+                    await self.store.transition(ext, "hangup", now, call=uid)
+                elif agent["state"] in (st.RESERVED, st.RINGING):
+                    await self.store.transition(ext, "release", now)
+        await self.store.drop_call(uid)
+        self.core.remove_call(uid)
+
+    # ---------------------------------------------------------------- routing
+    async def route(self) -> None:
+        async with self._lock:  # one routing pass at a time in this process
+            while (decision := self.core.next_decision(self.clock())) is not None:
+                self.core.commit(decision)
+                now = self.clock()
+                taken = await self.store.reserve(decision.agent_id, decision.call_id, now)
+                if taken == 0:  # another router took the agent first
+                    continue
+                if taken == -1:  # the call is gone, or another router placed it
+                    self.core.agent_idle(decision.agent_id, now)
+                    continue
+                call = await self.store.call(decision.call_id)
+                try:
+                    await self._connect(call["channel"], decision.agent_id, self.queue(call.get("skill", "")))
+                    log.info("call %s -> %s", decision.call_id, decision.reason)
+                except Exception as exc:
+                    log.warning("could not connect %s to %s: %s", decision.call_id, decision.agent_id, exc)
+                    await self.store.transition(decision.agent_id, "release", self.clock())
+                    await self.store.put_call(decision.call_id, agent="")
+
+    async def _connect(self, channel: str, ext: str, queue: Queue) -> None:
+        for name, value in ((dialplan.AGENT_EXT, ext), ("CC_RING_TIME", str(queue.ring_time_s))):
+            await self.manager.send_action({"Action": "Setvar", "Channel": channel, "Variable": name, "Value": value})
+        reply = await self.manager.send_action({"Action": "Redirect", "Channel": channel,
+                                                "Context": dialplan.CONNECT, "Exten": "s", "Priority": "1"})
+        if reply.get("Response") != "Success":
+            raise RuntimeError(reply.get("Message"))
+
+    async def tick(self) -> None:
+        """Once a second: wrap-ups that are over, overflow times that have come."""
+        now = self.clock()
+        for ext, until in list(self.wrapup_until.items()):
+            if now >= until:
+                del self.wrapup_until[ext]
+                await self.store.transition(ext, "ready", now)
+        await self.route()
+
+
+RELOAD = "acd:reload"  # publish here after changing queues or skills in the database
+
+
+async def listen_for_changes(redis, router: Router, reload) -> None:
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(CHANGES, RELOAD)
+    async for message in pubsub.listen():
+        if message.get("type") != "message":
+            continue
+        channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+        if channel == RELOAD:
+            router.reconfigure(*await asyncio.to_thread(reload))
+        else:
+            router.on_agent_change(json.loads(message["data"]))
+        await router.route()

@@ -1,0 +1,86 @@
+"""Wiring of the router process: configuration from the database, Redis, AMI, the loops."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+import redis.asyncio as aioredis
+from sqlalchemy import select
+
+from acd.core import GENERAL
+from acd.router import Queue, Router, listen_for_changes, parse_overflow
+from acd.store import Store
+from callcenter import ami, db
+from callcenter.config import Settings
+from callcenter.models import AgentSkill, AgentStateLog, QueueConfig, User
+
+log = logging.getLogger("acd")
+
+
+def load_config(sessions) -> tuple[dict[str, Queue], dict[str, dict[str, int]]]:
+    """Queues and agents' skills as the database has them now."""
+    with sessions() as s:
+        queues = {q.skill: Queue(q.skill, q.ring_time_s, q.wrapup_s, q.no_answer_limit, parse_overflow(q.overflow))
+                  for q in s.scalars(select(QueueConfig))}
+        agents: dict[str, dict[str, int]] = {}
+        for ext, skill, level in s.execute(select(User.agent_extension, AgentSkill.skill, AgentSkill.level)
+                                           .join(AgentSkill, AgentSkill.user_id == User.id)
+                                           .where(User.agent_extension.is_not(None), User.active)):
+            agents.setdefault(ext, {})[skill] = level
+        for user in s.scalars(select(User).where(User.agent_extension.is_not(None), User.active)):
+            agents.setdefault(user.agent_extension, {GENERAL: 1})  # no skills configured: general only
+    return queues, agents
+
+
+async def drain_state_log(store: Store, sessions, after: str) -> str:
+    """Copy new agent state changes from Redis into agent_state_log; return the last id seen."""
+    entries = await store.state_log(after)
+    rows = [{"stream_id": sid, "extension": f["ext"], "state": f["state"], "reason": f.get("reason") or None,
+             "call_uniqueid": f.get("call") or None,
+             "started_at": datetime.fromtimestamp(float(f["since"]), tz=timezone.utc)} for sid, f in entries]
+
+    def write() -> None:
+        with sessions() as s:
+            db.insert_ignoring_duplicates(s, AgentStateLog, rows)
+            s.commit()
+    await asyncio.to_thread(write)
+    return entries[-1][0] if entries else after
+
+
+def last_logged(sessions) -> str:
+    with sessions() as s:
+        return s.scalar(select(AgentStateLog.stream_id).order_by(AgentStateLog.id.desc()).limit(1)) or "-"
+
+
+async def run(settings: Settings) -> None:
+    sessions = db.session_factory(settings.database_url)
+    redis = aioredis.from_url(settings.effective_redis_url)
+    store = Store(redis)
+    manager = await ami.connect(settings)
+    queues, agents = load_config(sessions)
+    router = Router(store, manager, queues, agents)
+
+    async def handle(event: dict) -> None:
+        try:
+            await router.on_user_event(event)
+        except Exception:
+            log.exception("could not handle %s", event.get("UserEvent"))
+
+    def on_user_event(_manager, event):
+        return asyncio.ensure_future(handle(dict(event)))
+
+    manager.register_event("UserEvent", on_user_event)
+    # after Asterisk restarts (panoramisk logs in again), look at what is waiting again
+    manager.on_login = lambda m: asyncio.ensure_future(router.rebuild())
+    await router.rebuild()
+    asyncio.ensure_future(listen_for_changes(redis, router, lambda: load_config(sessions)))
+    log.info("router running: %d queue(s), %d agent(s)", len(queues), len(agents))
+    logged = last_logged(sessions)
+    while True:
+        await asyncio.sleep(1)
+        try:
+            logged = await drain_state_log(store, sessions, logged)
+            await router.tick()
+        except Exception:
+            log.exception("routing pass failed; trying again in a second")

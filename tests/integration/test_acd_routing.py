@@ -1,0 +1,225 @@
+"""The routing rules on the real Asterisk, with simulated agent phones and the real router."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy import select
+
+from acd.router import RELOAD
+from acd.store import Store, make_ready
+from callcenter.models import AgentSkill, AgentStateLog, QueueConfig, User
+from callcenter.runtime.supervisor import read_status
+from callcenter.simulate import place_call, set_sim_phone
+from tests.integration.conftest import wait_until
+from tests.integration.helpers import ended_row, make_customer
+
+ACCESS = "10000"
+GREETED = "w" * 10
+CONSULT = GREETED + "5"  # main menu: business enquiry -> skill consult
+COMPLAINT = GREETED + "6"
+
+
+@pytest.fixture
+async def store(stack):
+    redis = aioredis.from_url(stack.effective_redis_url)
+    yield Store(redis)
+    await redis.aclose()
+
+
+def add_agent(sessions, ext: str, skills: dict[str, int]) -> None:
+    with sessions() as s:
+        user = s.scalar(select(User).where(User.agent_extension == ext))
+        if user is None:
+            user = User(username=f"t{ext}", display_name=f"Test {ext}", role="agent", agent_extension=ext)
+            user.set_password("test-pass")
+            s.add(user)
+            s.flush()
+        for skill, level in skills.items():
+            s.merge(AgentSkill(user_id=user.id, skill=skill, level=level))
+        s.commit()
+
+
+def set_queue(sessions, skill: str, **fields) -> None:
+    with sessions() as s:
+        queue = s.get(QueueConfig, skill) or QueueConfig(skill=skill)
+        for k, v in fields.items():
+            setattr(queue, k, v)
+        s.merge(queue)
+        s.commit()
+
+
+async def reload(store: Store) -> None:
+    await store.redis.publish(RELOAD, "1")
+    await asyncio.sleep(0.5)
+
+
+async def logout(store: Store, *exts: str) -> None:
+    now = time.time()
+    for ext in exts:
+        for event in ("release", "hangup", "ready", "logout"):
+            await store.transition(ext, event, now)
+
+
+async def agent_state(store: Store, ext: str, wanted: str, timeout: float = 10) -> str:
+    """The agent's state once it is `wanted` (or whatever it is at the timeout)."""
+    deadline = time.monotonic() + timeout
+    while (state := (await store.agent(ext))["state"]) != wanted and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    return state
+
+
+async def queued_in_router(store: Store, uid: str) -> None:
+    """The router has taken the call into its queue (it handles the event a moment after us)."""
+    for _ in range(50):
+        if await store.call(uid):
+            await asyncio.sleep(0.3)
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"router never queued {uid}")
+
+
+async def agent_rung(ami, uid: str, timeout: float = 40) -> str:
+    event = await ami.events.wait_for(Event="UserEvent", UserEvent="AgentRinging", CallId=uid, timeout=timeout)
+    return event["Agent"]
+
+
+async def test_skill_match_best_level_then_longest_idle(stack, ami, sessions, store):
+    add_agent(sessions, "1501", {"consult": 3})
+    add_agent(sessions, "1502", {"consult": 5})
+    add_agent(sessions, "1503", {"consult": 5})
+    add_agent(sessions, "1504", {"complaint": 5})
+    await reload(store)
+    for ext in ("1501", "1502", "1503", "1504"):
+        await set_sim_phone(ami, ext, answer_after=1, talk_s=2)
+    now = time.time()
+    await make_ready(store, "1501", now - 300)
+    await make_ready(store, "1504", now - 300)
+    await make_ready(store, "1503", now - 10)
+    await make_ready(store, "1502", now - 100)  # level 5 and idle longest of the level-5 agents
+    try:
+        _, number = make_customer(sessions)
+        uid = await place_call(ami, ACCESS, number, dtmf=CONSULT, hold_s=30)
+        assert await agent_rung(ami, uid) == "1502"
+        await ami.events.wait_for(Event="UserEvent", UserEvent="AgentAnswered", CallId=uid)
+        assert await agent_state(store, "1502", "on_call") == "on_call"
+        # the agent hangs up: wrap-up (the queue's time), then ready again
+        await ami.events.wait_for(Event="UserEvent", UserEvent="CallEnded", CallId=uid, timeout=20)
+        assert await agent_state(store, "1502", "wrapup") == "wrapup"
+        row = await wait_until(ended_row(sessions, uid), what="call closed")
+        assert row.end_reason == "agent hung up" and row.answered_at is not None
+        def logged():  # drained from Redis into the database once a second
+            with sessions() as s:
+                states = [r.state for r in s.scalars(select(AgentStateLog).where(AgentStateLog.extension == "1502")
+                                                      .order_by(AgentStateLog.id))]
+            return states if len(states) >= 6 else None
+        states = await wait_until(logged, what="state log drained")
+        assert states[:6] == ["not_ready", "ready", "reserved", "ringing", "on_call", "wrapup"]
+    finally:
+        await logout(store, "1501", "1502", "1503", "1504")
+
+
+async def test_vip_goes_first(stack, ami, sessions, store):
+    add_agent(sessions, "1521", {"complaint": 2})
+    add_agent(sessions, "1522", {"complaint": 5})
+    await reload(store)
+    await set_sim_phone(ami, "1521", answer_after=1, talk_s=20)
+    await set_sim_phone(ami, "1522", answer_after=1, talk_s=20)
+    try:
+        _, ordinary = make_customer(sessions, vip_level=0)
+        _, vip = make_customer(sessions, vip_level=3)
+        first = await place_call(ami, ACCESS, ordinary, dtmf=COMPLAINT, hold_s=60)
+        await ami.events.wait_for(Event="UserEvent", UserEvent="CallQueued", CallId=first, timeout=30)
+        second = await place_call(ami, ACCESS, vip, dtmf=COMPLAINT, hold_s=60)
+        await ami.events.wait_for(Event="UserEvent", UserEvent="CallQueued", CallId=second, timeout=30)
+        await queued_in_router(store, second)
+        await make_ready(store, "1522", time.time())
+        assert await agent_rung(ami, second) == "1522"  # the VIP, though it came later, goes first
+        assert not ami.events.matching(Event="UserEvent", UserEvent="AgentRinging", CallId=first)
+        await make_ready(store, "1521", time.time())
+        assert await agent_rung(ami, first) == "1521"
+    finally:
+        await logout(store, "1521", "1522")
+
+
+async def test_no_answer_sets_not_ready_and_the_call_goes_to_the_next_agent(stack, ami, sessions, store):
+    set_queue(sessions, "consult", ring_time_s=4, no_answer_limit=1)
+    add_agent(sessions, "1531", {"consult": 5})
+    add_agent(sessions, "1532", {"consult": 1})
+    await reload(store)
+    await set_sim_phone(ami, "1531", answer_after=None)  # never answers
+    await set_sim_phone(ami, "1532", answer_after=1, talk_s=2)
+    now = time.time()
+    await make_ready(store, "1531", now - 100)
+    await make_ready(store, "1532", now)
+    try:
+        _, number = make_customer(sessions)
+        uid = await place_call(ami, ACCESS, number, dtmf=CONSULT, hold_s=40)
+        assert await agent_rung(ami, uid) == "1531"
+        missed = await ami.events.wait_for(Event="UserEvent", UserEvent="AgentNoAnswer", CallId=uid, timeout=20)
+        assert missed["Agent"] == "1531"
+        await ami.events.wait_for(Event="UserEvent", UserEvent="AgentAnswered", CallId=uid, Agent="1532", timeout=20)
+        assert await agent_state(store, "1531", "not_ready") == "not_ready"
+        assert (await store.agent("1531"))["reason"] == "no_answer"
+    finally:
+        set_queue(sessions, "consult", ring_time_s=15)
+        await reload(store)
+        await logout(store, "1531", "1532")
+
+
+async def test_overflow_to_a_general_agent_after_the_queue_time(stack, ami, sessions, store):
+    set_queue(sessions, "complaint", overflow="6:4")
+    add_agent(sessions, "1541", {"general": 4})
+    await reload(store)
+    await set_sim_phone(ami, "1541", answer_after=1, talk_s=2)
+    try:
+        _, number = make_customer(sessions)
+        uid = await place_call(ami, ACCESS, number, dtmf=COMPLAINT, hold_s=40)
+        queued = await ami.events.wait_for(Event="UserEvent", UserEvent="CallQueued", CallId=uid, timeout=30)
+        # only complaint callers may be waiting, or the general agent would serve an older general call
+        await make_ready(store, "1541", time.time())
+        assert await agent_rung(ami, uid, timeout=30) == "1541"
+        rung = ami.events.matching(Event="UserEvent", UserEvent="AgentRinging", CallId=uid)[0]
+        assert float(rung["Timestamp"]) - float(queued["Timestamp"]) >= 5.5  # not before the overflow time
+    finally:
+        set_queue(sessions, "complaint", overflow="")
+        await reload(store)
+        await logout(store, "1541")
+
+
+async def test_abandoned_while_waiting_is_counted_with_its_wait(stack, ami, sessions, store):
+    _, number = make_customer(sessions)
+    uid = await place_call(ami, ACCESS, number, dtmf=COMPLAINT, hold_s=12)
+    row = await wait_until(ended_row(sessions, uid), timeout=40, what="call closed")
+    assert row.end_reason == "caller abandoned while waiting"
+    assert row.queued_at is not None and (row.ended_at - row.queued_at).total_seconds() >= 3
+    assert await store.call(uid) == {}
+
+
+async def test_router_killed_with_callers_waiting_loses_none(stack, ami, sessions, store):
+    add_agent(sessions, "1551", {"consult": 4})
+    add_agent(sessions, "1552", {"consult": 4})
+    await reload(store)
+    await set_sim_phone(ami, "1551", answer_after=1, talk_s=5)
+    await set_sim_phone(ami, "1552", answer_after=1, talk_s=5)
+    try:
+        uids = []
+        for _ in range(2):
+            _, number = make_customer(sessions)
+            uids.append(await place_call(ami, ACCESS, number, dtmf=CONSULT, hold_s=90))
+        for uid in uids:
+            await ami.events.wait_for(Event="UserEvent", UserEvent="CallQueued", CallId=uid, timeout=30)
+        acd = read_status(stack.run_dir)["services"]["acd"]
+        os.kill(acd["pid"], signal.SIGKILL)
+        now = time.time()  # agents become ready while no router runs
+        await make_ready(store, "1551", now)
+        await make_ready(store, "1552", now)
+        rung = {await agent_rung(ami, uid, timeout=45) for uid in uids}
+        assert rung == {"1551", "1552"}
+        assert read_status(stack.run_dir)["services"]["acd"]["restarts"] > acd["restarts"]
+    finally:
+        await logout(store, "1551", "1552")
