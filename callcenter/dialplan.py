@@ -6,7 +6,8 @@ every context named here exists in the shipped dialplan.
 from __future__ import annotations
 
 # Contexts
-IVR_END = "cc-ivr-end"  # the menu ended the call itself (out of hours, after a callback request)
+IVR_END = "cc-ivr-end"
+CALLBACK_END = "cc-callback-end"  # a waiting caller took a call back instead  # the menu ended the call itself (out of hours, after a callback request)
 HOTLINE = "hotline"  # inbound entry: answer, record, FastAGI to the IVR
 AGI_FAIL = "agi_fail"  # the IVR was unreachable or failed: a general agent
 WAIT = "cc-wait"  # callers wait here (music on hold) for the router

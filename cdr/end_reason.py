@@ -16,6 +16,8 @@ def end_reason(stage: str, end: str, dial_status: str, fail_reason: str = "") ->
         reason = "agent hung up"
     elif end == "ivr":
         reason = "ended by ivr"
+    elif end == "callback":
+        reason = "caller asked for a call back"
     elif stage == "connecting" and dial_status == "ANSWER":
         reason = "caller hung up"
     elif stage == "connecting":

@@ -3,18 +3,23 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import insert
+import redis.asyncio as aioredis
+from sqlalchemy import insert, select
+
+from acd.store import Store
 
 from callcenter import calls, db
 from callcenter.config import Settings
-from callcenter.models import JourneyStep
+from callcenter.models import Call, CallbackRequest, JourneyStep
 from ivr import flow as flows
 from ivr import speech
 from ivr.engine import JourneyEntry
 from ivr.fastagi import FastAgiServer
 from ivr.prompts import PromptError, PromptSpec, verify_wav
+from ivr.queue_routes import QueueRoutes
 from ivr.runner import FlowRunner, Recorder
 from ivr.services import SERVICES, HotlineServices
 
@@ -67,12 +72,31 @@ def build_recorder(settings: Settings) -> Recorder:
     return Recorder(journey=journey, call=call)
 
 
+def queue_callback_writer(sessions):
+    def create(uniqueid: str, number: str, language: str) -> None:
+        with sessions() as s:
+            call = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+            db.insert_ignoring_duplicates(s, CallbackRequest, [{
+                "number": number, "customer_id": call.customer_id if call else None, "call_uniqueid": uniqueid,
+                "reason": "queue", "language": language, "status": "pending",
+                "created_at": datetime.now(timezone.utc)}])  # one request per call, however often pressed
+            s.commit()
+    return create
+
+
 def build_routes(settings: Settings) -> dict:
     flow = load_hotline()
     check_audio(prompt_specs(flow), settings.prompts_dir)
-    services = HotlineServices(db.session_factory(settings.database_url), settings.home / "business_hours.toml",
+    sessions = db.session_factory(settings.database_url)
+    services = HotlineServices(sessions, settings.home / "business_hours.toml",
                                lock_minutes=int(os.environ.get("CC_PASSWORD_LOCK_MINUTES", "30")))
-    return {"hotline": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings))}
+    queue = QueueRoutes(Store(aioredis.from_url(settings.effective_redis_url)), settings.prompts_dir,
+                        queue_callback_writer(sessions), aht_s=float(os.environ.get("CC_AHT_ESTIMATE_S", "180")))
+    return {
+        "hotline": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings)),
+        "queue-position": queue.position,
+        "queue-callback": queue.callback,
+    }
 
 
 async def serve(settings: Settings) -> None:

@@ -21,8 +21,9 @@ from callcenter import dialplan
 
 AGENT_ONLY_PATTERNS = {"_1XXX"}
 FORBIDDEN_APPS = {"system", "trysystem", "originate", "exec", "tryexec", "agi", "eagi"}
-# AGI is allowed only where we put it ourselves: the hotline entry, which reaches our own server.
-AGI_ALLOWED = {dialplan.HOTLINE}
+# AGI is allowed only where we put it ourselves, reaching our own server: the hotline entry
+# and the waiting loop (position announcements, call-back requests).
+AGI_ALLOWED = {dialplan.HOTLINE, dialplan.WAIT}
 
 
 @dataclass

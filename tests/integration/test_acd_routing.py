@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from acd.router import RELOAD
 from acd.store import Store, make_ready
-from callcenter.models import AgentSkill, AgentStateLog, QueueConfig, User
+from callcenter.models import AgentSkill, AgentStateLog, CallbackRequest, QueueConfig, User
 from callcenter.runtime.supervisor import read_status
 from callcenter.simulate import place_call, set_sim_phone
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import ended_row, make_customer
+from tests.integration.helpers import ended_row, make_customer, streamed
 
 ACCESS = "10000"
 GREETED = "w" * 10
@@ -256,3 +256,27 @@ async def test_two_routers_at_once_never_double_book(stack, stack_env, ami, sess
         second_router.send_signal(signal.SIGKILL)
         second_router.wait()
         await logout(store, *agents)
+
+
+async def test_waiting_callers_hear_their_position_and_may_take_a_call_back(stack, ami, sessions, store):
+    await ami.send_action({"Action": "Setvar", "Variable": "CC_ANNOUNCE_S", "Value": "3"})
+    try:
+        _, listener = make_customer(sessions)
+        first = await place_call(ami, ACCESS, listener, dtmf=COMPLAINT, hold_s=25)
+        await ami.events.wait_for(Event="AGIExecStart", Uniqueid=first, timeout=40,
+                                  Command=f'STREAM FILE "{stack.prompts_dir}/zh/queue_ahead" "1"')
+        _, number = make_customer(sessions)
+        second = await place_call(ami, ACCESS, number, dtmf=COMPLAINT + "w" * 10 + "1" + "w" * 4 + "1", hold_s=20)
+        ended = await ami.events.wait_for(Event="UserEvent", UserEvent="CallEnded", CallId=second, timeout=60)
+        assert ended["End"] == "callback"
+    finally:
+        await ami.send_action({"Action": "Setvar", "Variable": "CC_ANNOUNCE_S", "Value": "30"})
+    heard = [f.rsplit("/", 1)[-1] for f in streamed(ami.events, first)]
+    at = heard.index("queue_ahead")
+    assert heard[at + 1: at + 3] == ["n0", "queue_callers"]  # nobody ahead of the first caller
+    with sessions() as s:
+        request = s.scalar(select(CallbackRequest).where(CallbackRequest.call_uniqueid == second))
+        assert request.number == number and request.reason == "queue" and request.status == "pending"
+    row = await wait_until(ended_row(sessions, second), what="call closed")
+    assert row.end_reason == "caller asked for a call back"
+    assert await store.call(second) == {}

@@ -13,6 +13,7 @@ connecting |       | ANSWER |                 | caller hung up
 connecting | agent | ANSWER |                 | agent hung up
 connecting |       |        |                 | caller abandoned while agent phone rang
 ivr        | ivr   |        |                 | ended by ivr
+waiting    | callback |       |                 | caller asked for a call back
 agi_fail   |       |        | ivr_unreachable | caller hung up before queueing (IVR unreachable)
            |       |        |                 | ended in stage unknown
 """
