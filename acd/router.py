@@ -52,8 +52,7 @@ class Router:
         self.core = Dispatcher(policies={q.skill: QueuePolicy(q.skill, q.overflow) for q in queues.values()})
         for ext, skills in agents.items():
             self.core.set_agent(ext, skills)
-        self.wrapup_until: dict[str, float] = {}
-        self.call_skill: dict[str, str] = {}  # for the wrap-up time of the call's queue
+        self.in_wrapup: set[str] = set()  # agents whose wrap-up end (in Redis) we watch
         self._lock = asyncio.Lock()
 
     def reconfigure(self, queues: dict[str, Queue], agents: dict[str, dict[str, int]]) -> None:
@@ -74,6 +73,8 @@ class Router:
         live = await self._waiting_channels()
         for ext, agent in (await self.store.agents()).items():
             self._apply_agent(ext, agent["state"], float(agent.get("since") or now))
+            if agent["state"] == st.WRAPUP:
+                self.in_wrapup.add(ext)
         for uid, call in (await self.store.calls()).items():
             if uid not in live and call.get("agent") == "":
                 await self.store.drop_call(uid)  # ended while we were away
@@ -116,8 +117,7 @@ class Router:
     def on_agent_change(self, message: dict) -> None:
         self._apply_agent(message["ext"], message["state"], float(message["since"]))
         if message["state"] == st.WRAPUP:
-            queue = self.queue(self.call_skill.pop(message.get("call") or "", GENERAL))
-            self.wrapup_until[message["ext"]] = float(message["since"]) + queue.wrapup_s
+            self.in_wrapup.add(message["ext"])
 
     # ---------------------------------------------------------------- events from the dialplan
     async def on_user_event(self, event: dict) -> None:
@@ -129,7 +129,6 @@ class Router:
                       "priority": event.get("CallPriority") or "0", "transferred": event.get("Transferred", ""),
                       "queued_at": call.get("queued_at") or repr(now), "agent": ""}  # back: keeps its place
             await self.store.put_call(uid, **fields)
-            self.call_skill[uid] = fields["skill"]
             self._queue_locally(uid, fields)
             await self.route()
         elif kind == dialplan.EV_AGENT_RINGING:
@@ -161,6 +160,8 @@ class Router:
             agent = await self.store.agent(ext)
             if agent.get("call") == uid:
                 if agent["state"] == st.ON_CALL:
+                    wrapup = self.queue(call.get("skill") or GENERAL).wrapup_s
+                    await self.store.set_wrapup_until(ext, now + wrapup)  # before the change is announced
                     await self.store.transition(ext, "hangup", now, call=uid)
                 elif agent["state"] in (st.RESERVED, st.RINGING):
                     await self.store.transition(ext, "release", now)
@@ -199,9 +200,12 @@ class Router:
     async def tick(self) -> None:
         """Once a second: wrap-ups that are over, overflow times that have come."""
         now = self.clock()
-        for ext, until in list(self.wrapup_until.items()):
-            if now >= until:
-                del self.wrapup_until[ext]
+        for ext in list(self.in_wrapup):
+            agent = await self.store.agent(ext)
+            if agent["state"] != st.WRAPUP:
+                self.in_wrapup.discard(ext)  # ended early by the agent or a supervisor
+            elif now >= float(agent.get("wrapup_until") or 0):
+                self.in_wrapup.discard(ext)
                 await self.store.transition(ext, "ready", now)
         await self.route()
 

@@ -77,6 +77,18 @@ class Store:
         await self._changed(ext, state, why, call, now)
         return state
 
+    async def set_wrapup_until(self, ext: str, until: float) -> None:
+        await self.redis.hset(f"acd:agent:{ext}", "wrapup_until", repr(until))
+
+    async def extend_wrapup(self, ext: str, seconds: float) -> float | None:
+        """A supervisor gives an agent more wrap-up time; the new end, or None if not wrapping up."""
+        agent = await self.agent(ext)
+        if agent["state"] != "wrapup":
+            return None
+        until = float(agent.get("wrapup_until") or 0) + seconds
+        await self.set_wrapup_until(ext, until)
+        return until
+
     async def reserve(self, ext: str, uniqueid: str, now: float) -> int:
         """1: reserved; 0: the agent is no longer ready; -1: the call is gone or taken."""
         result = int(await self._reserve(keys=[f"acd:agent:{ext}", f"acd:call:{uniqueid}"],

@@ -188,6 +188,44 @@ def cmd_call(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+AGENT_ACTIONS = {"login": "login", "ready": "ready", "not-ready": "not_ready", "logout": "logout",
+                 "end-wrapup": "ready"}
+
+
+def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
+    """Change an agent's state from the command line (what the desktop's buttons will do)."""
+    import redis.asyncio as aioredis
+
+    from acd.store import Store
+    from callcenter.simulate import EXTENSION
+
+    if not EXTENSION.match(args.extension):
+        raise ConfigError(f"agent extension must be 1XXX, got {args.extension!r}")
+
+    async def run() -> str:
+        redis = aioredis.from_url(settings.effective_redis_url)
+        store = Store(redis)
+        try:
+            if args.action == "extend-wrapup":
+                until = await store.extend_wrapup(args.extension, args.seconds)
+                return "not in wrap-up" if until is None else f"wrap-up extended by {args.seconds:g} s"
+            if args.action == "status":
+                return json.dumps(await store.agent(args.extension))
+            if args.action == "end-wrapup" and (await store.agent(args.extension))["state"] != "wrapup":
+                return "not in wrap-up"
+            state = await store.transition(args.extension, AGENT_ACTIONS[args.action], time.time(),
+                                           reason=args.reason)
+            current = (await store.agent(args.extension))["state"]
+            return f"now {state}" if state else f"refused: an agent who is {current} cannot {args.action}"
+        finally:
+            await redis.aclose()
+
+    import asyncio
+    message = asyncio.run(run())
+    print(f"agent {args.extension}: {message}")
+    return 1 if message.startswith("refused") else 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from acd import erlang
     from acd.simulate import as_dict, simulate
@@ -223,6 +261,11 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--name", default="", help="caller name")
     call.add_argument("--dtmf", default="", help="keys the caller presses (0-9*#, w = 0.5 s pause)")
     call.add_argument("--hold", type=int, default=30, help="seconds the caller stays on the line")
+    agent = sub.add_parser("agent", help="change an agent's state (login, ready, not-ready, logout, wrap-up)")
+    agent.add_argument("extension")
+    agent.add_argument("action", choices=[*AGENT_ACTIONS, "extend-wrapup", "status"])
+    agent.add_argument("--reason", default=None, help="for not-ready: break, meal, training, back_office ...")
+    agent.add_argument("--seconds", type=float, default=30, help="for extend-wrapup")
     sim = sub.add_parser("simulate", help="discrete-event simulation of one skill group with the routing core")
     sim.add_argument("--agents", type=int, required=True)
     sim.add_argument("--calls-per-hour", type=float, required=True)
@@ -250,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_db(settings, args.action)
         if args.command == "call":
             return cmd_call(settings, args)
+        if args.command == "agent":
+            return cmd_agent(settings, args)
         if args.command == "simulate":
             return cmd_simulate(args)
         if args.command == "supervise":

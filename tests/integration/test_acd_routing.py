@@ -90,7 +90,12 @@ async def agent_rung(ami, uid: str, timeout: float = 40) -> str:
     return event["Agent"]
 
 
-async def test_skill_match_best_level_then_longest_idle(stack, ami, sessions, store):
+def cli(stack_env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "callcenter.cli", *args], env=stack_env, capture_output=True,
+                          text=True, timeout=30)
+
+
+async def test_skill_match_best_level_then_longest_idle(stack, stack_env, ami, sessions, store):
     add_agent(sessions, "1501", {"consult": 3})
     add_agent(sessions, "1502", {"consult": 5})
     add_agent(sessions, "1503", {"consult": 5})
@@ -112,6 +117,12 @@ async def test_skill_match_best_level_then_longest_idle(stack, ami, sessions, st
         # the agent hangs up: wrap-up (the queue's time), then ready again
         await ami.events.wait_for(Event="UserEvent", UserEvent="CallEnded", CallId=uid, timeout=20)
         assert await agent_state(store, "1502", "wrapup") == "wrapup"
+        # a supervisor extends the wrap-up, then ends it; wrap-up calls are never offered meanwhile
+        before = float((await store.agent("1502"))["wrapup_until"])
+        assert cli(stack_env, "agent", "1502", "extend-wrapup", "--seconds", "60").stdout.strip() == \
+            "agent 1502: wrap-up extended by 60 s"
+        assert float((await store.agent("1502"))["wrapup_until"]) == pytest.approx(before + 60)
+        assert cli(stack_env, "agent", "1502", "end-wrapup").stdout.strip() == "agent 1502: now ready"
         row = await wait_until(ended_row(sessions, uid), what="call closed")
         assert row.end_reason == "agent hung up" and row.answered_at is not None
         def logged():  # drained from Redis into the database once a second
