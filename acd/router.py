@@ -44,8 +44,9 @@ def parse_overflow(text: str) -> tuple[OverflowStep, ...]:
 
 class Router:
     def __init__(self, store: Store, manager, queues: dict[str, Queue], agents: dict[str, dict[str, int]],
-                 clock=time.time):
+                 clock=time.time, on_callback=None):
         self.store = store
+        self.on_callback = on_callback  # async (uniqueid, "done" | "no_answer"): the request's outcome
         self.manager = manager
         self.clock = clock
         self.queues = queues
@@ -76,7 +77,10 @@ class Router:
             if agent["state"] == st.WRAPUP:
                 self.in_wrapup.add(ext)
         for uid, call in (await self.store.calls()).items():
-            if uid not in live and call.get("agent") == "":
+            if call.get("kind") == "callback":
+                if call.get("agent") == "":
+                    self._queue_locally(uid, call)  # a call back keeps its place
+            elif uid not in live and call.get("agent") == "":
                 await self.store.drop_call(uid)  # ended while we were away
         for uid, channel in live.items():
             call = await self.store.call(uid)
@@ -138,7 +142,13 @@ class Router:
             self.core.remove_call(uid)
         elif kind == dialplan.EV_AGENT_NO_ANSWER:
             await self._no_answer(event.get("Agent", ""), uid, now)
+        elif kind == dialplan.EV_CALL_ENDED and event.get("End") == "callback":
+            await self._becomes_callback(uid, event)
         elif kind == dialplan.EV_CALL_ENDED:
+            await self._ended(uid, now)
+        elif kind == dialplan.EV_CALLBACK_ENDED:
+            if self.on_callback is not None:
+                await self.on_callback(uid, "done" if event.get("DialStatus") == "ANSWER" else "no_answer")
             await self._ended(uid, now)
 
     async def _no_answer(self, ext: str, uid: str, now: float) -> None:
@@ -152,6 +162,32 @@ class Router:
         else:
             await self.store.transition(ext, "release", now, misses=misses)
         # the caller is back in cc-wait; its CallQueued keeps the first queued time
+
+    async def _becomes_callback(self, uid: str, event: dict) -> None:
+        """The caller hung up to be called back: the request keeps the call's place in its queue."""
+        number = "".join(ch for ch in event.get("CallerIDNum", "") if ch.isdigit())[:20]
+        call = await self.store.call(uid)
+        if not call or not number:
+            await self._ended(uid, self.clock())
+            return
+        await self.store.put_call(uid, kind="callback", number=number, channel="", agent="")
+        log.info("call %s waits on as a call back to %s", uid, number)
+
+    async def _dial_callback(self, uid: str, ext: str, call: dict[str, str]) -> None:
+        """Ring the agent first; when they answer, the dialplan dials the customer."""
+        queue = self.queue(call.get("skill") or GENERAL)
+        await self.store.transition(ext, "ring", self.clock(), call=uid)
+        reply = await self.manager.send_action({
+            "Action": "Originate", "Channel": f"Local/{ext}@{dialplan.AGENT_PHONES}/n",
+            "Context": dialplan.CALLBACK_DIAL, "Exten": "s", "Priority": "1",
+            "CallerID": f"<{call['number']}>", "Timeout": str(queue.ring_time_s * 1000), "Async": "true",
+            "Variable": f"CC_CALL_ID={uid},CC_AGENT={ext},CC_CALLBACK_NUMBER={call['number']}"})
+        replies = reply if isinstance(reply, list) else [reply]
+        if not any(r.get("Event") == "OriginateResponse" and r.get("Response") == "Success" for r in replies):
+            await self._no_answer(ext, uid, self.clock())
+            await self.store.put_call(uid, agent="")
+            self.core.add_call(uid, call.get("skill") or GENERAL, float(call["queued_at"]))  # its place kept
+            await self.route()
 
     async def _ended(self, uid: str, now: float) -> None:
         call = await self.store.call(uid)
@@ -181,6 +217,10 @@ class Router:
                     self.core.agent_idle(decision.agent_id, now)
                     continue
                 call = await self.store.call(decision.call_id)
+                if call.get("kind") == "callback":
+                    asyncio.ensure_future(self._dial_callback(decision.call_id, decision.agent_id, call))
+                    log.info("call back %s -> %s", decision.call_id, decision.reason)
+                    continue
                 try:
                     await self._connect(call["channel"], decision.agent_id, self.queue(call.get("skill", "")))
                     log.info("call %s -> %s", decision.call_id, decision.reason)

@@ -6,14 +6,14 @@ import logging
 from datetime import datetime, timezone
 
 import redis.asyncio as aioredis
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from acd.core import GENERAL
 from acd.router import Queue, Router, listen_for_changes, parse_overflow
 from acd.store import Store
 from callcenter import ami, db
 from callcenter.config import Settings
-from callcenter.models import AgentSkill, AgentStateLog, QueueConfig, User
+from callcenter.models import AgentSkill, AgentStateLog, CallbackRequest, QueueConfig, User
 
 log = logging.getLogger("acd")
 
@@ -48,6 +48,17 @@ async def drain_state_log(store: Store, sessions, after: str) -> str:
     return entries[-1][0] if entries else after
 
 
+def callback_outcome(sessions):
+    async def record(uniqueid: str, status: str) -> None:
+        def write() -> None:
+            with sessions() as s:
+                s.execute(update(CallbackRequest).where(CallbackRequest.call_uniqueid == uniqueid)
+                          .values(status=status))
+                s.commit()
+        await asyncio.to_thread(write)
+    return record
+
+
 def last_logged(sessions) -> str:
     with sessions() as s:
         return s.scalar(select(AgentStateLog.stream_id).order_by(AgentStateLog.id.desc()).limit(1)) or "-"
@@ -59,7 +70,7 @@ async def run(settings: Settings) -> None:
     store = Store(redis)
     manager = await ami.connect(settings)
     queues, agents = load_config(sessions)
-    router = Router(store, manager, queues, agents)
+    router = Router(store, manager, queues, agents, on_callback=callback_outcome(sessions))
 
     async def handle(event: dict) -> None:
         try:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 # Contexts
 IVR_END = "cc-ivr-end"
-CALLBACK_END = "cc-callback-end"  # a waiting caller took a call back instead  # the menu ended the call itself (out of hours, after a callback request)
+CALLBACK_END = "cc-callback-end"  # a waiting caller took a call back instead
+CALLBACK_DIAL = "cc-callback-dial"  # the agent answered a call back: dial the customer  # the menu ended the call itself (out of hours, after a callback request)
 HOTLINE = "hotline"  # inbound entry: answer, record, FastAGI to the IVR
 AGI_FAIL = "agi_fail"  # the IVR was unreachable or failed: a general agent
 WAIT = "cc-wait"  # callers wait here (music on hold) for the router
@@ -19,7 +20,7 @@ SIM_PHONE = "sim-phone"
 SIM_HOSTILE_NAME = "sim-hostile-name"  # a simulated caller with any caller ID name at all
 
 #: contexts our code sends channels to (Originate / Redirect); all must exist in the dialplan
-CONTEXTS_USED_BY_CODE = (HOTLINE, AGI_FAIL, WAIT, CONNECT, AGENT_PHONES, SIM_CALLER, SIM_HOSTILE_NAME, IVR_END)
+CONTEXTS_USED_BY_CODE = (HOTLINE, AGI_FAIL, WAIT, CONNECT, AGENT_PHONES, SIM_CALLER, SIM_HOSTILE_NAME, IVR_END, CALLBACK_DIAL)
 
 #: contexts where a call from outside the center starts
 INBOUND_CONTEXTS = (HOTLINE,)
@@ -53,3 +54,4 @@ EV_AGENT_RINGING = "AgentRinging"
 EV_AGENT_ANSWERED = "AgentAnswered"
 EV_AGENT_NO_ANSWER = "AgentNoAnswer"
 EV_CALL_ENDED = "CallEnded"
+EV_CALLBACK_ENDED = "CallbackEnded"

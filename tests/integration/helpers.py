@@ -61,5 +61,5 @@ def streamed(events, uniqueid) -> list[str]:
 
 def handoff(events, uniqueid) -> dict[str, str]:
     """Channel variables the IVR set for the router."""
-    return {e["Variable"]: e["Value"] for e in events.matching(Event="VarSet", Uniqueid=uniqueid)
+    return {e["Variable"]: e.get("Value", "") for e in events.matching(Event="VarSet", Uniqueid=uniqueid)
             if e.get("Variable", "").startswith(("__CC_", "CC_IVR"))}

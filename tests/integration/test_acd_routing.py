@@ -290,4 +290,26 @@ async def test_waiting_callers_hear_their_position_and_may_take_a_call_back(stac
         assert request.number == number and request.reason == "queue" and request.status == "pending"
     row = await wait_until(ended_row(sessions, second), what="call closed")
     assert row.end_reason == "caller asked for a call back"
-    assert await store.call(second) == {}
+    # the request waits in the queue; when agents are free: the agent's phone first, then the customer
+    assert (await store.call(second)).get("kind") == "callback"
+    for ext in ("1571", "1572"):
+        add_agent(sessions, ext, {"complaint": 3})
+    await reload(store)
+    try:
+        for ext in ("1571", "1572"):
+            await set_sim_phone(ami, ext, answer_after=1, talk_s=10)
+            await make_ready(store, ext, time.time())
+        answered = await ami.events.wait_for(Event="UserEvent", UserEvent="AgentAnswered", CallId=second,
+                                             timeout=30)
+        assert answered["Agent"] in ("1571", "1572")
+        done = await ami.events.wait_for(Event="UserEvent", UserEvent="CallbackEnded", CallId=second, timeout=30)
+        assert done["DialStatus"] == "ANSWER"
+
+        def status():
+            with sessions() as s:
+                r = s.scalar(select(CallbackRequest).where(CallbackRequest.call_uniqueid == second))
+                return r.status if r.status != "pending" else None
+        assert await wait_until(status, what="callback request done") == "done"
+        assert await store.call(second) == {}
+    finally:
+        await logout(store, "1571", "1572")

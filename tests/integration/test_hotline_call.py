@@ -57,7 +57,7 @@ async def test_with_the_fastagi_server_down_the_caller_lands_in_agi_fail(stack, 
         assert failed["Reason"] == "ivr_unreachable" and failed["AgiStatus"] == "FAILURE"
         queued = await events.wait_for(Event="UserEvent", UserEvent="CallQueued", CallId=uniqueid)
         assert queued["Skill"] == "general"  # a general agent, not dead air
-        await events.wait_for(Event="Newexten", Uniqueid=uniqueid, Context="cc-wait", Application="MusicOnHold")
+        await events.wait_for(Event="Newexten", Uniqueid=uniqueid, Context="cc-wait", Application="WaitExten")
     finally:
         await ami.send_action({"Action": "Setvar", "Variable": "CC_AGI_URL", "Value": stack.agi_url})
     row = await wait_until(ended_row(sessions, uniqueid), timeout=30, what="call row closed")
