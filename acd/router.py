@@ -147,9 +147,10 @@ class Router:
         elif kind == dialplan.EV_CALL_ENDED:
             await self._ended(uid, now)
         elif kind == dialplan.EV_CALLBACK_ENDED:
+            # Redis first: once the request reads "done" in the database, nothing of it is left live.
+            await self._ended(uid, now)
             if self.on_callback is not None:
                 await self.on_callback(uid, "done" if event.get("DialStatus") == "ANSWER" else "no_answer")
-            await self._ended(uid, now)
 
     async def _no_answer(self, ext: str, uid: str, now: float) -> None:
         agent = await self.store.agent(ext)
