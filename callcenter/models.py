@@ -4,14 +4,16 @@ Money is in integer cents (no float rounding on balances); times are UTC.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 ROLES = ("agent", "supervisor", "quality", "backoffice", "admin")
 LANGUAGES = ("zh", "en")
+AGENT_EXTENSION = re.compile(r"1[0-9]{3}")  # the dialplan's _1XXX; ASCII only, unlike str.isdigit
 
 
 def utcnow() -> datetime:
@@ -108,6 +110,21 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(2), default="zh")
     agent_extension: Mapped[str | None] = mapped_column(String(4), unique=True)  # "1XXX" for agents
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    # The role CHECK constraint guards the database; these give the caller a clear error at
+    # assignment time instead of an IntegrityError at commit. The extension must match the
+    # dialplan's _1XXX pattern, or the agent's phone could never be dialled.
+    @validates("role")
+    def _check_role(self, _key: str, role: str) -> str:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        return role
+
+    @validates("agent_extension")
+    def _check_extension(self, _key: str, extension: str | None) -> str | None:
+        if extension is not None and not AGENT_EXTENSION.fullmatch(extension):
+            raise ValueError(f"agent extension must be 1XXX, got {extension!r}")
+        return extension
 
     def set_password(self, password: str) -> None:
         if len(password) < 6:

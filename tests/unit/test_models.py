@@ -1,68 +1,119 @@
-"""Migrations build the schema the models describe; demo data seeds once; constraints hold."""
+"""Models on a migrated SQLite file: demo data seeds once, passwords are hashed, constraints hold."""
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from callcenter import db
-from callcenter.demo_data import DEMO_SERVICE_PASSWORD, seed
+from callcenter.demo_data import DEMO_SERVICE_PASSWORD, DEMO_USER_PASSWORD, seed
 from callcenter.models import Base, Customer, CustomerPhone, User
 
 
 @pytest.fixture
-def url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'sub' / 'cc.db'}"
+def sessions(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cc.db'}"
     db.upgrade(url)
-    return url
+    return db.session_factory(url)
 
 
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-    return ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
+def row_counts(session) -> dict[str, int]:
+    return {t.name: session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
 
 
-def test_migrations_match_the_models(url):
-    assert db.current_revision(url) == head_revision() == "0003"
-    with db.make_engine(url).connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert diff == []
-
-
-def test_upgrade_twice_is_harmless(url):
-    db.upgrade(url)
-    assert db.current_revision(url) == head_revision()
-
-
-def test_demo_seed_is_idempotent(url):
-    sessions = db.session_factory(url)
+def test_demo_seed_is_idempotent(sessions):
     with sessions() as s:
         first = seed(s)
         s.commit()
+        counts = row_counts(s)
     with sessions() as s:
         again = seed(s)
         s.commit()
-        assert first["customers"] > 0 and first["users"] > 0
         assert again == {"customers": 0, "users": 0}
-        customer = s.scalar(select(Customer).join(CustomerPhone).where(CustomerPhone.number == "13800000002"))
-        assert customer.vip_level == 3 and len(customer.accounts[0].bills) == 3
-        assert customer.check_service_password(DEMO_SERVICE_PASSWORD)
-        assert not customer.check_service_password("654321")
-        assert DEMO_SERVICE_PASSWORD not in customer.service_password_hash
+        assert row_counts(s) == counts  # nothing at all was added the second time
+    assert first == {"customers": counts["customers"], "users": counts["users"]}
+    assert counts["customers"] == 8 and counts["bills"] == 3 * counts["accounts"]
 
 
-def test_constraints(url):
-    sessions = db.session_factory(url)
+def test_demo_customers(sessions):
     with sessions() as s:
-        s.add(User(username="x", display_name="x", password_hash="h", role="overlord"))
+        seed(s)
+        s.commit()
+        customers = s.scalars(select(Customer)).all()
+        assert {c.language for c in customers} == {"zh", "en"}
+        vip = s.scalar(select(Customer).join(CustomerPhone).where(CustomerPhone.number == "13800000002"))
+        assert vip.vip_level == 3 and [b.period for b in vip.accounts[0].bills] == ["2026-10", "2026-09", "2026-08"]
+        for customer in customers:
+            assert DEMO_SERVICE_PASSWORD not in customer.service_password_hash
+            assert customer.check_service_password(DEMO_SERVICE_PASSWORD)
+            assert not customer.check_service_password("654321")
+
+
+def test_demo_users_log_in_with_hashed_passwords(sessions):
+    with sessions() as s:
+        seed(s)
+        s.commit()
+        users = {u.username: u for u in s.scalars(select(User))}
+    assert users["admin"].role == "admin" and users["lead1"].role == "supervisor"
+    assert {users[f"agent{i}"].agent_extension for i in range(1, 5)} == {"1001", "1002", "1003", "1004"}
+    for user in users.values():
+        assert user.password_hash != DEMO_USER_PASSWORD and user.check_password(DEMO_USER_PASSWORD)
+        assert not user.check_password(DEMO_USER_PASSWORD + "x")
+
+
+def test_set_password_hashes_with_a_fresh_salt():
+    a, b = User(username="a", role="agent"), User(username="b", role="agent")
+    a.set_password("s3cret-pass")
+    b.set_password("s3cret-pass")
+    assert a.password_hash != b.password_hash != "s3cret-pass"
+    assert a.check_password("s3cret-pass") and not a.check_password("S3cret-pass")
+    with pytest.raises(ValueError):
+        a.set_password("short")
+
+
+def test_role_is_checked_in_python_and_in_the_database(sessions):
+    with pytest.raises(ValueError, match="role"):
+        User(username="x", role="overlord")
+    with sessions() as s, pytest.raises(IntegrityError, match="ck_users_role"):
+        s.execute(text("INSERT INTO users (username, display_name, password_hash, role, language, active)"
+                       " VALUES ('x', 'x', 'h', 'overlord', 'zh', 1)"))
+
+
+@pytest.mark.parametrize("extension", ["2001", "100", "10011", "10a1", "１００１", ""])
+def test_agent_extension_must_be_1xxx(extension):
+    with pytest.raises(ValueError, match="1XXX"):
+        User(username="x", role="agent", agent_extension=extension)
+
+
+def test_agent_extension_is_optional_and_unique(sessions):
+    with sessions() as s:
+        s.add_all([User(username=n, display_name=n, password_hash="h", role="agent", agent_extension=e)
+                   for n, e in [("a", "1999"), ("b", None), ("c", None)]])
+        s.commit()
+        s.add(User(username="d", display_name="d", password_hash="h", role="agent", agent_extension="1999"))
+        with pytest.raises(IntegrityError):
+            s.commit()
+
+
+def test_a_number_belongs_to_one_customer_who_may_have_several(sessions):
+    with sessions() as s:
+        a = Customer(name="a")
+        a.phones += [CustomerPhone(number="13811112222"), CustomerPhone(number="13811113333")]
+        s.add(a)
+        s.commit()
+        b = Customer(name="b")
+        b.phones.append(CustomerPhone(number="13811112222"))
+        s.add(b)
+        with pytest.raises(IntegrityError):
+            s.commit()
+
+
+def test_foreign_keys_and_vip_range_are_enforced(sessions):
+    with sessions() as s:
+        s.add(CustomerPhone(customer_id=999, number="13899999999"))
         with pytest.raises(IntegrityError):
             s.commit()
     with sessions() as s:
-        a, b = Customer(name="a"), Customer(name="b")
-        a.phones.append(CustomerPhone(number="13811112222"))
-        b.phones.append(CustomerPhone(number="13811112222"))
-        s.add_all([a, b])
-        with pytest.raises(IntegrityError):
+        s.add(Customer(name="x", vip_level=4))
+        with pytest.raises(IntegrityError, match="ck_customers_vip_level"):
             s.commit()
 
 
