@@ -223,14 +223,14 @@ class Router:
                     log.info("call back %s -> %s", decision.call_id, decision.reason)
                     continue
                 try:
-                    await self._connect(call["channel"], decision.agent_id, self.queue(call.get("skill", "")))
+                    await self.connect(call["channel"], decision.agent_id, self.queue(call.get("skill", "")))
                     log.info("call %s -> %s", decision.call_id, decision.reason)
                 except Exception as exc:
                     log.warning("could not connect %s to %s: %s", decision.call_id, decision.agent_id, exc)
                     await self.store.transition(decision.agent_id, "release", self.clock())
                     await self.store.put_call(decision.call_id, agent="")
 
-    async def _connect(self, channel: str, ext: str, queue: Queue) -> None:
+    async def connect(self, channel: str, ext: str, queue: Queue) -> None:
         for name, value in ((dialplan.AGENT_EXT, ext), ("CC_RING_TIME", str(queue.ring_time_s))):
             await self.manager.send_action({"Action": "Setvar", "Channel": channel, "Variable": name, "Value": value})
         reply = await self.manager.send_action({"Action": "Redirect", "Channel": channel,

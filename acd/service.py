@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import select, update
 
 from acd.core import GENERAL
+from acd import commands
 from acd.router import Queue, Router, listen_for_changes, parse_overflow
 from acd.store import Store
 from callcenter import ami, db
@@ -86,6 +87,7 @@ async def run(settings: Settings) -> None:
     manager.on_login = lambda m: asyncio.ensure_future(router.rebuild())
     await router.rebuild()
     asyncio.ensure_future(listen_for_changes(redis, router, lambda: load_config(sessions)))
+    asyncio.ensure_future(commands.serve(redis, router))
     log.info("router running: %d queue(s), %d agent(s)", len(queues), len(agents))
     logged = last_logged(sessions)
     while True:
