@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.models import Account, AgentSkill, Bill, QueueConfig, Customer, CustomerPhone, RechargeCard, User, WorkOrder
+from callcenter.models import Account, AgentSkill, Bill, QueueConfig, Customer, Team, CustomerPhone, RechargeCard, User, WorkOrder
 
 DEMO_SERVICE_PASSWORD = "123456"  # every demo customer's 6-digit service password
 DEMO_USER_PASSWORD = "demo-pass"  # every demo desktop user's password
@@ -50,18 +50,21 @@ WORK_ORDERS = [
     ("2610000003", "13800000005", "fault_phone", "resolved"),
 ]
 
+DEMO_TEAM = "floor-1"
+
 # queues: skill, ring time, wrap-up, service level threshold, overflow ("after_s:min_general_level")
 QUEUES = [
     ("general", 15, 5, 20, ""),
     ("consult", 15, 5, 20, "30:3"),
     ("complaint", 15, 10, 30, "45:4"),
+    ("billing", 15, 10, 20, "30:3"),
 ]
 
 # agents' skills: username -> {skill: level}
 SKILLS = {
     "agent1": {"general": 3, "consult": 5},
     "agent2": {"general": 5, "complaint": 4},
-    "agent3": {"general": 2, "consult": 3},
+    "agent3": {"general": 2, "consult": 3, "billing": 4},
     "agent4": {"general": 4, "complaint": 5},
 }
 
@@ -95,8 +98,15 @@ def seed(session: Session) -> dict[str, int]:
         if session.get(QueueConfig, skill) is None:
             session.add(QueueConfig(skill=skill, ring_time_s=ring, wrapup_s=wrapup, service_level_s=threshold,
                                     overflow=overflow))
+    # one team: lead1 supervises every demo agent (the wallboard shows a supervisor their teams)
+    team = session.scalar(select(Team).where(Team.name == DEMO_TEAM))
+    if team is None:
+        team = Team(name=DEMO_TEAM, supervisor_id=session.scalar(select(User.id).where(User.username == "lead1")))
+        session.add(team)
+        session.flush()
     for username, skills in SKILLS.items():
         user = session.scalar(select(User).where(User.username == username))
+        user.team_id = user.team_id or team.id
         for skill, level in skills.items():
             if session.get(AgentSkill, (user.id, skill)) is None:
                 session.add(AgentSkill(user_id=user.id, skill=skill, level=level))

@@ -95,6 +95,16 @@ class Bill(Base):
     account: Mapped[Account] = relationship(back_populates="bills")
 
 
+class Team(Base):
+    """A group of agents led by a supervisor, who sees and manages only their own teams."""
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL", use_alter=True,
+                                                                 name="fk_teams_supervisor"), index=True)
+
+
 class User(Base):
     """Someone who logs in to the desktop: agent, supervisor, quality, back office, admin."""
     __tablename__ = "users"
@@ -110,6 +120,7 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(2), default="zh")
     agent_extension: Mapped[str | None] = mapped_column(String(4), unique=True)  # "1XXX" for agents
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL", name="fk_users_team"), index=True)
 
     # The role CHECK constraint guards the database; these give the caller a clear error at
     # assignment time instead of an IntegrityError at commit. The extension must match the
@@ -193,6 +204,8 @@ class WorkOrder(Base):
     call_uniqueid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")  # low normal high urgent
+    created_by: Mapped[str | None] = mapped_column(String(40))  # username; None when the menu opened it
 
 
 class CallbackRequest(Base):
@@ -257,3 +270,41 @@ class AgentStateLog(Base):
     reason: Mapped[str | None] = mapped_column(String(32))
     call_uniqueid: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class CallTransfer(Base):
+    """An agent passed the call on, with a note the next agent's screen-pop shows."""
+    __tablename__ = "call_transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), index=True)
+    from_extension: Mapped[str] = mapped_column(String(4))
+    to_skill: Mapped[str | None] = mapped_column(String(32))
+    to_extension: Mapped[str | None] = mapped_column(String(4))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CallWrapup(Base):
+    """What the agent recorded after the call: a disposition code and notes (one per agent and call)."""
+    __tablename__ = "call_wrapups"
+    __table_args__ = (UniqueConstraint("call_uniqueid", "extension", name="uq_call_wrapups_call_agent"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), index=True)
+    extension: Mapped[str] = mapped_column(String(4))
+    disposition: Mapped[str] = mapped_column(String(24))
+    notes: Mapped[str] = mapped_column(String(1000), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who changed what on someone else's behalf (a supervisor setting an agent's state, an admin)."""
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(500), default="")

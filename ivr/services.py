@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from callcenter.models import Account, CallbackRequest, Customer, CustomerPhone, RechargeCard, WorkOrder
+from callcenter.work_orders import open_work_order
 from ivr.engine import CallState
 
 Outcome = tuple[str, dict]
@@ -188,13 +189,9 @@ class HotlineServices:
     # ---- 3: fault report ----
     def _fault(self, state: CallState, call: CallContext, category: str) -> Outcome:
         with self.sessions() as s:
-            order = WorkOrder(number="", customer_id=state.customer_id, caller_number=call.caller_number or None,
-                              category=category, status="open", call_uniqueid=call.uniqueid,
-                              description="reported in the voice menu", created_at=self.clock(),
-                              updated_at=self.clock())
-            s.add(order)
-            s.flush()
-            order.number = f"{self.clock():%y%m}{order.id:06d}"  # spoken digit by digit
+            order = open_work_order(s, self.clock(), category=category, description="reported in the voice menu",
+                                    customer_id=state.customer_id, caller_number=call.caller_number or None,
+                                    call_uniqueid=call.uniqueid)
             s.commit()
             return "ok", {"order_number": order.number}
 
