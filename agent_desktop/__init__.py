@@ -1,0 +1,65 @@
+"""The agent desktop: a Flask app with Flask-SocketIO, for agents, supervisors and admins.
+
+create_app() wires everything (settings, database, Redis, the router client); socket events
+live in events.py, pages and the JSON API in views.py, admin screens in admin.py. Other
+processes push to browsers through Socket.IO's Redis message queue (python-socketio >= 5.14
+serialises it as JSON, never pickle), so several web workers behind one Redis serve one floor.
+"""
+from __future__ import annotations
+
+import redis as sync_redis
+from flask import Flask, jsonify, request
+from flask_socketio import SocketIO
+from werkzeug.exceptions import HTTPException
+
+from callcenter import db
+from callcenter.config import Settings
+
+socketio = SocketIO()
+MESSAGE_QUEUE_CHANNEL = "flask-socketio"  # Flask-SocketIO's default; agent_desktop.push writes to it
+
+
+def create_app(settings: Settings | None = None, *, router=None, redis=None, message_queue: bool = True) -> Flask:
+    """router/redis: fakes for unit tests; message_queue=False: one process, no Redis fan-out."""
+    from agent_desktop import admin, auth, views
+    from agent_desktop.acd_client import RouterClient
+    from agent_desktop.context import Desktop
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret("web"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_NAME="cc_session",
+        MAX_CONTENT_LENGTH=64 * 1024,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    redis = redis or sync_redis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
+    app.extensions["callcenter"] = Desktop(settings=settings, sessions=db.session_factory(settings.database_url),
+                                           redis=redis, router=router or RouterClient(redis))
+    app.before_request(auth.check_csrf)
+    app.jinja_env.globals["csrf_token"] = auth.csrf_token
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            return jsonify(error=exc.name, message=exc.description), exc.code
+        return exc
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:")
+        return response
+
+    from agent_desktop import events  # noqa: F401  registers the handlers, before init_app copies them
+    socketio.init_app(app, async_mode="threading",
+                      message_queue=settings.effective_redis_url if message_queue else None,
+                      channel=MESSAGE_QUEUE_CHANNEL)
+    return app

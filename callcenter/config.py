@@ -59,6 +59,8 @@ class Settings:
     sip_port: int
     asterisk_cache: Path  # Debian root with Asterisk, built by debootstrap when needed
     asterisk_binary: str | None  # a system Asterisk to use instead of the root
+    web_host: str = "127.0.0.1"  # the agent desktop (CC_WEB_HOST=0.0.0.0 to serve the floor)
+    web_port: int = 8080
 
     # ---- derived paths: one place that names every folder we use ----
     @property
@@ -144,4 +146,6 @@ class Settings:
             sip_port=_port(env, "CC_SIP_PORT", 5060),
             asterisk_cache=Path(env.get("CC_ASTERISK_CACHE", str(DEFAULT_ASTERISK_CACHE))),
             asterisk_binary=binary,
+            web_host=_loopback_host(env, "CC_WEB_HOST"),
+            web_port=_port(env, "CC_WEB_PORT", 8080),
         )

@@ -20,6 +20,7 @@ def check_ports(settings: Settings) -> None:
     ensure_free(settings.ami_port, "Asterisk AMI", "CC_AMI_PORT")
     ensure_free(settings.sip_port, "SIP", "CC_SIP_PORT")
     ensure_free(settings.agi_port, "FastAGI", "CC_AGI_PORT", host=settings.agi_host)
+    ensure_free(settings.web_port, "agent desktop", "CC_WEB_PORT", host=settings.web_host)
 
 
 def build_services(settings: Settings, install: asterisk.AsteriskInstall, demo: bool = False) -> list[Service]:
@@ -32,6 +33,8 @@ def build_services(settings: Settings, install: asterisk.AsteriskInstall, demo: 
     services.append(python_service("ivr", "ivr", port=settings.agi_port, wait_ready_s=10))
     services.append(python_service("cdr", "cdr"))
     services.append(python_service("acd", "acd"))
+    services.append(python_service("desktop-push", "agent_desktop.push"))
+    services.append(python_service("web", "agent_desktop", port=settings.web_port, wait_ready_s=15))
     if demo:
         services.append(python_service("demo-callers", "callcenter.demo_calls"))
     return services

@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(redis-server debootstrap espeak-ng libespeak-ng1 sox util-linux python3-venv)
+# the browser tests drive Debian's Chromium (Playwright downloads no browser of its own here)
+[ "${1:-}" = "--test" ] && packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 from callcenter import ami as ami_connect
 from callcenter import db
+from acd.store import Store
 from callcenter.config import Settings
 
 CALLCENTER = [sys.executable, "-m", "callcenter.cli"]
@@ -38,6 +40,7 @@ def stack_env(tmp_path_factory) -> dict[str, str]:
         "CC_AGI_PORT": str(free_port()),
         "CC_SIP_PORT": str(free_port()),
         "CC_REDIS_PORT": str(free_port()),
+        "CC_WEB_PORT": str(free_port()),
     })
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
@@ -116,3 +119,10 @@ async def wait_until(predicate, timeout: float = 20.0, what: str = "condition"):
 def read_log(settings: Settings, name: str) -> str:
     path: Path = settings.log_dir / f"{name}.log"
     return path.read_text(errors="replace") if path.exists() else ""
+
+
+@pytest.fixture
+async def store(stack):
+    redis = aioredis.from_url(stack.effective_redis_url)
+    yield Store(redis)
+    await redis.aclose()

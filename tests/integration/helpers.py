@@ -1,9 +1,14 @@
 """Helpers shared by integration tests: database look-ups and what a call heard."""
 from __future__ import annotations
 
+import asyncio
+import time
+
 from sqlalchemy import select
 
-from callcenter.models import Account, Bill, Call, Customer, CustomerPhone, JourneyStep
+from acd.router import RELOAD
+from acd.store import Store
+from callcenter.models import Account, AgentSkill, Bill, Call, Customer, CustomerPhone, JourneyStep, User
 
 _numbers = iter(range(1, 10_000))
 
@@ -63,3 +68,28 @@ def handoff(events, uniqueid) -> dict[str, str]:
     """Channel variables the IVR set for the router."""
     return {e["Variable"]: e.get("Value", "") for e in events.matching(Event="VarSet", Uniqueid=uniqueid)
             if e.get("Variable", "").startswith(("__CC_", "CC_IVR"))}
+
+
+def add_agent(sessions, ext: str, skills: dict[str, int]) -> None:
+    with sessions() as s:
+        user = s.scalar(select(User).where(User.agent_extension == ext))
+        if user is None:
+            user = User(username=f"t{ext}", display_name=f"Test {ext}", role="agent", agent_extension=ext)
+            user.set_password("test-pass")
+            s.add(user)
+            s.flush()
+        for skill, level in skills.items():
+            s.merge(AgentSkill(user_id=user.id, skill=skill, level=level))
+        s.commit()
+
+
+async def reload(store: Store) -> None:
+    await store.redis.publish(RELOAD, "1")
+    await asyncio.sleep(0.5)
+
+
+async def logout(store: Store, *exts: str) -> None:
+    now = time.time()
+    for ext in exts:
+        for event in ("release", "hangup", "ready", "logout"):
+            await store.transition(ext, event, now)

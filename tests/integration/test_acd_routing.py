@@ -9,41 +9,19 @@ import sys
 import time
 
 import pytest
-import redis.asyncio as aioredis
 from sqlalchemy import select
 
-from acd.router import RELOAD
 from acd.store import Store, make_ready
-from callcenter.models import AgentSkill, AgentStateLog, CallbackRequest, QueueConfig, User
+from callcenter.models import AgentStateLog, CallbackRequest, QueueConfig
 from callcenter.runtime.supervisor import read_status
 from callcenter.simulate import place_call, set_sim_phone
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import ended_row, make_customer, streamed
+from tests.integration.helpers import add_agent, ended_row, logout, make_customer, reload, streamed
 
 ACCESS = "10000"
 GREETED = "w" * 10
 CONSULT = GREETED + "5"  # main menu: business enquiry -> skill consult
 COMPLAINT = GREETED + "6"
-
-
-@pytest.fixture
-async def store(stack):
-    redis = aioredis.from_url(stack.effective_redis_url)
-    yield Store(redis)
-    await redis.aclose()
-
-
-def add_agent(sessions, ext: str, skills: dict[str, int]) -> None:
-    with sessions() as s:
-        user = s.scalar(select(User).where(User.agent_extension == ext))
-        if user is None:
-            user = User(username=f"t{ext}", display_name=f"Test {ext}", role="agent", agent_extension=ext)
-            user.set_password("test-pass")
-            s.add(user)
-            s.flush()
-        for skill, level in skills.items():
-            s.merge(AgentSkill(user_id=user.id, skill=skill, level=level))
-        s.commit()
 
 
 def set_queue(sessions, skill: str, **fields) -> None:
@@ -53,18 +31,6 @@ def set_queue(sessions, skill: str, **fields) -> None:
             setattr(queue, k, v)
         s.merge(queue)
         s.commit()
-
-
-async def reload(store: Store) -> None:
-    await store.redis.publish(RELOAD, "1")
-    await asyncio.sleep(0.5)
-
-
-async def logout(store: Store, *exts: str) -> None:
-    now = time.time()
-    for ext in exts:
-        for event in ("release", "hangup", "ready", "logout"):
-            await store.transition(ext, event, now)
 
 
 async def agent_state(store: Store, ext: str, wanted: str, timeout: float = 10) -> str:

@@ -1,0 +1,205 @@
+"""Socket.IO events: agents' state and call controls, wrap-up, supervisors' actions.
+
+Every event names the roles allowed and checks the object (the agent's own call, the
+supervisor's own teams) before anything happens; every payload is validated; the answer is an
+acknowledgement {"ok": true, ...} or {"ok": false, "code": STABLE_CODE, "message": ...}.
+Pushes to browsers (screen-pops, state changes, wallboard) come from agent_desktop.push through
+the Redis message queue; the rooms joined here say who receives what.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask_socketio import ConnectionRefusedError, join_room
+from sqlalchemy import select
+
+from agent_desktop import socketio
+from agent_desktop.auth import csrf_ok, current_user
+from agent_desktop.context import desktop
+from agent_desktop.screen_pop import agent_handled
+from agent_desktop.views import AGENT_REASONS, DISPOSITIONS, UNIQUEID
+from agent_desktop.wallboard import visible_agents
+from callcenter.models import AuditEntry, CallTransfer, CallWrapup, Team
+
+EXTENSION_CHARS = set("0123456789")
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def fail(code: str, message: str = "") -> dict:
+    return {"ok": False, "code": code, "message": message}
+
+
+def from_router(result) -> dict:
+    return {"ok": True, **(result.data or {})} if result.ok else fail(result.code, result.message)
+
+
+def event(name: str, *roles: str):
+    def decorate(handler):
+        @socketio.on(name)
+        @wraps(handler)
+        def wrapped(data=None):
+            user = current_user()
+            if user is None:
+                return fail("UNAUTHORIZED", "log in again")
+            if user.role not in roles:
+                return fail("FORBIDDEN", f"{name} is not for the {user.role} role")
+            if data is None:
+                data = {}
+            if not isinstance(data, dict):
+                return fail("BAD_REQUEST", "send an object")
+            try:
+                return handler(user, data)
+            except BadRequest as exc:
+                return fail("BAD_REQUEST", str(exc))
+        return wrapped
+    return decorate
+
+
+def rooms_for(user) -> list[str]:
+    rooms = [f"user:{user.id}"]
+    if user.role == "agent" and user.agent_extension:
+        rooms.append(f"agent:{user.agent_extension}")
+    if user.role in ("supervisor", "admin"):
+        rooms.append("wallboard")
+    if user.role == "admin":
+        rooms.append("team:all")
+    if user.role == "supervisor":
+        with desktop().sessions() as s:
+            rooms += [f"team:{tid}" for tid in s.scalars(select(Team.id).where(Team.supervisor_id == user.id))]
+    return rooms
+
+
+@socketio.on("connect")
+def connect(auth=None):
+    user = current_user()
+    if user is None or not isinstance(auth, dict) or not csrf_ok(auth.get("csrf")):
+        raise ConnectionRefusedError("unauthorized")
+    for room in rooms_for(user):
+        join_room(room)
+
+
+# ---------------------------------------------------------------- validation
+def uniqueid(data: dict) -> str:
+    value = data.get("call")
+    if not isinstance(value, str) or not UNIQUEID.fullmatch(value):
+        raise BadRequest("call: an Asterisk unique id")
+    return value
+
+
+def text(data: dict, name: str, limit: int) -> str:
+    value = data.get(name, "")
+    if not isinstance(value, str) or len(value) > limit:
+        raise BadRequest(f"{name}: text of at most {limit} characters")
+    return value.strip()
+
+
+def extension(value) -> str:
+    if not isinstance(value, str) or len(value) != 4 or value[0] != "1" or not set(value) <= EXTENSION_CHARS:
+        raise BadRequest("an agent extension is 1XXX")
+    return value
+
+
+# ---------------------------------------------------------------- agents
+@event("agent_state", "agent")
+def agent_state(user, data):
+    to, reason = data.get("to"), data.get("reason")
+    if to not in ("ready", "not_ready", "logged_out"):
+        raise BadRequest("to: ready, not_ready or logged_out")
+    if to == "not_ready" and reason not in AGENT_REASONS:
+        raise BadRequest(f"reason: one of {', '.join(AGENT_REASONS)}")
+    return from_router(desktop().router.send("state", ext=user.agent_extension, to=to,
+                                             reason=reason if to == "not_ready" else None))
+
+
+@event("call_hangup", "agent")
+def call_hangup(user, data):
+    return from_router(desktop().router.send("hangup", ext=user.agent_extension, call=uniqueid(data)))
+
+
+@event("call_transfer", "agent")
+def call_transfer(user, data):
+    call, note = uniqueid(data), text(data, "note", 500)
+    skill, to_agent = data.get("skill") or None, data.get("to_agent") or None
+    if (skill is None) == (to_agent is None):
+        raise BadRequest("transfer to a skill or to an agent")
+    if to_agent is not None:
+        to_agent = extension(to_agent)
+    elif not isinstance(skill, str) or len(skill) > 32:
+        raise BadRequest("skill: a queue's name")
+    d = desktop()
+    with d.sessions() as s:  # the note first: the next agent's screen-pop may be built at once
+        row = CallTransfer(call_uniqueid=call, from_extension=user.agent_extension, to_skill=skill,
+                           to_extension=to_agent, note=note)
+        s.add(row)
+        s.commit()
+        row_id = row.id
+    result = d.router.send("transfer", ext=user.agent_extension, call=call, skill=skill, to_agent=to_agent)
+    if not result.ok:
+        with d.sessions() as s:
+            s.delete(s.get(CallTransfer, row_id))
+            s.commit()
+    return from_router(result)
+
+
+@event("wrapup", "agent")
+def wrapup(user, data):
+    call, notes = uniqueid(data), text(data, "notes", 1000)
+    disposition = data.get("disposition")
+    if disposition not in DISPOSITIONS:
+        raise BadRequest(f"disposition: one of {', '.join(DISPOSITIONS)}")
+    d = desktop()
+    with d.sessions() as s:
+        if not agent_handled(s, d.redis, user.agent_extension or "", call):
+            return fail("NOT_YOUR_CALL", "that call was not yours")
+        row = s.scalar(select(CallWrapup).where(CallWrapup.call_uniqueid == call,
+                                                CallWrapup.extension == user.agent_extension))
+        if row is None:
+            s.add(CallWrapup(call_uniqueid=call, extension=user.agent_extension, disposition=disposition, notes=notes))
+        else:
+            row.disposition, row.notes = disposition, notes
+        s.commit()
+    if data.get("ready") is True:
+        return from_router(d.router.send("state", ext=user.agent_extension, to="ready"))
+    return {"ok": True}
+
+
+# ---------------------------------------------------------------- supervisors
+def supervised(user, ext: str) -> bool:
+    with desktop().sessions() as s:
+        return ext in visible_agents(s, user)
+
+
+def audit(user, action: str, target: str, detail: str) -> None:
+    with desktop().sessions() as s:
+        s.add(AuditEntry(actor=user.username, action=action, target=target, detail=detail[:500]))
+        s.commit()
+
+
+@event("supervise_state", "supervisor", "admin")
+def supervise_state(user, data):
+    ext, to = extension(data.get("ext")), data.get("to")
+    reason = "supervisor" if to == "not_ready" else None
+    if to not in ("ready", "not_ready", "logged_out"):
+        raise BadRequest("to: ready, not_ready or logged_out")
+    if not supervised(user, ext):
+        return fail("NOT_YOUR_TEAM", f"agent {ext} is not in your teams")
+    result = desktop().router.send("state", ext=ext, to=to, reason=reason)
+    if result.ok:
+        audit(user, "agent_state", ext, f"to {to}")
+    return from_router(result)
+
+
+@event("supervise_extend_wrapup", "supervisor", "admin")
+def supervise_extend_wrapup(user, data):
+    ext, seconds = extension(data.get("ext")), data.get("seconds", 60)
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or not 1 <= seconds <= 600:
+        raise BadRequest("seconds: 1 to 600")
+    if not supervised(user, ext):
+        return fail("NOT_YOUR_TEAM", f"agent {ext} is not in your teams")
+    result = desktop().router.send("extend_wrapup", ext=ext, seconds=seconds)
+    if result.ok:
+        audit(user, "extend_wrapup", ext, f"+{seconds} s")
+    return from_router(result)

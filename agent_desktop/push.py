@@ -1,0 +1,128 @@
+"""`python -m agent_desktop.push`: pushes what happens to the browsers that should see it.
+
+AMI's AgentRinging (the dialplan's UserEvent, sent as the agent's phone starts to ring) becomes a
+screen-pop for that agent; every agent state change in Redis (acd:agent-changes) goes to the
+agent and to the wallboards; queue figures go to the wallboards once a second when they change.
+All of it through Socket.IO's Redis message queue, so any web worker delivers it.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from datetime import datetime, timezone
+
+import redis as sync_redis
+import redis.asyncio as aioredis
+import socketio
+from sqlalchemy import select
+
+from acd.store import CHANGES
+from agent_desktop import MESSAGE_QUEUE_CHANNEL, live
+from agent_desktop.screen_pop import build_pop
+from agent_desktop.wallboard import agent_rows, queue_figures, today_calls
+from callcenter import ami, db, dialplan
+from callcenter.config import Settings
+from callcenter.models import QueueConfig, User
+
+log = logging.getLogger("agent_desktop.push")
+
+
+class Pusher:
+    def __init__(self, settings: Settings):
+        self.sessions = db.session_factory(settings.database_url)
+        self.redis = sync_redis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
+        self.emitter = socketio.AsyncRedisManager(settings.effective_redis_url, channel=MESSAGE_QUEUE_CHANNEL,
+                                                  write_only=True)
+        self.last_wallboard: dict[str, str] = {}
+
+    async def emit(self, event: str, data, room: str) -> None:
+        await self.emitter.emit(event, data, namespace="/", room=room)
+
+    # ---- screen-pop ----
+    def _pop(self, uniqueid: str) -> dict:
+        with self.sessions() as s:
+            return build_pop(s, uniqueid, live.call(self.redis, uniqueid), time.time())
+
+    async def on_ringing(self, event: dict) -> None:
+        ext, uniqueid = event.get("Agent", ""), event.get("CallId", "")
+        if not (len(ext) == 4 and ext.isdigit() and uniqueid):
+            return
+        pop = await asyncio.to_thread(self._pop, uniqueid)
+        pop["ringing_at"] = time.time()
+        await self.emit("screen_pop", pop, room=f"agent:{ext}")
+
+    # ---- agent states ----
+    async def on_agent_change(self, ext: str) -> None:
+        state = await asyncio.to_thread(live.agent, self.redis, ext)
+        await self.emit("agent_state", state, room=f"agent:{ext}")
+
+    # ---- wallboards ----
+    def _wallboard(self) -> tuple[list[dict], dict[str, list[dict]]]:
+        now = time.time()
+        agents = live.agents(self.redis)
+        with self.sessions() as s:
+            skills = {q.skill: q.service_level_s for q in s.scalars(select(QueueConfig))}
+            today = today_calls(s, datetime.fromtimestamp(now, tz=timezone.utc))
+            members = s.execute(select(User.agent_extension, User.display_name, User.team_id)
+                                .where(User.agent_extension.is_not(None))).all()
+        queues = queue_figures(skills, live.calls(self.redis), today, now)
+        by_team: dict[str, dict[str, str]] = {"all": {}}
+        for ext, name, team in members:
+            by_team["all"][ext] = name
+            if team is not None:
+                by_team.setdefault(str(team), {})[ext] = name
+        return queues, {team: agent_rows(agents, names, now) for team, names in by_team.items()}
+
+    async def push_wallboard(self) -> None:
+        queues, teams = await asyncio.to_thread(self._wallboard)
+        await self._if_changed("wallboard_queues", queues, "wallboard", "queues")
+        for team, rows in teams.items():
+            stable = [{k: v for k, v in row.items() if k != "in_state_s"} for row in rows]
+            await self._if_changed("wallboard_agents", {"team": team, "agents": rows}, f"team:{team}",
+                                   f"team:{team}", key_data=stable)
+
+    async def _if_changed(self, event: str, data, room: str, key: str, key_data=None) -> None:
+        text = json.dumps(data if key_data is None else key_data, sort_keys=True)
+        if self.last_wallboard.get(key) != text:
+            self.last_wallboard[key] = text
+            await self.emit(event, data, room=room)
+
+
+async def run(settings: Settings) -> None:
+    pusher = Pusher(settings)
+    manager = await ami.connect(settings)
+
+    async def guarded(coro) -> None:
+        try:
+            await coro
+        except Exception:
+            log.exception("push failed")
+
+    def on_user_event(_manager, event):
+        if event.get("UserEvent") == dialplan.EV_AGENT_RINGING:
+            asyncio.ensure_future(guarded(pusher.on_ringing(dict(event))))
+
+    manager.register_event("UserEvent", on_user_event)
+    subscriber = aioredis.from_url(settings.effective_redis_url, decode_responses=True).pubsub()
+    await subscriber.subscribe(CHANGES)
+
+    async def changes() -> None:
+        async for message in subscriber.listen():
+            if message.get("type") == "message":
+                await guarded(pusher.on_agent_change(json.loads(message["data"])["ext"]))
+    asyncio.ensure_future(changes())
+    log.info("pushing screen-pops, agent states and wallboards")
+    while True:
+        await guarded(pusher.push_wallboard())
+        await asyncio.sleep(1)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(run(Settings.from_env()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""What an agent sees about a caller: built from the database and the router's live call.
+
+Plain functions over a database session, so the push process (at ring time) and the HTTP API
+(a reload, a search for an unknown caller) build exactly the same thing.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from callcenter.models import (Account, AgentStateLog, Bill, Call, CallTransfer, Customer, CustomerPhone,
+                               JourneyStep, WorkOrder)
+from callcenter.work_orders import OPEN_STATUSES
+
+RECENT = 5
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def customer_profile(s: Session, customer_id: int, exclude_call: str | None = None) -> dict | None:
+    customer = s.get(Customer, customer_id)
+    if customer is None:
+        return None
+    accounts = s.scalars(select(Account).where(Account.customer_id == customer_id).order_by(Account.id)).all()
+    bills = s.scalars(select(Bill).join(Account).where(Account.customer_id == customer_id)
+                      .order_by(Bill.period.desc()).limit(3)).all()
+    orders = s.scalars(select(WorkOrder).where(WorkOrder.customer_id == customer_id,
+                                               WorkOrder.status.in_(OPEN_STATUSES))
+                       .order_by(WorkOrder.created_at.desc()).limit(10)).all()
+    calls = s.scalars(select(Call).where(Call.customer_id == customer_id, Call.uniqueid != (exclude_call or ""))
+                      .order_by(Call.started_at.desc()).limit(RECENT)).all()
+    phones = s.scalars(select(CustomerPhone.number).where(CustomerPhone.customer_id == customer_id)).all()
+    return {
+        "id": customer.id, "name": customer.name, "vip_level": customer.vip_level, "language": customer.language,
+        "plan": customer.plan, "phones": list(phones),
+        "accounts": [{"number": a.number, "balance_cents": a.balance_cents, "status": a.status} for a in accounts],
+        "bills": [{"period": b.period, "amount_cents": b.amount_cents, "paid": b.paid} for b in bills],
+        "open_orders": [{"number": o.number, "category": o.category, "status": o.status, "priority": o.priority,
+                         "description": o.description, "created_at": _iso(o.created_at)} for o in orders],
+        "recent_calls": [{"started_at": _iso(c.started_at), "skill": c.skill, "end_reason": c.end_reason,
+                          "agent": c.agent_extension} for c in calls],
+    }
+
+
+def find_customer(s: Session, number: str | None) -> int | None:
+    if not number:
+        return None
+    return s.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.number == number))
+
+
+def build_pop(s: Session, uniqueid: str, live_call: dict[str, str], now: float) -> dict:
+    """The screen-pop for one call: who, what they did in the menu, how long they waited, notes."""
+    call = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+    customer_id = call.customer_id if call and call.customer_id else find_customer(s, call.caller_number if call else None)
+    journey = s.scalars(select(JourneyStep).where(JourneyStep.call_uniqueid == uniqueid)
+                        .order_by(JourneyStep.seq)).all()
+    transfers = s.scalars(select(CallTransfer).where(CallTransfer.call_uniqueid == uniqueid)
+                          .order_by(CallTransfer.at)).all()
+    queued_at = float(live_call.get("queued_at") or now)
+    return {
+        "call": uniqueid,
+        "caller_number": call.caller_number if call else live_call.get("number"),
+        "caller_name": call.caller_name if call else None,
+        "queue": live_call.get("skill") or (call.skill if call else None),
+        "waited_s": max(0, round(now - queued_at)),
+        "transferred": live_call.get("transferred") == "1",
+        "password_verified": bool(call and call.password_verified),
+        "language": (call.language if call else None),
+        "journey": [{"node": j.node, "input": j.input, "outcome": j.outcome} for j in journey],
+        "transfer_notes": [{"from": t.from_extension, "note": t.note, "at": _iso(t.at)} for t in transfers],
+        "customer": customer_profile(s, customer_id, exclude_call=uniqueid) if customer_id else None,
+    }
+
+
+def agent_handled(s: Session, redis, ext: str, uniqueid: str) -> bool:
+    """Object check: the call is (or was) this agent's: live in Redis, or in their state history."""
+    current = redis.hget(f"acd:agent:{ext}", "call")
+    if current is not None and (current.decode() if isinstance(current, bytes) else current) == uniqueid:
+        return True
+    return bool(s.scalar(select(exists().where(AgentStateLog.extension == ext,
+                                               AgentStateLog.call_uniqueid == uniqueid))))
+
+
+def utc_now_ts() -> float:
+    return datetime.now(timezone.utc).timestamp()

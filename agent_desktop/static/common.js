@@ -1,0 +1,30 @@
+// Shared by every page: the CSRF token, the socket, small DOM helpers. Data from the server is
+// always put on the page with textContent, never as HTML, so a caller's name is only text.
+"use strict";
+const PAGE = JSON.parse(document.getElementById("page-data").textContent);
+const CSRF = document.querySelector('meta[name="csrf-token"]').content;
+const T = PAGE.t;
+
+function $(id) { return document.getElementById(id); }
+function setText(id, value) { $(id).textContent = value === null || value === undefined ? "" : String(value); }
+function tr(key) { return T[key] || key; }
+function money(cents) { return (cents / 100).toFixed(2); }
+function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+function item(list, text) { const li = document.createElement("li"); li.textContent = text; list.appendChild(li); return li; }
+function showMessage(reply) {
+  setText("message", reply && reply.ok === false ? (reply.code + ": " + (reply.message || "")) : "");
+}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({"X-CSRF-Token": CSRF}, options.body ? {"Content-Type": "application/json"} : {});
+  const response = await fetch(path, Object.assign({credentials: "same-origin", headers}, options));
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw Object.assign(new Error(body.message || response.statusText), {status: response.status});
+  return body;
+}
+
+// Websocket only: no long-polling, so several workers need no sticky sessions.
+const socket = io({transports: ["websocket"], auth: {csrf: CSRF}});
+function send(event, payload) {
+  return new Promise(resolve => socket.emit(event, payload, reply => { showMessage(reply); resolve(reply); }));
+}

@@ -1,0 +1,190 @@
+"""Pages and the JSON API of the desktop. Every route names the roles allowed; object checks
+(whose call, which team) are in the route itself, next to the data they guard."""
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+
+from acd.agent_state import NOT_READY_REASONS
+from agent_desktop import live
+from agent_desktop.auth import csrf_token, current_user, require
+from agent_desktop.context import desktop
+from agent_desktop.i18n import strings
+from agent_desktop.screen_pop import agent_handled, build_pop, customer_profile
+from agent_desktop.wallboard import snapshot
+from callcenter.models import ROLES, AgentStateLog, Call, Customer, CustomerPhone, QueueConfig
+from callcenter.work_orders import CATEGORIES, PRIORITIES, open_work_order
+
+bp = Blueprint("views", __name__)
+
+DISPOSITIONS = ("resolved", "order_created", "transferred", "callback_needed", "info_given", "complaint_logged",
+                "wrong_number", "other")
+AGENT_REASONS = tuple(r for r in NOT_READY_REASONS if r not in ("login", "no_answer", "supervisor"))
+# Asterisk's "1700000000.42", or an id an Originate chose (ChannelId): plain characters only
+UNIQUEID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def page(template: str, **values):
+    user = current_user()
+    return render_template(template, user=user, t=strings(user.language), csrf=csrf_token(), **values)
+
+
+def skills() -> list[str]:
+    with desktop().sessions() as s:
+        return sorted(set(s.scalars(select(QueueConfig.skill))) | {"general"})
+
+
+@bp.get("/")
+def home():
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    if user.role == "agent":
+        return redirect(url_for("views.agent_page"))
+    if user.role in ("supervisor", "admin"):
+        return redirect(url_for("views.wallboard_page"))
+    return page("other.html")
+
+
+@bp.get("/agent")
+@require("agent")
+def agent_page():
+    return page("agent.html", reasons=AGENT_REASONS, skills=skills(), dispositions=DISPOSITIONS,
+                categories=CATEGORIES, priorities=PRIORITIES)
+
+
+@bp.get("/wallboard")
+@require("supervisor", "admin")
+def wallboard_page():
+    return page("wallboard.html", reasons=NOT_READY_REASONS)
+
+
+# ---------------------------------------------------------------- JSON API
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="send a JSON object")
+    return body
+
+
+def text_field(body: dict, name: str, limit: int, required: bool = False) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
+        abort(400, description=f"{name}: text of at most {limit} characters{' is required' if required else ''}")
+    return value.strip()
+
+
+def call_id(value) -> str:
+    if not isinstance(value, str) or not UNIQUEID.fullmatch(value):
+        abort(400, description="call: a channel unique id (letters, digits, . _ -)")
+    return value
+
+
+@bp.get("/api/me")
+@require(*ROLES)
+def me():
+    user = current_user()
+    return {"username": user.username, "name": user.display_name, "role": user.role, "language": user.language,
+            "extension": user.agent_extension}
+
+
+@bp.get("/api/agent/state")
+@require("agent")
+def agent_state():
+    return live.agent(desktop().redis, current_user().agent_extension or "")
+
+
+@bp.get("/api/agent/today")
+@require("agent")
+def agent_today():
+    ext = current_user().agent_extension or ""
+    now = datetime.now(timezone.utc)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    with desktop().sessions() as s:
+        log = s.execute(select(AgentStateLog.state, AgentStateLog.started_at).where(
+            AgentStateLog.extension == ext, AgentStateLog.started_at >= midnight)
+            .order_by(AgentStateLog.started_at, AgentStateLog.id)).all()
+    talk, answered = 0.0, 0
+    for (state, start), nxt in zip(log, [*log[1:], (None, now)]):
+        if state == "on_call":
+            answered += 1
+            start = start.replace(tzinfo=timezone.utc) if start.tzinfo is None else start
+            end = nxt[1].replace(tzinfo=timezone.utc) if nxt[1].tzinfo is None else nxt[1]
+            talk += (end - start).total_seconds()
+    return {"calls_answered": answered, "talk_time_s": round(talk)}
+
+
+@bp.get("/api/calls/<uniqueid>/pop")
+@require("agent")
+def call_pop(uniqueid: str):
+    uniqueid = call_id(uniqueid)
+    d = desktop()
+    with d.sessions() as s:
+        if not agent_handled(s, d.redis, current_user().agent_extension or "", uniqueid):
+            abort(403)
+        return build_pop(s, uniqueid, live.call(d.redis, uniqueid), time.time())
+
+
+@bp.get("/api/customers")
+@require("agent")
+def customer_search():
+    q = request.args.get("q", "").strip()
+    if not 2 <= len(q) <= 40:
+        abort(400, description="q: 2 to 40 characters (a name or a phone number)")
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with desktop().sessions() as s:
+        found = s.execute(select(Customer.id, Customer.name, Customer.vip_level).outerjoin(CustomerPhone)
+                          .where(or_(Customer.name.like(pattern, escape="\\"),
+                                     CustomerPhone.number.like(pattern, escape="\\")))
+                          .distinct().order_by(Customer.name).limit(20)).all()
+    return jsonify([{"id": i, "name": n, "vip_level": v} for i, n, v in found])
+
+
+@bp.get("/api/customers/<int:customer_id>")
+@require("agent")
+def customer(customer_id: int):
+    with desktop().sessions() as s:
+        profile = customer_profile(s, customer_id)
+    if profile is None:
+        abort(404)
+    return profile
+
+
+@bp.post("/api/work-orders")
+@require("agent")
+def create_work_order():
+    body = json_body()
+    uniqueid = call_id(body.get("call"))
+    category, priority = body.get("category"), body.get("priority", "normal")
+    if category not in CATEGORIES or priority not in PRIORITIES:
+        abort(400, description=f"category one of {CATEGORIES}, priority one of {PRIORITIES}")
+    description = text_field(body, "description", 500, required=True)
+    customer_id = body.get("customer_id")
+    if customer_id is not None and (not isinstance(customer_id, int) or isinstance(customer_id, bool)):
+        abort(400, description="customer_id: a number")
+    user, d = current_user(), desktop()
+    with d.sessions() as s:
+        if not agent_handled(s, d.redis, user.agent_extension or "", uniqueid):
+            abort(403)
+        call = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+        if customer_id is None and call is not None:
+            customer_id = call.customer_id
+        if customer_id is not None and s.get(Customer, customer_id) is None:
+            abort(400, description="no such customer")
+        order = open_work_order(s, datetime.now(timezone.utc), category=category, description=description,
+                                customer_id=customer_id, caller_number=call.caller_number if call else None,
+                                call_uniqueid=uniqueid, priority=priority, created_by=user.username)
+        s.commit()
+        return {"number": order.number, "customer_id": customer_id}, 201
+
+
+@bp.get("/api/wallboard")
+@require("supervisor", "admin")
+def wallboard():
+    d = desktop()
+    with d.sessions() as s:
+        return snapshot(s, current_user(), live.agents(d.redis), live.calls(d.redis), time.time())

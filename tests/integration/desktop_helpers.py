@@ -1,0 +1,51 @@
+"""Helpers for the desktop's integration tests: users, logging in over HTTP, Socket.IO clients."""
+from __future__ import annotations
+
+import re
+
+import requests
+import socketio
+from sqlalchemy import select
+
+from callcenter.models import Team, User
+
+PASSWORD = "desk-pass-1"
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def make_user(sessions, username: str, role: str, ext: str | None = None, team: str | None = None,
+              lead: bool = False, language: str = "en") -> None:
+    """Create (or update) a user; `team` puts an agent in it, or with lead=True makes them its supervisor."""
+    with sessions() as s:
+        user = s.scalar(select(User).where(User.username == username)) or User(username=username)
+        user.display_name, user.role, user.language, user.agent_extension = username.title(), role, language, ext
+        user.set_password(PASSWORD)
+        s.add(user)
+        s.flush()
+        if team:
+            row = s.scalar(select(Team).where(Team.name == team)) or Team(name=team)
+            s.add(row)
+            s.flush()
+            if lead:
+                row.supervisor_id = user.id
+            else:
+                user.team_id = row.id
+        s.commit()
+
+
+def web_login(base: str, username: str, page: str = "/") -> tuple[requests.Session, str]:
+    """A logged-in HTTP session and its CSRF token (read from the page, as the browser does)."""
+    http = requests.Session()
+    token = CSRF_FIELD.search(http.get(f"{base}/login", timeout=10).text).group(1)
+    reply = http.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
+                      timeout=10)
+    reply.raise_for_status()
+    html = http.get(f"{base}{page}", timeout=10).text
+    return http, CSRF_META.search(html).group(1)
+
+
+def socket_client(base: str, http: requests.Session, token: str, headers: dict | None = None) -> socketio.Client:
+    client = socketio.Client(http_session=http, reconnection=False)
+    client.connect(base, auth={"csrf": token}, transports=["websocket"], headers=headers or {}, wait_timeout=10)
+    return client

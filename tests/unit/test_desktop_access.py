@@ -1,0 +1,249 @@
+"""Who may do what on the desktop: every route and socket event, tried by every role and by an
+anonymous client (table-driven), plus the object checks (whose call, which team) and CSRF.
+
+A real SQLite database and the real Flask app; the router and Redis are small fakes here
+(the integration tier runs them for real).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from agent_desktop import create_app, socketio
+from agent_desktop.acd_client import CommandResult
+from callcenter import db
+from callcenter.config import Settings
+from callcenter.models import AgentStateLog, Call, Customer, CustomerPhone, Team, User, utcnow
+
+ROLES = ("agent", "supervisor", "quality", "backoffice", "admin")
+MY_CALL, OTHER_CALL = "1700000000.1", "1700000000.2"
+
+
+@dataclass
+class FakeRedis:
+    hashes: dict[str, dict[str, str]] = field(default_factory=dict)
+    published: list = field(default_factory=list)
+
+    def hget(self, key, name):
+        return self.hashes.get(key, {}).get(name)
+
+    def hgetall(self, key):
+        return dict(self.hashes.get(key, {}))
+
+    def smembers(self, key):
+        prefix = {"acd:agents": "acd:agent:", "acd:calls": "acd:call:"}[key]
+        return {k[len(prefix):] for k in self.hashes if k.startswith(prefix)}
+
+    def publish(self, channel, message):
+        self.published.append((channel, message))
+
+
+@dataclass
+class FakeRouter:
+    sent: list = field(default_factory=list)
+
+    def send(self, op, **args):
+        self.sent.append((op, args))
+        return CommandResult(True, data={})
+
+
+@pytest.fixture
+def world(tmp_path):
+    settings = Settings.from_env({"CALLCENTER_HOME": str(tmp_path)})
+    db.upgrade(settings.database_url)
+    sessions = db.session_factory(settings.database_url)
+    with sessions() as s:
+        users = {}
+        for role in ROLES:
+            user = User(username=role, display_name=f"<b>{role}</b>", role=role, language="en",
+                        agent_extension="1001" if role == "agent" else None)
+            user.set_password("secret-" + role)
+            s.add(user)
+            users[role] = user
+        other = User(username="agent2", display_name="Agent Two", role="agent", agent_extension="1002")
+        other.set_password("secret-agent2")
+        s.add(other)
+        s.flush()
+        s.add(Team(name="team-a", supervisor_id=users["supervisor"].id))
+        s.flush()
+        users["agent"].team_id = s.query(Team.id).scalar()  # agent2 is in no team of this supervisor
+        customer = Customer(name="<img src=x onerror=alert(1)>", vip_level=2, plan="5G", language="zh")
+        customer.phones.append(CustomerPhone(number="13800000001"))
+        s.add(customer)
+        s.flush()
+        for uid, ext in ((MY_CALL, "1001"), (OTHER_CALL, "1002")):
+            s.add(Call(uniqueid=uid, caller_number="13800000001", customer_id=customer.id, started_at=utcnow()))
+            s.add(AgentStateLog(stream_id=f"1-{ext}", extension=ext, state="on_call", call_uniqueid=uid,
+                                started_at=utcnow()))
+        s.commit()
+        customer_id = customer.id
+    redis, router = FakeRedis(), FakeRouter()
+    redis.hashes["acd:agent:1001"] = {"state": "on_call", "call": MY_CALL, "since": "1"}
+    redis.hashes["acd:agent:1002"] = {"state": "ready", "since": "1"}
+    app = create_app(settings, router=router, redis=redis, message_queue=False)
+    app.config["TESTING"] = True
+    return app, router, redis, customer_id
+
+
+def login(app, role):
+    client = app.test_client()
+    if role is None:
+        client.get("/login")
+        return client
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    password = "secret-agent2" if role == "agent2" else f"secret-{role}"
+    reply = client.post("/login", data={"username": role, "password": password, "csrf_token": token})
+    assert reply.status_code == 302, f"{role} could not log in"
+    return client
+
+
+def csrf(client) -> str:
+    with client.session_transaction() as session:
+        return session.get("csrf", "")
+
+
+def routes(customer_id):
+    agent, sup_admin, admin = {"agent"}, {"supervisor", "admin"}, {"admin"}
+    order = {"call": MY_CALL, "category": "billing", "description": "bill twice", "priority": "high"}
+    return [
+        ("GET", "/agent", None, agent),
+        ("GET", "/wallboard", None, sup_admin),
+        ("GET", "/admin/", None, admin),
+        ("GET", "/api/me", None, set(ROLES)),
+        ("GET", "/api/agent/state", None, agent),
+        ("GET", "/api/agent/today", None, agent),
+        ("GET", f"/api/calls/{MY_CALL}/pop", None, agent),
+        ("GET", "/api/customers?q=138", None, agent),
+        ("GET", f"/api/customers/{customer_id}", None, agent),
+        ("POST", "/api/work-orders", order, agent),
+        ("GET", "/api/wallboard", None, sup_admin),
+        ("POST", "/admin/users", {"username": "newbie", "role": "agent", "language": "zh", "password": "pw123456",
+                                  "extension": "1050"}, admin),
+        ("POST", "/admin/teams", {"name": "team-b", "supervisor": "supervisor"}, admin),
+        ("POST", "/admin/skills", {"username": "agent", "skill": "billing", "level": "4"}, admin),
+        ("POST", "/admin/queues", {"skill": "billing", "ring_time_s": "15", "wrapup_s": "10",
+                                   "service_level_s": "20", "overflow": "30:4", "no_answer_limit": "1"}, admin),
+    ]
+
+
+def request(client, method, path, body):
+    if method == "GET":
+        return client.get(path)
+    if path.startswith("/api/"):
+        return client.post(path, json=body, headers={"X-CSRF-Token": csrf(client)})
+    return client.post(path, data={**body, "csrf_token": csrf(client)})
+
+
+def succeeded(reply) -> bool:
+    if reply.status_code == 302:
+        return not reply.headers["Location"].endswith("/login")
+    return reply.status_code in (200, 201)
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_every_route_is_open_only_to_its_roles(world, role):
+    app, _router, _redis, customer_id = world
+    client = login(app, role)
+    for method, path, body, allowed in routes(customer_id):
+        reply = request(client, method, path, body)
+        assert succeeded(reply) == (role in allowed), f"{role} {method} {path}: {reply.status_code}"
+        if role is None and path.startswith("/api/"):
+            assert reply.status_code == 401
+
+
+EVENTS = [
+    ("agent_state", {"to": "not_ready", "reason": "break"}, {"agent"}),
+    ("call_hangup", {"call": MY_CALL}, {"agent"}),
+    ("call_transfer", {"call": MY_CALL, "skill": "billing", "note": "wants a refund"}, {"agent"}),
+    ("wrapup", {"call": MY_CALL, "disposition": "resolved", "notes": "ok"}, {"agent"}),
+    ("supervise_state", {"ext": "1001", "to": "not_ready"}, {"supervisor", "admin"}),
+    ("supervise_extend_wrapup", {"ext": "1001", "seconds": 60}, {"supervisor", "admin"}),
+]
+
+
+def connect(app, client, token=None):
+    return socketio.test_client(app, flask_test_client=client, auth={"csrf": csrf(client) if token is None else token})
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_socket_event_is_open_only_to_its_roles(world, role):
+    app, router, _redis, _ = world
+    socket = connect(app, login(app, role))
+    assert socket.is_connected()
+    for name, payload, allowed in EVENTS:
+        reply = socket.emit(name, payload, callback=True)
+        assert reply["ok"] == (role in allowed), f"{role} {name}: {reply}"
+        if role not in allowed:
+            assert reply["code"] == "FORBIDDEN"
+    # every allowed event but the wrap-up (written by the desktop itself) went to the router
+    assert len(router.sent) == sum(1 for name, _payload, allowed in EVENTS if role in allowed and name != "wrapup")
+
+
+def test_anonymous_and_forged_sockets_are_refused(world):
+    app = world[0]
+    assert not connect(app, login(app, None)).is_connected()
+    assert not connect(app, login(app, "agent"), token="forged").is_connected()
+
+
+def test_unsafe_requests_need_the_csrf_token(world):
+    app = world[0]
+    client = login(app, "admin")
+    reply = client.post("/admin/teams", data={"name": "sneaky"})
+    assert reply.status_code == 400
+    reply = client.post("/logout")
+    assert reply.status_code == 400  # even logging out: another site may not do it for you
+
+
+def test_an_agent_sees_and_acts_only_on_their_own_calls(world):
+    app, router, _redis, _ = world
+    client = login(app, "agent")
+    assert client.get(f"/api/calls/{OTHER_CALL}/pop").status_code == 403
+    reply = client.post("/api/work-orders", json={"call": OTHER_CALL, "category": "billing", "description": "x"},
+                        headers={"X-CSRF-Token": csrf(client)})
+    assert reply.status_code == 403
+    socket = connect(app, client)
+    assert socket.emit("wrapup", {"call": OTHER_CALL, "disposition": "resolved"}, callback=True)["code"] == "NOT_YOUR_CALL"
+    # the router is told which agent asks, never another: it checks the call is theirs
+    socket.emit("call_hangup", {"call": OTHER_CALL}, callback=True)
+    assert router.sent[-1] == ("hangup", {"ext": "1001", "call": OTHER_CALL})
+
+
+def test_a_supervisor_manages_only_their_teams(world):
+    app, router, _redis, _ = world
+    client = login(app, "supervisor")
+    board = client.get("/api/wallboard").get_json()
+    assert [a["ext"] for a in board["agents"]] == ["1001"]
+    socket = connect(app, client)
+    reply = socket.emit("supervise_state", {"ext": "1002", "to": "not_ready"}, callback=True)
+    assert reply["code"] == "NOT_YOUR_TEAM" and router.sent == []
+    assert socket.emit("supervise_state", {"ext": "1001", "to": "ready"}, callback=True)["ok"]
+    assert router.sent == [("state", {"ext": "1001", "to": "ready", "reason": None})]
+
+
+@pytest.mark.parametrize("name,payload", [
+    ("agent_state", {"to": "on_call"}),
+    ("agent_state", {"to": "not_ready", "reason": "nap"}),
+    ("agent_state", "ready"),
+    ("call_hangup", {"call": "1700000000.1; rm -rf /"}),
+    ("call_transfer", {"call": MY_CALL, "to_agent": "1001\r\nAction: Originate", "note": ""}),
+    ("call_transfer", {"call": MY_CALL, "skill": "billing", "to_agent": "1002"}),
+    ("call_transfer", {"call": MY_CALL, "skill": "billing", "note": "x" * 501}),
+    ("wrapup", {"call": MY_CALL, "disposition": "<script>"}),
+])
+def test_bad_socket_payloads_get_a_clear_error_and_reach_nothing(world, name, payload):
+    app, router, _redis, _ = world
+    socket = connect(app, login(app, "agent"))
+    reply = socket.emit(name, payload, callback=True)
+    assert reply["ok"] is False and reply["code"] == "BAD_REQUEST" and reply["message"]
+    assert router.sent == []
+
+
+def test_pages_escape_what_callers_and_users_typed(world):
+    app = world[0]
+    page = login(app, "admin").get("/admin/").get_data(as_text=True)
+    assert "<b>agent</b>" not in page and "&lt;b&gt;agent&lt;/b&gt;" in page
+    found = login(app, "agent").get("/api/customers?q=img").get_json()
+    assert found[0]["name"] == "<img src=x onerror=alert(1)>"  # JSON; the page sets it as text
