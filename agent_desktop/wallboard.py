@@ -49,7 +49,7 @@ def queue_figures(skills: dict[str, int], live_calls: dict[str, dict[str, str]],
 def agent_rows(agents: dict[str, dict[str, str]], names: dict[str, str], now: float) -> list[dict]:
     return [{"ext": ext, "name": names.get(ext, ""), "state": a.get("state", "logged_out"),
              "reason": a.get("reason") or "", "call": a.get("call") or "",
-             "in_state_s": round(now - float(a.get("since") or now))}
+             "in_state_s": round(now - float(a.get("since") or now)), "since": float(a.get("since") or now)}
             for ext, a in sorted(agents.items()) if ext in names]
 
 

@@ -4,7 +4,6 @@ push process, two web workers, and a real headless Chromium (Playwright on /usr/
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
@@ -96,8 +95,6 @@ async def test_two_web_workers_share_one_floor_and_foreign_sites_are_refused(sta
 
 @pytest.fixture
 async def browser():
-    if not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true":
-        pytest.skip("no /usr/bin/chromium (scripts/setup.sh --test installs it)")
     assert shutil.which(CHROMIUM), "Chromium is missing: scripts/setup.sh --test installs it"
     from playwright.async_api import async_playwright
     async with async_playwright() as p:
