@@ -107,6 +107,38 @@ class CommandHandler:
         await manager.send_action({"Action": "Hangup", "Channel": call["channel"]})
         return {}  # the hangup handler's CallEnded puts the agent in wrap-up
 
+    async def op_hold(self, command: dict) -> dict:
+        _ext, uid, call = await self._own_call(command)
+        if call.get("held") == "1":
+            raise CommandError("ALREADY_HELD", "the caller is already on hold")
+        manager = self.router.manager
+        reply = await manager.send_action({"Action": "Getvar", "Channel": call["channel"], "Variable": "BRIDGEPEER"})
+        peer = reply.get("Value") or "" if reply.get("Response") == "Success" else ""
+        if not peer:
+            raise CommandError("NOT_CONNECTED", "the caller is not talking to the agent")
+        await manager.send_action({"Action": "Setvar", "Channel": peer, "Variable": "CC_HELD_CALL", "Value": uid})
+        reply = await manager.send_action({
+            "Action": "Redirect", "Channel": call["channel"], "Context": dialplan.HOLD, "Exten": "s", "Priority": "1",
+            "ExtraChannel": peer, "ExtraContext": dialplan.AGENT_HOLD, "ExtraExten": "s", "ExtraPriority": "1"})
+        if reply.get("Response") != "Success":
+            raise CommandError("HOLD_FAILED", reply.get("Message") or "Asterisk refused the hold")
+        await self.store.put_call(uid, held="1", agent_channel=peer)
+        return {"held": True}
+
+    async def op_resume(self, command: dict) -> dict:
+        _ext, uid, call = await self._own_call(command)
+        if call.get("held") != "1":
+            raise CommandError("NOT_HELD", "the caller is not on hold")
+        manager = self.router.manager
+        await manager.send_action({"Action": "Setvar", "Channel": call["channel"], "Variable": "CC_AGENT_CHANNEL",
+                                   "Value": call["agent_channel"]})
+        reply = await manager.send_action({"Action": "Redirect", "Channel": call["channel"],
+                                           "Context": dialplan.RESUME, "Exten": "s", "Priority": "1"})
+        if reply.get("Response") != "Success":
+            raise CommandError("RESUME_FAILED", reply.get("Message") or "Asterisk refused to resume")
+        await self.store.put_call(uid, held="")
+        return {"held": False}
+
     async def op_transfer(self, command: dict) -> dict:
         ext, uid, call = await self._own_call(command)
         skill, target = command.get("skill"), command.get("to_agent")
@@ -140,6 +172,7 @@ class CommandHandler:
         return {"to_skill": skill}
 
     async def _release_old_agent(self, ext: str, uid: str, call: dict[str, str], now: float) -> None:
+        await self.router.hang_up_agent_leg(uid, call)
         wrapup = self.router.queue(call.get("skill") or GENERAL).wrapup_s
         await self.store.set_wrapup_until(ext, now + wrapup)
         await self.store.transition(ext, "hangup", now, call=uid)

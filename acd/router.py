@@ -146,6 +146,13 @@ class Router:
             await self._becomes_callback(uid, event)
         elif kind == dialplan.EV_CALL_ENDED:
             await self._ended(uid, now)
+        elif kind == dialplan.EV_AGENT_LEFT_HOLD:
+            call = await self.store.call(uid)
+            if call.get("held") == "1":  # the agent's leg went away while the caller was on hold
+                log.warning("agent leg of held call %s went away; ending the call", uid)
+                await self.manager.send_action({"Action": "Setvar", "Channel": call["channel"],
+                                                "Variable": "CC_END", "Value": "agent"})
+                await self.manager.send_action({"Action": "Hangup", "Channel": call["channel"]})
         elif kind == dialplan.EV_CALLBACK_ENDED:
             # Redis first: once the request reads "done" in the database, nothing of it is left live.
             await self._ended(uid, now)
@@ -190,8 +197,15 @@ class Router:
             self.core.add_call(uid, call.get("skill") or GENERAL, float(call["queued_at"]))  # its place kept
             await self.route()
 
+    async def hang_up_agent_leg(self, uid: str, call: dict[str, str]) -> None:
+        """After hold/resume the agent's leg is no longer Dial's: end it with the call."""
+        if call.get("agent_channel"):
+            await self.store.put_call(uid, agent_channel="", held="")
+            await self.manager.send_action({"Action": "Hangup", "Channel": call["agent_channel"]})
+
     async def _ended(self, uid: str, now: float) -> None:
         call = await self.store.call(uid)
+        await self.hang_up_agent_leg(uid, call)
         ext = call.get("agent", "")
         if ext:
             agent = await self.store.agent(ext)

@@ -119,6 +119,16 @@ def call_hangup(user, data):
     return from_router(desktop().router.send("hangup", ext=user.agent_extension, call=uniqueid(data)))
 
 
+@event("call_hold", "agent")
+def call_hold(user, data):
+    return from_router(desktop().router.send("hold", ext=user.agent_extension, call=uniqueid(data)))
+
+
+@event("call_resume", "agent")
+def call_resume(user, data):
+    return from_router(desktop().router.send("resume", ext=user.agent_extension, call=uniqueid(data)))
+
+
 @event("call_transfer", "agent")
 def call_transfer(user, data):
     call, note = uniqueid(data), text(data, "note", 500)

@@ -14,19 +14,23 @@ AGI_FAIL = "agi_fail"  # the IVR was unreachable or failed: a general agent
 WAIT = "cc-wait"  # callers wait here (music on hold) for the router
 CONNECT = "cc-connect"  # the router redirects a caller here to ring CC_AGENT_EXT
 AGENT_PHONES = "cc-agent-phones"  # an agent's phone (simulated or SIP)
+HOLD = "cc-hold"  # a caller the agent put on hold: music
+AGENT_HOLD = "cc-agent-hold"  # the agent's leg while the caller is on hold
+RESUME = "cc-resume"  # bridges the caller back to CC_AGENT_CHANNEL
 HANGUP_HANDLER = "cc-hangup"
 SIM_CALLER = "sim-caller"  # the originating half of a simulated caller
 SIM_PHONE = "sim-phone"
 SIM_HOSTILE_NAME = "sim-hostile-name"  # a simulated caller with any caller ID name at all
 
 #: contexts our code sends channels to (Originate / Redirect); all must exist in the dialplan
-CONTEXTS_USED_BY_CODE = (HOTLINE, AGI_FAIL, WAIT, CONNECT, AGENT_PHONES, SIM_CALLER, SIM_HOSTILE_NAME, IVR_END, CALLBACK_DIAL)
+CONTEXTS_USED_BY_CODE = (HOTLINE, AGI_FAIL, WAIT, CONNECT, AGENT_PHONES, SIM_CALLER, SIM_HOSTILE_NAME, IVR_END, CALLBACK_DIAL,
+                         HOLD, AGENT_HOLD, RESUME)
 
 #: contexts where a call from outside the center starts
 INBOUND_CONTEXTS = (HOTLINE,)
 
 #: contexts our services move inbound callers into (router Redirect), so inbound calls reach them
-CONTEXTS_CODE_SENDS_CALLERS_TO = (WAIT, CONNECT)
+CONTEXTS_CODE_SENDS_CALLERS_TO = (WAIT, CONNECT, HOLD, RESUME)
 
 # Channel variables set by the IVR for the router (SET VARIABLE, values validated first)
 IVR_RESULT = "CC_IVR_RESULT"  # "ok" when the IVR finished and handed off
@@ -55,3 +59,4 @@ EV_AGENT_ANSWERED = "AgentAnswered"
 EV_AGENT_NO_ANSWER = "AgentNoAnswer"
 EV_CALL_ENDED = "CallEnded"
 EV_CALLBACK_ENDED = "CallbackEnded"
+EV_AGENT_LEFT_HOLD = "AgentLeftHold"

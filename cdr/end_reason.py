@@ -22,6 +22,8 @@ def end_reason(stage: str, end: str, dial_status: str, fail_reason: str = "") ->
         reason = "caller hung up"
     elif stage == "connecting":
         reason = "caller abandoned while agent phone rang"
+    elif stage == "held":
+        reason = "caller hung up on hold"
     elif stage == "waiting":
         reason = "caller abandoned while waiting"
     elif stage in ("entered", "ivr"):

@@ -13,6 +13,7 @@ function renderState(s) {
   setText("state-reason", s.state === "not_ready" && s.reason ? "(" + tr(s.reason) + ")" : "");
   const live = ["reserved", "ringing", "on_call"].includes(s.state);
   $("controls").hidden = s.state !== "on_call";
+  if (s.state !== "on_call") showHeld(false);
   $("wrapup").hidden = s.state !== "wrapup" && !(s.state === "ready" && $("wrapup").dataset.pending === "1");
   if (s.state === "wrapup") $("wrapup").dataset.pending = "1";
   if (live && s.call && s.call !== popCall) loadPop(s.call);
@@ -78,6 +79,9 @@ $("btn-ready").onclick = () => send("agent_state", {to: "ready"});
 $("btn-not-ready").onclick = () => send("agent_state", {to: "not_ready", reason: $("reason").value});
 $("btn-logout-seat").onclick = () => send("agent_state", {to: "logged_out"});
 $("btn-hangup").onclick = () => send("call_hangup", {call: current.call});
+function showHeld(held) { $("held").hidden = !held; $("btn-resume").hidden = !held; $("btn-hold").hidden = held; }
+$("btn-hold").onclick = async () => { if ((await send("call_hold", {call: current.call})).ok) showHeld(true); };
+$("btn-resume").onclick = async () => { if ((await send("call_resume", {call: current.call})).ok) showHeld(false); };
 $("btn-transfer").onclick = () => {
   const agent = $("transfer-agent").value.trim();
   send("call_transfer", {call: current.call, note: $("transfer-note").value,

@@ -173,6 +173,19 @@ async def test_a_call_from_screen_pop_to_wrap_up_in_the_browser(stack, sessions,
             assert (order.customer_id, order.call_uniqueid, order.created_by) == (customer_id, uid, "b_agent1")
         await one.wait_for_selector(f"#pop-orders li:has-text('{order_number}')")  # on the profile at once
 
+        # hold: the caller hears music (a new MusicOnHoldStart); resume: back in a bridge with the agent
+        moh_before = len(ami.events.matching(Event="MusicOnHoldStart", Uniqueid=uid))
+        await one.click("#btn-hold")
+        await one.wait_for_selector("#held", state="visible", timeout=10_000)
+        await until(lambda: len(ami.events.matching(Event="MusicOnHoldStart", Uniqueid=uid)) > moh_before,
+                    "music to the held caller")
+        bridges_before = len(ami.events.matching(Event="BridgeEnter", Uniqueid=uid))
+        await one.click("#btn-resume")
+        await one.wait_for_selector("#held", state="hidden", timeout=10_000)
+        await until(lambda: len(ami.events.matching(Event="BridgeEnter", Uniqueid=uid)) > bridges_before,
+                    "caller bridged back to the agent")
+        assert (await store.call(uid)).get("held") == ""
+
         # transfer to the billing skill with a note: the second agent's screen-pop shows it
         await one.select_option("#transfer-skill", "billing")
         await one.fill("#transfer-note", "refund promised <b>today</b>")

@@ -157,6 +157,8 @@ def test_every_route_is_open_only_to_its_roles(world, role):
 EVENTS = [
     ("agent_state", {"to": "not_ready", "reason": "break"}, {"agent"}),
     ("call_hangup", {"call": MY_CALL}, {"agent"}),
+    ("call_hold", {"call": MY_CALL}, {"agent"}),
+    ("call_resume", {"call": MY_CALL}, {"agent"}),
     ("call_transfer", {"call": MY_CALL, "skill": "billing", "note": "wants a refund"}, {"agent"}),
     ("wrapup", {"call": MY_CALL, "disposition": "resolved", "notes": "ok"}, {"agent"}),
     ("supervise_state", {"ext": "1001", "to": "not_ready"}, {"supervisor", "admin"}),

@@ -11,6 +11,8 @@ waiting    |       |        | ivr_unreachable | caller abandoned while waiting (
 waiting    |       |        | ivr_error       | caller abandoned while waiting (IVR error)
 connecting |       | ANSWER |                 | caller hung up
 connecting | agent | ANSWER |                 | agent hung up
+held       |       | ANSWER |                 | caller hung up on hold
+held       | agent | ANSWER |                 | agent hung up
 connecting |       |        |                 | caller abandoned while agent phone rang
 ivr        | ivr   |        |                 | ended by ivr
 waiting    | callback |       |                 | caller asked for a call back

@@ -55,6 +55,8 @@ class FakeManager:
 
     async def send_action(self, action):
         self.actions.append(action)
+        if action["Action"] == "Getvar" and action["Variable"] == "BRIDGEPEER":
+            return {"Response": "Success", "Value": "Local/1001@cc-agent-phones-0001;1"}
         return {"Response": "Success"}
 
 
@@ -74,6 +76,10 @@ class FakeRouter:
 
     async def connect(self, channel, ext, queue):
         self.connected.append((channel, ext, queue.skill))
+
+    async def hang_up_agent_leg(self, uid, call):
+        if call.get("agent_channel"):
+            await self.manager.send_action({"Action": "Hangup", "Channel": call["agent_channel"]})
 
 
 @pytest.fixture
@@ -151,3 +157,22 @@ async def test_ready_from_logged_out_logs_in_first(world):
     assert await handler.handle({"op": "state", "ext": "1009", "to": "not_ready", "reason": "meal"}) == {
         "state": "not_ready"}
     assert store.agents["1009"]["reason"] == "meal"
+
+
+async def test_hold_moves_both_legs_and_resume_bridges_them_back(world):
+    handler, router, store = world
+    assert await handler.handle({"op": "hold", "ext": "1001", "call": CALL}) == {"held": True}
+    redirect = router.manager.actions[-1]
+    assert (redirect["Context"], redirect["ExtraChannel"], redirect["ExtraContext"]) == (
+        "cc-hold", "Local/1001@cc-agent-phones-0001;1", "cc-agent-hold")
+    assert store.calls[CALL]["held"] == "1"
+    with pytest.raises(CommandError) as twice:
+        await handler.handle({"op": "hold", "ext": "1001", "call": CALL})
+    assert twice.value.code == "ALREADY_HELD"
+    assert await handler.handle({"op": "resume", "ext": "1001", "call": CALL}) == {"held": False}
+    setvar, redirect = router.manager.actions[-2:]
+    assert (setvar["Variable"], setvar["Value"]) == ("CC_AGENT_CHANNEL", "Local/1001@cc-agent-phones-0001;1")
+    assert redirect["Context"] == "cc-resume" and store.calls[CALL]["held"] == ""
+    # a transfer after hold/resume also ends the agent's leg, which Dial no longer owns
+    await handler.handle({"op": "transfer", "ext": "1001", "call": CALL, "skill": "billing"})
+    assert {"Action": "Hangup", "Channel": "Local/1001@cc-agent-phones-0001;1"} in router.manager.actions
