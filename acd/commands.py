@@ -12,6 +12,8 @@ import json
 import logging
 import re
 
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from acd import agent_state as st
 from acd.core import GENERAL
 from callcenter import dialplan
@@ -184,6 +186,10 @@ async def serve(redis, router) -> None:
     while True:
         try:
             item = await redis.blpop(COMMANDS, timeout=BLOCK_S)
+        except RedisTimeoutError:
+            # the reply came later than the socket timeout: a loaded machine, not a lost Redis
+            log.debug("blocking pop timed out; polling again")
+            continue
         except Exception as exc:  # noqa: BLE001 - Redis restarting: wait for it, keep serving
             log.warning("waiting for Redis: %s", exc)
             await asyncio.sleep(1)

@@ -54,6 +54,7 @@ class Router:
         for ext, skills in agents.items():
             self.core.set_agent(ext, skills)
         self.in_wrapup: set[str] = set()  # agents whose wrap-up end (in Redis) we watch
+        self._wrapup_timers: dict[str, asyncio.Task] = {}
         self._lock = asyncio.Lock()
 
     def reconfigure(self, queues: dict[str, Queue], agents: dict[str, dict[str, int]]) -> None:
@@ -122,6 +123,27 @@ class Router:
         self._apply_agent(message["ext"], message["state"], float(message["since"]))
         if message["state"] == st.WRAPUP:
             self.in_wrapup.add(message["ext"])
+            self._watch_wrapup(message["ext"])
+
+    def _watch_wrapup(self, ext: str) -> None:
+        """End this agent's wrap-up at its time, not at the next one-second tick (the tick stays
+        as the backstop, for wrap-ups found by a rebuild)."""
+        if ext not in self._wrapup_timers or self._wrapup_timers[ext].done():
+            self._wrapup_timers[ext] = asyncio.ensure_future(self._end_wrapup_on_time(ext))
+
+    async def _end_wrapup_on_time(self, ext: str) -> None:
+        try:
+            while ext in self.in_wrapup:
+                until = float((await self.store.agent(ext)).get("wrapup_until") or 0)
+                delay = until - self.clock()
+                if delay > 0:  # also after a supervisor extended it: sleep to the new end
+                    await asyncio.sleep(delay)
+                    continue
+                if await self._end_wrapup_if_due(ext, self.clock()):
+                    await self.route()
+                return
+        except Exception:  # noqa: BLE001 - the tick ends it instead
+            log.exception("wrap-up timer for %s failed", ext)
 
     # ---------------------------------------------------------------- events from the dialplan
     async def on_user_event(self, event: dict) -> None:
@@ -256,13 +278,18 @@ class Router:
         """Once a second: wrap-ups that are over, overflow times that have come."""
         now = self.clock()
         for ext in list(self.in_wrapup):
-            agent = await self.store.agent(ext)
-            if agent["state"] != st.WRAPUP:
-                self.in_wrapup.discard(ext)  # ended early by the agent or a supervisor
-            elif now >= float(agent.get("wrapup_until") or 0):
-                self.in_wrapup.discard(ext)
-                await self.store.transition(ext, "ready", now)
+            await self._end_wrapup_if_due(ext, now)
         await self.route()
+
+    async def _end_wrapup_if_due(self, ext: str, now: float) -> bool:
+        """Make the agent ready if their wrap-up time is over; True if this call did it."""
+        agent = await self.store.agent(ext)
+        if agent["state"] != st.WRAPUP:
+            self.in_wrapup.discard(ext)  # ended early by the agent or a supervisor
+        elif now >= float(agent.get("wrapup_until") or 0):
+            self.in_wrapup.discard(ext)
+            return await self.store.transition(ext, "ready", now) is not None
+        return False
 
 
 RELOAD = "acd:reload"  # publish here after changing queues or skills in the database

@@ -93,3 +93,10 @@ async def logout(store: Store, *exts: str) -> None:
     for ext in exts:
         for event in ("release", "hangup", "ready", "logout"):
             await store.transition(ext, event, now)
+
+
+async def hang_up(ami, *uids: str | None) -> None:
+    """Hang up simulated calls (by the uniqueid place_call returned) that a test leaves behind."""
+    for uid in filter(None, uids):
+        for event in ami.events.matching(Event="Newchannel", Uniqueid=uid):
+            await ami.send_action({"Action": "Hangup", "Channel": event["Channel"]})

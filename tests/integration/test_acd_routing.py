@@ -18,7 +18,7 @@ from callcenter.models import AgentStateLog, CallbackRequest, QueueConfig
 from callcenter.runtime.supervisor import read_status
 from callcenter.simulate import place_call, set_sim_phone
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import add_agent, ended_row, logout, make_customer, reload, streamed
+from tests.integration.helpers import add_agent, ended_row, hang_up, logout, make_customer, reload, streamed
 
 ACCESS = "10000"
 GREETED = "w" * 10
@@ -128,19 +128,20 @@ async def test_vip_goes_first(stack, ami, sessions, store):
 
 
 async def test_a_transferred_call_goes_before_callers_who_waited_longer(stack, ami, sessions, store):
-    """Agent 1531 transfers their caller back into the complaint queue, where another caller has
+    """Agent 1511 transfers their caller back into the complaint queue, where another caller has
     waited longer; the next free agent gets the transferred call first."""
-    add_agent(sessions, "1531", {"complaint": 5})
-    add_agent(sessions, "1532", {"complaint": 5})
+    add_agent(sessions, "1511", {"complaint": 5})
+    add_agent(sessions, "1512", {"complaint": 5})
     with sessions() as s:
         wrapup_before = s.get(QueueConfig, "complaint").wrapup_s if s.get(QueueConfig, "complaint") else 10
-    set_queue(sessions, "complaint", wrapup_s=120)  # 1531 stays in wrap-up: not offered the waiting caller
+    set_queue(sessions, "complaint", wrapup_s=120)  # 1511 stays in wrap-up: not offered the waiting caller
     await reload(store)
-    await set_sim_phone(ami, "1531", answer_after=1, talk_s=60)
-    await set_sim_phone(ami, "1532", answer_after=1, talk_s=20)
+    await set_sim_phone(ami, "1511", answer_after=1, talk_s=60)
+    await set_sim_phone(ami, "1512", answer_after=1, talk_s=20)
     router = RouterClient(sync_redis.Redis.from_url(stack.effective_redis_url, decode_responses=True))
+    transferred = waiting = None
     try:
-        await make_ready(store, "1531", time.time())
+        await make_ready(store, "1511", time.time())
         _, number = make_customer(sessions)
         transferred = await place_call(ami, ACCESS, number, dtmf=COMPLAINT, hold_s=90)
         await ami.events.wait_for(Event="UserEvent", UserEvent="AgentAnswered", CallId=transferred, timeout=60)
@@ -149,20 +150,21 @@ async def test_a_transferred_call_goes_before_callers_who_waited_longer(stack, a
         await ami.events.wait_for(Event="UserEvent", UserEvent="CallQueued", CallId=waiting, timeout=30)
         await queued_in_router(store, waiting)
         await asyncio.sleep(2)  # the waiting caller is now well ahead in time
-        result = await asyncio.to_thread(router.send, "transfer", ext="1531", call=transferred, skill="complaint")
+        result = await asyncio.to_thread(router.send, "transfer", ext="1511", call=transferred, skill="complaint")
         assert result.ok, result
         await ami.events.wait_for(Event="UserEvent", UserEvent="CallQueued", CallId=transferred, Transferred="1",
                                   timeout=10)
         await queued_in_router(store, transferred)
-        assert await agent_state(store, "1531", "wrapup") == "wrapup"
-        await make_ready(store, "1532", time.time())
-        await ami.events.wait_for(Event="UserEvent", UserEvent="AgentRinging", CallId=transferred, Agent="1532",
+        assert await agent_state(store, "1511", "wrapup") == "wrapup"
+        await make_ready(store, "1512", time.time())
+        await ami.events.wait_for(Event="UserEvent", UserEvent="AgentRinging", CallId=transferred, Agent="1512",
                                   timeout=30)
         assert not ami.events.matching(Event="UserEvent", UserEvent="AgentRinging", CallId=waiting)
     finally:
+        await hang_up(ami, transferred, waiting)  # neither may be left for the next test's agents
         set_queue(sessions, "complaint", wrapup_s=wrapup_before)
         await reload(store)
-        await logout(store, "1531", "1532")
+        await logout(store, "1511", "1512")
 
 
 async def test_no_answer_sets_not_ready_and_the_call_goes_to_the_next_agent(stack, ami, sessions, store):
