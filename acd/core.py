@@ -65,6 +65,7 @@ class Dispatcher:
     calls: dict[str, _Call] = field(default_factory=dict)
     _idle: dict[str, list] = field(default_factory=dict)  # skill -> [(-level, idle_since, seq, agent, version)]
     _waiting: dict[str, list] = field(default_factory=dict)  # skill -> [(klass, queued_at, seq, call, version)]
+    _by_age: dict[str, list] = field(default_factory=dict)  # skill -> [(queued_at, seq, call, version)]
     _idle_count: dict[str, int] = field(default_factory=dict)  # skill -> idle agents holding it
     _seq: itertools.count = field(default_factory=itertools.count)
 
@@ -113,7 +114,9 @@ class Dispatcher:
         klass = TRANSFERRED if transferred else VIP if vip else NORMAL
         call = _Call(skill, queued_at, klass, version=(previous.version + 1) if previous else 0)
         self.calls[call_id] = call
-        heapq.heappush(self._waiting.setdefault(skill, []), (klass, queued_at, next(self._seq), call_id, call.version))
+        seq = next(self._seq)
+        heapq.heappush(self._waiting.setdefault(skill, []), (klass, queued_at, seq, call_id, call.version))
+        heapq.heappush(self._by_age.setdefault(skill, []), (queued_at, seq, call_id, call.version))
 
     def remove_call(self, call_id: str) -> None:
         """The call is over (answered and done, or abandoned)."""
@@ -133,10 +136,11 @@ class Dispatcher:
             return (agent_id, -neg_level, since) if -neg_level >= min_level else None
         return None
 
-    def _head_call(self, skill: str) -> tuple[str, _Call] | None:
-        heap = self._waiting.get(skill)
+    def _head_call(self, skill: str, heaps: dict[str, list] | None = None) -> tuple[str, _Call] | None:
+        """The first live call of a skill: by service class and wait, or (heaps=_by_age) by wait only."""
+        heap = (self._waiting if heaps is None else heaps).get(skill)
         while heap:
-            _, _, _, call_id, version = heap[0]
+            call_id, version = heap[0][-2:]
             call = self.calls.get(call_id)
             if call is None or call.version != version or not call.waiting:
                 heapq.heappop(heap)
@@ -170,6 +174,14 @@ class Dispatcher:
             via = skill
             if agent is None:
                 level = self._overflow_level(call, now)
+                if level is None:
+                    # the head (a VIP or transferred call come lately) has not overflowed; the
+                    # caller waiting longest may have, and must not wait behind it for nothing
+                    call_id, call = self._head_call(skill, self._by_age)
+                    key = (call.klass, call.queued_at)
+                    level = self._overflow_level(call, now)
+                    if best is not None and key >= best[0]:
+                        continue
                 if level is not None:
                     agent = self._head_agent(GENERAL, level)
                     via = f"overflow to {GENERAL} level>={level}"

@@ -203,6 +203,15 @@ class Router:
         await self.store.put_call(uid, kind="callback", number=number, channel="", agent="")
         log.info("call %s waits on as a call back to %s", uid, number)
 
+    async def queue_callback(self, uid: str, number: str, skill: str) -> None:
+        """A call back taken from the database joins the live queue behind everyone waiting now."""
+        fields = {"kind": "callback", "number": number, "channel": "", "skill": skill, "priority": "0",
+                  "transferred": "", "queued_at": repr(self.clock()), "agent": ""}
+        await self.store.put_call(uid, **fields)
+        self._queue_locally(uid, fields)
+        log.info("call back %s to %s queued for %s", uid, number, skill)
+        await self.route()
+
     async def _dial_callback(self, uid: str, ext: str, call: dict[str, str]) -> None:
         """Ring the agent first; when they answer, the dialplan dials the customer."""
         queue = self.queue(call.get("skill") or GENERAL)
@@ -295,7 +304,7 @@ class Router:
 RELOAD = "acd:reload"  # publish here after changing queues or skills in the database
 
 
-async def listen_for_changes(redis, router: Router, reload) -> None:
+async def listen_for_changes(redis, router: Router, reload, after_reload=None) -> None:
     pubsub = redis.pubsub()
     await pubsub.subscribe(CHANGES, RELOAD)
     async for message in pubsub.listen():
@@ -304,6 +313,8 @@ async def listen_for_changes(redis, router: Router, reload) -> None:
         channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
         if channel == RELOAD:
             router.reconfigure(*await asyncio.to_thread(reload))
+            if after_reload is not None:
+                await after_reload()
         else:
             router.on_agent_change(json.loads(message["data"]))
         await router.route()

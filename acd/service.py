@@ -6,17 +6,20 @@ import logging
 from datetime import datetime, timezone
 
 import redis.asyncio as aioredis
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from acd.core import GENERAL
-from acd import commands
+from acd import callbacks, commands
 from acd.router import Queue, Router, listen_for_changes, parse_overflow
 from acd.store import Store
 from callcenter import ami, db
+from callcenter.business_hours import BusinessHours
 from callcenter.config import Settings
-from callcenter.models import AgentSkill, AgentStateLog, CallbackRequest, QueueConfig, User
+from callcenter.models import AgentSkill, AgentStateLog, QueueConfig, User
 
 log = logging.getLogger("acd")
+
+CALLBACK_SCAN_S = 30  # how often due call backs are looked for (also at once after a reload)
 
 
 def load_config(sessions) -> tuple[dict[str, Queue], dict[str, dict[str, int]]]:
@@ -51,13 +54,24 @@ async def drain_state_log(store: Store, sessions, after: str) -> str:
 
 def callback_outcome(sessions):
     async def record(uniqueid: str, status: str) -> None:
-        def write() -> None:
-            with sessions() as s:
-                s.execute(update(CallbackRequest).where(CallbackRequest.call_uniqueid == uniqueid)
-                          .values(status=status))
-                s.commit()
-        await asyncio.to_thread(write)
+        outcome = await asyncio.to_thread(callbacks.record_outcome, sessions, uniqueid, status == "done")
+        log.info("call back %s: %s", uniqueid, outcome or "no request on record")
     return record
+
+
+def callback_dialler(settings: Settings, sessions, router: Router):
+    """Queue the call backs that are due, while the center is open; one pass at a time."""
+    lock = asyncio.Lock()
+
+    async def release_due() -> None:
+        async with lock:
+            now = datetime.now(timezone.utc)
+            if not BusinessHours.load(settings.home / "business_hours.toml").is_open(now):
+                return
+            for due in await asyncio.to_thread(callbacks.due_requests, sessions, now):
+                if await asyncio.to_thread(callbacks.claim, sessions, due):
+                    await router.queue_callback(due.uniqueid, due.number, due.skill)
+    return release_due
 
 
 def last_logged(sessions) -> str:
@@ -86,14 +100,22 @@ async def run(settings: Settings) -> None:
     # after Asterisk restarts (panoramisk logs in again), look at what is waiting again
     manager.on_login = lambda m: asyncio.ensure_future(router.rebuild())
     await router.rebuild()
-    asyncio.ensure_future(listen_for_changes(redis, router, lambda: load_config(sessions)))
+    lost = callbacks.requeue_lost(sessions, set(await store.calls()))
+    if lost:
+        log.warning("%d queued call back(s) were not in Redis any more: due again", lost)
+    release_callbacks = callback_dialler(settings, sessions, router)
+    asyncio.ensure_future(listen_for_changes(redis, router, lambda: load_config(sessions), release_callbacks))
     asyncio.ensure_future(commands.serve(redis, router))
     log.info("router running: %d queue(s), %d agent(s)", len(queues), len(agents))
     logged = last_logged(sessions)
+    ticks = 0
     while True:
         await asyncio.sleep(1)
+        ticks += 1
         try:
             logged = await drain_state_log(store, sessions, logged)
             await router.tick()
+            if ticks % CALLBACK_SCAN_S == 0:
+                await release_callbacks()
         except Exception:
             log.exception("routing pass failed; trying again in a second")

@@ -46,7 +46,7 @@ def prepare(settings: Settings, demo: bool):
     from callcenter.services import check_ports
     from ivr import prompts
     from ivr.service import load_hotline, prompt_specs
-    from ivr.services import BusinessHours
+    from callcenter.business_hours import BusinessHours
 
     check_ports(settings)
     install = asterisk.locate(settings)

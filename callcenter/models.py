@@ -218,8 +218,11 @@ class CallbackRequest(Base):
     call_uniqueid: Mapped[str | None] = mapped_column(String(64), unique=True)  # one request per call
     reason: Mapped[str] = mapped_column(String(24))  # out_of_hours, queue
     language: Mapped[str] = mapped_column(String(2), default="zh")
+    # pending -> queued (in the router's live queue) -> done | no_answer (tried again later) | failed
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class JourneyStep(Base):

@@ -6,16 +6,15 @@ can set the time. Secrets (password, card PIN) are compared against hashes and n
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from callcenter.business_hours import BusinessHours
 from callcenter.models import Account, CallbackRequest, Customer, CustomerPhone, RechargeCard, WorkOrder
 from callcenter.work_orders import open_work_order
 from ivr.engine import CallState
@@ -35,38 +34,6 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "report_broadband_fault": ("ok",),
     "order_status": ("found", "not_found"),
 }
-
-DEFAULT_HOURS = """# Business hours of the hotline, read at every call (edit while running).
-timezone = "Asia/Shanghai"
-open = "00:00"
-close = "24:00"
-holidays = []   # e.g. ["2026-10-01", "2026-10-02"]: closed all day
-"""
-
-
-@dataclass(frozen=True)
-class BusinessHours:
-    zone: ZoneInfo
-    open: time
-    close: time | None  # None: midnight at the end of the day
-    holidays: frozenset[str]
-
-    @classmethod
-    def load(cls, path: Path) -> "BusinessHours":
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(DEFAULT_HOURS)
-        data = tomllib.loads(path.read_text())
-        close = data.get("close", "24:00")
-        return cls(ZoneInfo(data.get("timezone", "Asia/Shanghai")), time.fromisoformat(data.get("open", "00:00")),
-                   None if close == "24:00" else time.fromisoformat(close), frozenset(data.get("holidays", [])))
-
-    def is_open(self, now: datetime) -> bool:
-        local = now.astimezone(self.zone)
-        if local.date().isoformat() in self.holidays:
-            return False
-        return self.open <= local.time() and (self.close is None or local.time() < self.close)
-
 
 @dataclass(frozen=True)
 class CallContext:

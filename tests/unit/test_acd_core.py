@@ -62,6 +62,19 @@ def test_overflow_to_general_agents_of_a_level_after_the_queue_time():
     assert d.next_decision(now=191.0).agent_id == "2002"
 
 
+def test_a_caller_who_overflowed_is_not_held_up_by_a_vip_who_has_not():
+    policy = QueuePolicy("billing", (OverflowStep(30, 4),))
+    d = floor(("2001", {"general": 4}, 0.0), policies=[policy])
+    d.add_call("old", "billing", 100.0)
+    d.add_call("vip", "billing", 125.0, vip=True)  # first in its queue, but waited only 10 s
+    decision = d.next_decision(now=135.0)
+    assert decision.call_id == "old" and decision.agent_id == "2001"
+    d.commit(decision)
+    assert d.next_decision(now=136.0) is None  # the VIP waits for a billing agent, or its own overflow
+    d.agent_idle("2001", 150.0)
+    assert d.next_decision(now=155.0).call_id == "vip"  # waited 30 s: overflowed now
+
+
 def test_unclassified_calls_go_to_general_agents():
     d = floor(("2001", {"general": 1}, 0.0), ("1001", {"billing": 5}, 0.0))
     d.add_call("c1", "", 5.0)

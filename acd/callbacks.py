@@ -1,0 +1,103 @@
+"""Call-back requests that wait in the database until the center can dial them.
+
+Two kinds wait here: a caller who rang out of hours and left a number (reason ``out_of_hours``),
+and a call back whose customer did not answer (status ``no_answer``), tried again after
+RETRY_AFTER_S, at most MAX_ATTEMPTS times in all. A waiting caller's own call back (reason
+``queue``, status ``pending``) is not taken here: it is already in the live queue, in its place.
+
+Only while the center is open (business_hours.toml) does the router take a due request: it
+claims it with one UPDATE guarded by the status it read, so two routers never both queue it, and
+queues it live as a call back with the time it was taken as its place. It therefore never
+overtakes a live caller who was already waiting; the agent's phone rings first, then the
+customer's (the same path as every call back).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, or_, select, update
+
+from acd.core import GENERAL
+from callcenter.models import Call, CallbackRequest
+
+log = logging.getLogger("acd.callbacks")
+
+MAX_ATTEMPTS = 3
+RETRY_AFTER_S = 600
+NUMBER = re.compile(r"\d{3,20}")  # what the dialplan dials; anything else is never queued
+
+
+@dataclass(frozen=True)
+class Due:
+    request_id: int
+    status: str  # as read: the claim only succeeds if it is still this
+    uniqueid: str
+    number: str
+    skill: str
+
+
+def due_requests(sessions, now: datetime) -> list[Due]:
+    """Requests that may be dialled now, oldest first."""
+    with sessions() as s:
+        rows = s.execute(
+            select(CallbackRequest, Call.skill)
+            .outerjoin(Call, Call.uniqueid == CallbackRequest.call_uniqueid)
+            .where(or_(and_(CallbackRequest.status == "pending", CallbackRequest.reason == "out_of_hours"),
+                       and_(CallbackRequest.status == "no_answer", CallbackRequest.attempts < MAX_ATTEMPTS,
+                            or_(CallbackRequest.next_try_at.is_(None), CallbackRequest.next_try_at <= now))))
+            .order_by(CallbackRequest.created_at, CallbackRequest.id)).all()
+        return [Due(r.id, r.status, r.call_uniqueid or f"callback-request-{r.id}", r.number, skill or GENERAL)
+                for r, skill in rows]
+
+
+def claim(sessions, due: Due) -> bool:
+    """Mark the request queued if nobody else did first; a bad number fails it for good."""
+    status = "queued" if NUMBER.fullmatch(due.number) else "failed"
+    with sessions() as s:
+        taken = s.execute(update(CallbackRequest)
+                          .where(CallbackRequest.id == due.request_id, CallbackRequest.status == due.status)
+                          .values(status=status)).rowcount
+        s.commit()
+    if taken and status == "failed":
+        log.warning("call-back request %d has no dialable number; marked failed", due.request_id)
+    return bool(taken) and status == "queued"
+
+
+def record_outcome(sessions, uniqueid: str, answered: bool, now: datetime | None = None) -> str:
+    """After a call back was dialled: done, or tried again later, or failed after the last try."""
+    now = now or datetime.now(timezone.utc)
+    with sessions() as s:
+        request = s.scalar(select(CallbackRequest).where(CallbackRequest.call_uniqueid == uniqueid))
+        if request is None:
+            request = s.get(CallbackRequest, _request_id(uniqueid))
+        if request is None:
+            return ""
+        request.attempts += 1
+        if answered:
+            request.status = "done"
+        elif request.attempts < MAX_ATTEMPTS:
+            request.status, request.next_try_at = "no_answer", now + timedelta(seconds=RETRY_AFTER_S)
+        else:
+            request.status = "failed"
+        s.commit()
+        return request.status
+
+
+def requeue_lost(sessions, live_uniqueids: set[str]) -> int:
+    """At the router's start: requests marked queued that the live queue no longer holds (Redis
+    was lost with them) are due again, without counting an attempt."""
+    with sessions() as s:
+        lost = [r for r in s.scalars(select(CallbackRequest).where(CallbackRequest.status == "queued"))
+                if (r.call_uniqueid or f"callback-request-{r.id}") not in live_uniqueids]
+        for request in lost:
+            request.status, request.next_try_at = "no_answer", None
+        s.commit()
+    return len(lost)
+
+
+def _request_id(uniqueid: str) -> int:
+    prefix = "callback-request-"
+    return int(uniqueid[len(prefix):]) if uniqueid.startswith(prefix) and uniqueid[len(prefix):].isdigit() else 0
