@@ -114,9 +114,22 @@ class Dispatcher:
         klass = TRANSFERRED if transferred else VIP if vip else NORMAL
         call = _Call(skill, queued_at, klass, version=(previous.version + 1) if previous else 0)
         self.calls[call_id] = call
+        self._push(call_id, call)
+
+    def put_back(self, call_id: str) -> None:
+        """A decision that could not be carried out (the agent was taken in Redis meanwhile, or
+        Asterisk refused): the call waits again in its place."""
+        call = self.calls.get(call_id)
+        if call is not None and not call.waiting:
+            call.version += 1
+            call.waiting = True
+            self._push(call_id, call)
+
+    def _push(self, call_id: str, call: _Call) -> None:
         seq = next(self._seq)
-        heapq.heappush(self._waiting.setdefault(skill, []), (klass, queued_at, seq, call_id, call.version))
-        heapq.heappush(self._by_age.setdefault(skill, []), (queued_at, seq, call_id, call.version))
+        heapq.heappush(self._waiting.setdefault(call.skill, []),
+                       (call.klass, call.queued_at, seq, call_id, call.version))
+        heapq.heappush(self._by_age.setdefault(call.skill, []), (call.queued_at, seq, call_id, call.version))
 
     def remove_call(self, call_id: str) -> None:
         """The call is over (answered and done, or abandoned)."""

@@ -42,6 +42,9 @@ def parse_overflow(text: str) -> tuple[OverflowStep, ...]:
     return tuple(steps)
 
 
+RESERVATION_GRACE_S = 10  # a reserved agent whose caller still waits after this was left behind
+
+
 class Router:
     def __init__(self, store: Store, manager, queues: dict[str, Queue], agents: dict[str, dict[str, int]],
                  clock=time.time, on_callback=None):
@@ -85,6 +88,8 @@ class Router:
                 await self.store.drop_call(uid)  # ended while we were away
         for uid, channel in live.items():
             call = await self.store.call(uid)
+            if call.get("agent") and await self._reservation_in_flight(call["agent"], uid, now):
+                continue  # another router is connecting it right now: not ours to touch
             if not call or call.get("agent"):
                 skill = await self._getvar(channel, "CC_SKILL") or GENERAL
                 priority = await self._getvar(channel, "CC_PRIORITY") or "0"
@@ -95,6 +100,18 @@ class Router:
             self._queue_locally(uid, call)
         log.info("rebuilt: %d waiting caller(s), %d agent(s) known", len(live), len(self.core.agents))
         await self.route()
+
+    async def _reservation_in_flight(self, ext: str, uid: str, now: float) -> bool:
+        """A caller still waiting although an agent was taken for them: either a router is between
+        the reservation and the redirect (a moment), or one died there; then free the agent."""
+        agent = await self.store.agent(ext)
+        if agent.get("call") != uid or agent["state"] not in (st.RESERVED, st.RINGING):
+            return False
+        if now - float(agent.get("since") or 0) < RESERVATION_GRACE_S:
+            return True
+        await self.store.transition(ext, "release", now)
+        log.warning("agent %s was left %s for call %s, which still waits: released", ext, agent["state"], uid)
+        return False
 
     async def _waiting_channels(self) -> dict[str, str]:
         replies = await self.manager.send_action({"Action": "CoreShowChannels"}, as_list=True)
@@ -253,11 +270,13 @@ class Router:
     # ---------------------------------------------------------------- routing
     async def route(self) -> None:
         async with self._lock:  # one routing pass at a time in this process
+            failed: list[str] = []
             while (decision := self.core.next_decision(self.clock())) is not None:
                 self.core.commit(decision)
                 now = self.clock()
                 taken = await self.store.reserve(decision.agent_id, decision.call_id, now)
-                if taken == 0:  # another router took the agent first
+                if taken == 0:  # the agent is not ready in Redis (another router took them first)
+                    self.core.put_back(decision.call_id)  # and is busy in our view now: no loop
                     continue
                 if taken == -1:  # the call is gone, or another router placed it
                     self.core.agent_idle(decision.agent_id, now)
@@ -274,6 +293,9 @@ class Router:
                     log.warning("could not connect %s to %s: %s", decision.call_id, decision.agent_id, exc)
                     await self.store.transition(decision.agent_id, "release", self.clock())
                     await self.store.put_call(decision.call_id, agent="")
+                    failed.append(decision.call_id)
+            for uid in failed:  # tried again on the next pass (a hung-up caller's end removes it)
+                self.core.put_back(uid)
 
     async def connect(self, channel: str, ext: str, queue: Queue) -> None:
         for name, value in ((dialplan.AGENT_EXT, ext), ("CC_RING_TIME", str(queue.ring_time_s))):

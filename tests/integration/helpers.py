@@ -90,9 +90,9 @@ async def reload(store: Store) -> None:
 
 async def logout(store: Store, *exts: str) -> None:
     now = time.time()
-    for ext in exts:
-        for event in ("release", "hangup", "ready", "logout"):
-            await store.transition(ext, event, now)
+    for ext in exts:  # never through ready on the way out: a router would offer them a waiting call
+        for event in ("no_answer", "hangup", "not_ready", "logout"):
+            await store.transition(ext, event, now, reason="break" if event == "not_ready" else None)
 
 
 async def hang_up(ami, *uids: str | None) -> None:

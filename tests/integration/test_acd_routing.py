@@ -247,17 +247,18 @@ async def test_router_killed_with_callers_waiting_loses_none(stack, ami, session
 
 
 async def test_two_routers_at_once_never_double_book(stack, stack_env, ami, sessions, store):
-    second_router = subprocess.Popen([sys.executable, "-m", "acd"], env=stack_env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = open(stack.log_dir / "acd-second-router.log", "ab")  # kept with the stack's logs for a failure
+    second_router = subprocess.Popen([sys.executable, "-m", "acd"], env=stack_env, stdout=log, stderr=log)
+    log.close()
     agents = ("1561", "1562", "1563")
     for ext in agents:
         add_agent(sessions, ext, {"consult": 3})
     await reload(store)
     for ext in agents:
         await set_sim_phone(ami, ext, answer_after=1, talk_s=30)
+    uids = []
     try:
         await asyncio.sleep(3)  # the second router has rebuilt its view
-        uids = []
         for _ in range(5):
             _, number = make_customer(sessions)
             uids.append(await place_call(ami, ACCESS, number, dtmf=CONSULT, hold_s=60))
@@ -268,13 +269,15 @@ async def test_two_routers_at_once_never_double_book(stack, stack_env, ami, sess
             await make_ready(store, ext, now)
         await asyncio.sleep(8)
         rung = [e for e in ami.events.matching(Event="UserEvent", UserEvent="AgentRinging") if e["CallId"] in uids]
-        assert len(rung) == 3  # three agents, each on a 30 s call: three calls placed, two still waiting
+        seen = [(e["Agent"], e["CallId"], e["Timestamp"]) for e in rung]
+        assert len(rung) == 3, seen  # three agents, each on a 30 s call: three calls placed, two still waiting
         assert sorted(e["Agent"] for e in rung) == list(agents)  # no agent twice
         assert len({e["CallId"] for e in rung}) == 3  # no call twice
     finally:
         second_router.send_signal(signal.SIGKILL)
         second_router.wait()
         await logout(store, *agents)
+        await hang_up(ami, *uids)
 
 
 async def test_waiting_callers_hear_their_position_and_may_take_a_call_back(stack, ami, sessions, store):

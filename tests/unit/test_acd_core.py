@@ -104,3 +104,17 @@ def test_decide_all_never_gives_one_agent_two_calls():
 def test_levels_are_checked():
     with pytest.raises(ValueError):
         Dispatcher().set_agent("1001", {"billing": 7})
+
+
+def test_a_decision_not_carried_out_puts_the_call_back_in_its_place():
+    d = floor(("1001", {"billing": 5}, 0.0), ("1002", {"billing": 3}, 0.0))
+    d.add_call("c1", "billing", 10.0)
+    d.add_call("c2", "billing", 20.0)
+    first = d.next_decision(now=30.0)
+    d.commit(first)  # 1001 turned out to be taken by another router: the router puts c1 back
+    d.put_back("c1")
+    again = d.next_decision(now=31.0)
+    assert (first.agent_id, again.call_id, again.agent_id) == ("1001", "c1", "1002")  # c1 still first
+    d.commit(again)
+    assert d.next_decision(now=32.0) is None  # no agent left: no loop
+    d.put_back("gone")  # a call that ended meanwhile is no error
