@@ -298,10 +298,13 @@ class Router:
                 self.core.put_back(uid)
 
     async def connect(self, channel: str, ext: str, queue: Queue) -> None:
-        for name, value in ((dialplan.AGENT_EXT, ext), ("CC_RING_TIME", str(queue.ring_time_s))):
-            await self.manager.send_action({"Action": "Setvar", "Channel": channel, "Variable": name, "Value": value})
-        reply = await self.manager.send_action({"Action": "Redirect", "Channel": channel,
-                                                "Context": dialplan.CONNECT, "Exten": "s", "Priority": "1"})
+        # Written back to back on our one AMI session, which Asterisk runs in order: the variables
+        # are set before the redirect, for one round trip instead of three.
+        sent = [self.manager.send_action({"Action": "Setvar", "Channel": channel, "Variable": name, "Value": value})
+                for name, value in ((dialplan.AGENT_EXT, ext), ("CC_RING_TIME", str(queue.ring_time_s)))]
+        sent.append(self.manager.send_action({"Action": "Redirect", "Channel": channel,
+                                              "Context": dialplan.CONNECT, "Exten": "s", "Priority": "1"}))
+        *_, reply = await asyncio.gather(*sent)
         if reply.get("Response") != "Success":
             raise RuntimeError(reply.get("Message"))
 
