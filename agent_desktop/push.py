@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import time
-from datetime import datetime, timezone
 
 import redis as sync_redis
 import redis.asyncio as aioredis
@@ -23,6 +22,7 @@ from agent_desktop import MESSAGE_QUEUE_CHANNEL, live
 from agent_desktop.screen_pop import build_pop
 from agent_desktop.wallboard import agent_rows, queue_figures, today_calls
 from callcenter import ami, db, dialplan
+from callcenter.business_hours import start_of_today
 from callcenter.config import Settings
 from callcenter.models import QueueConfig, User
 
@@ -32,6 +32,7 @@ log = logging.getLogger("agent_desktop.push")
 class Pusher:
     def __init__(self, settings: Settings):
         self.sessions = db.session_factory(settings.database_url)
+        self.home = settings.home
         self.redis = sync_redis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
         self.emitter = socketio.AsyncRedisManager(settings.effective_redis_url, channel=MESSAGE_QUEUE_CHANNEL,
                                                   write_only=True)
@@ -64,7 +65,7 @@ class Pusher:
         agents = live.agents(self.redis)
         with self.sessions() as s:
             skills = {q.skill: q.service_level_s for q in s.scalars(select(QueueConfig))}
-            today = today_calls(s, datetime.fromtimestamp(now, tz=timezone.utc))
+            today = today_calls(s, start_of_today(self.home, now))
             members = s.execute(select(User.agent_extension, User.display_name, User.team_id)
                                 .where(User.agent_extension.is_not(None))).all()
         queues = queue_figures(skills, live.calls(self.redis), today, now)

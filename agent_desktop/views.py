@@ -16,6 +16,7 @@ from agent_desktop.context import desktop
 from agent_desktop.i18n import strings
 from agent_desktop.screen_pop import agent_handled, build_pop, customer_profile
 from agent_desktop.wallboard import snapshot
+from callcenter.business_hours import start_of_today
 from callcenter.models import ROLES, AgentStateLog, Call, Customer, CustomerPhone, QueueConfig
 from callcenter.work_orders import CATEGORIES, PRIORITIES, open_work_order
 
@@ -103,7 +104,7 @@ def agent_state():
 def agent_today():
     ext = current_user().agent_extension or ""
     now = datetime.now(timezone.utc)
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = start_of_today(desktop().settings.home, now.timestamp())
     with desktop().sessions() as s:
         log = s.execute(select(AgentStateLog.state, AgentStateLog.started_at).where(
             AgentStateLog.extension == ext, AgentStateLog.started_at >= midnight)
@@ -187,4 +188,6 @@ def create_work_order():
 def wallboard():
     d = desktop()
     with d.sessions() as s:
-        return snapshot(s, current_user(), live.agents(d.redis), live.calls(d.redis), time.time())
+        now = time.time()
+        return snapshot(s, current_user(), live.agents(d.redis), live.calls(d.redis), now,
+                        start_of_today(d.settings.home, now))

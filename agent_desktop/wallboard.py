@@ -61,16 +61,16 @@ def visible_agents(s: Session, user: User) -> dict[str, str]:
     return {ext: name for ext, name in s.execute(query)}
 
 
-def today_calls(s: Session, now: datetime) -> list[TodayCall]:
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+def today_calls(s: Session, day_start: datetime) -> list[TodayCall]:
+    """Calls that reached a queue since the center's midnight (``start_of_today``)."""
     rows = s.execute(select(Call.skill, Call.queued_at, Call.answered_at, Call.end_reason)
-                     .where(Call.started_at >= midnight, Call.queued_at.is_not(None)))
+                     .where(Call.started_at >= day_start, Call.queued_at.is_not(None)))
     return [TodayCall(skill or "general", _aware(q), _aware(a), r) for skill, q, a, r in rows]
 
 
 def snapshot(s: Session, user: User, agents: dict[str, dict[str, str]], live_calls: dict[str, dict[str, str]],
-             now: float) -> dict:
+             now: float, day_start: datetime) -> dict:
     skills = {q.skill: q.service_level_s for q in s.scalars(select(QueueConfig))}
-    today = today_calls(s, datetime.fromtimestamp(now, tz=timezone.utc))
+    today = today_calls(s, day_start)
     return {"queues": queue_figures(skills, live_calls, today, now),
             "agents": agent_rows(agents, visible_agents(s, user), now)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,8 +36,23 @@ class BusinessHours:
         return cls(ZoneInfo(data.get("timezone", "Asia/Shanghai")), time.fromisoformat(data.get("open", "00:00")),
                    None if close == "24:00" else time.fromisoformat(close), frozenset(data.get("holidays", [])))
 
+    def start_of_day(self, now: datetime) -> datetime:
+        """Midnight of the center's own day (its time zone, not UTC) that ``now`` falls in:
+        where "today" begins for wallboards and agents' figures."""
+        local = now.astimezone(self.zone)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+
     def is_open(self, now: datetime) -> bool:
         local = now.astimezone(self.zone)
         if local.date().isoformat() in self.holidays:
             return False
         return self.open <= local.time() and (self.close is None or local.time() < self.close)
+
+
+def hours_file(home: Path) -> Path:
+    return home / "business_hours.toml"
+
+
+def start_of_today(home: Path, now: float) -> datetime:
+    """Where the center's today began (UTC), for a POSIX time ``now``."""
+    return BusinessHours.load(hours_file(home)).start_of_day(datetime.fromtimestamp(now, tz=timezone.utc))
