@@ -13,7 +13,7 @@ from acd import callbacks, commands
 from acd.router import Queue, Router, listen_for_changes, parse_overflow
 from acd.store import Store
 from callcenter import ami, db
-from callcenter.business_hours import BusinessHours
+from callcenter.business_hours import BusinessHours, hours_file
 from callcenter.config import Settings
 from callcenter.models import AgentSkill, AgentStateLog, QueueConfig, User
 
@@ -66,7 +66,7 @@ def callback_dialler(settings: Settings, sessions, router: Router):
     async def release_due() -> None:
         async with lock:
             now = datetime.now(timezone.utc)
-            if not BusinessHours.load(settings.home / "business_hours.toml").is_open(now):
+            if not BusinessHours.load(hours_file(settings.home)).is_open(now):
                 return
             for due in await asyncio.to_thread(callbacks.due_requests, sessions, now):
                 if await asyncio.to_thread(callbacks.claim, sessions, due):

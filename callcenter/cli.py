@@ -46,14 +46,14 @@ def prepare(settings: Settings, demo: bool):
     from callcenter.services import check_ports
     from ivr import prompts
     from ivr.service import load_hotline, prompt_specs
-    from callcenter.business_hours import BusinessHours
+    from callcenter.business_hours import BusinessHours, hours_file
 
     check_ports(settings)
     install = asterisk.locate(settings)
     db.upgrade(settings.database_url)
     prompts.generate(prompt_specs(load_hotline()), settings.prompts_dir)
     prompts.generate_moh(settings.moh_dir)
-    BusinessHours.load(settings.home / "business_hours.toml")  # writes the default file for operators to edit
+    BusinessHours.load(hours_file(settings.home))  # writes the default file for operators to edit
     if demo:
         from callcenter import demo_data
         with db.session_factory(settings.database_url)() as session:

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from acd.store import Store
 
 from callcenter import calls, db
+from callcenter.business_hours import hours_file
 from callcenter.config import Settings
 from callcenter.models import Call, CallbackRequest, JourneyStep
 from ivr import flow as flows
@@ -88,7 +89,7 @@ def build_routes(settings: Settings) -> dict:
     flow = load_hotline()
     check_audio(prompt_specs(flow), settings.prompts_dir)
     sessions = db.session_factory(settings.database_url)
-    services = HotlineServices(sessions, settings.home / "business_hours.toml",
+    services = HotlineServices(sessions, hours_file(settings.home),
                                lock_minutes=int(os.environ.get("CC_PASSWORD_LOCK_MINUTES", "30")))
     queue = QueueRoutes(Store(aioredis.from_url(settings.effective_redis_url)), settings.prompts_dir,
                         queue_callback_writer(sessions), aht_s=float(os.environ.get("CC_AHT_ESTIMATE_S", "180")))
