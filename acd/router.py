@@ -58,6 +58,7 @@ class Router:
             self.core.set_agent(ext, skills)
         self.in_wrapup: set[str] = set()  # agents whose wrap-up end (in Redis) we watch
         self._wrapup_timers: dict[str, asyncio.Task] = {}
+        self._retry_on_tick: set[str] = set()  # calls whose redirect failed: back in the queue next tick
         self._lock = asyncio.Lock()
 
     def reconfigure(self, queues: dict[str, Queue], agents: dict[str, dict[str, int]]) -> None:
@@ -270,7 +271,6 @@ class Router:
     # ---------------------------------------------------------------- routing
     async def route(self) -> None:
         async with self._lock:  # one routing pass at a time in this process
-            failed: list[str] = []
             while (decision := self.core.next_decision(self.clock())) is not None:
                 self.core.commit(decision)
                 now = self.clock()
@@ -293,9 +293,7 @@ class Router:
                     log.warning("could not connect %s to %s: %s", decision.call_id, decision.agent_id, exc)
                     await self.store.transition(decision.agent_id, "release", self.clock())
                     await self.store.put_call(decision.call_id, agent="")
-                    failed.append(decision.call_id)
-            for uid in failed:  # tried again on the next pass (a hung-up caller's end removes it)
-                self.core.put_back(uid)
+                    self._retry_on_tick.add(decision.call_id)  # not at once: Asterisk just refused it
 
     async def connect(self, channel: str, ext: str, queue: Queue) -> None:
         # Written back to back on our one AMI session, which Asterisk runs in order: the variables
@@ -313,6 +311,9 @@ class Router:
         now = self.clock()
         for ext in list(self.in_wrapup):
             await self._end_wrapup_if_due(ext, now)
+        for uid in self._retry_on_tick:  # a caller who hung up meanwhile has left the core: a no-op
+            self.core.put_back(uid)
+        self._retry_on_tick.clear()
         await self.route()
 
     async def _end_wrapup_if_due(self, ext: str, now: float) -> bool:

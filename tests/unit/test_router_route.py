@@ -32,4 +32,7 @@ async def test_a_refused_redirect_leaves_the_call_waiting_for_the_next_pass():
     router._queue_locally("c1", store.calls["c1"])
     await router.route()
     assert store.agents["1001"]["state"] == "ready" and store.calls["c1"]["agent"] == ""
-    assert router.core.calls["c1"].waiting  # tried again on the next pass
+    assert not router.core.calls["c1"].waiting  # not at once: that would loop on a refusing Asterisk
+    router.on_agent_change({"ext": "1001", "state": "ready", "since": "100.0"})  # the release, announced
+    await router.tick()  # the next tick tries again
+    assert [a["Action"] for a in router.manager.actions].count("Redirect") == 2
