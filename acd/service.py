@@ -87,16 +87,20 @@ async def run(settings: Settings) -> None:
     queues, agents = load_config(sessions)
     router = Router(store, manager, queues, agents, on_callback=callback_outcome(sessions))
 
-    async def handle(event: dict) -> None:
-        try:
-            await router.on_user_event(event)
-        except Exception:
-            log.exception("could not handle %s", event.get("UserEvent"))
+    # One at a time, in Asterisk's order: a call back whose customer is busy ends a few ms after the
+    # agent answered, and handled concurrently the end could read the agent as still ringing.
+    events: asyncio.Queue[dict] = asyncio.Queue()
 
-    def on_user_event(_manager, event):
-        return asyncio.ensure_future(handle(dict(event)))
+    async def handle_in_order() -> None:
+        while True:
+            event = await events.get()
+            try:
+                await router.on_user_event(event)
+            except Exception:
+                log.exception("could not handle %s", event.get("UserEvent"))
 
-    manager.register_event("UserEvent", on_user_event)
+    manager.register_event("UserEvent", lambda _manager, event: events.put_nowait(dict(event)))
+    asyncio.ensure_future(handle_in_order())
     # after Asterisk restarts (panoramisk logs in again), look at what is waiting again
     manager.on_login = lambda m: asyncio.ensure_future(router.rebuild())
     await router.rebuild()

@@ -37,6 +37,7 @@ def test_demo_customers(sessions):
     with sessions() as s:
         seed(s)
         s.commit()
+    with sessions() as s:  # read back from the database, not the objects seed() built in memory
         customers = s.scalars(select(Customer)).all()
         assert {c.language for c in customers} == {"zh", "en"}
         vip = s.scalar(select(Customer).join(CustomerPhone).where(CustomerPhone.number == "13800000002"))
