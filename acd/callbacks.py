@@ -49,8 +49,7 @@ def due_requests(sessions, now: datetime) -> list[Due]:
                        and_(CallbackRequest.status == "no_answer", CallbackRequest.attempts < MAX_ATTEMPTS,
                             or_(CallbackRequest.next_try_at.is_(None), CallbackRequest.next_try_at <= now))))
             .order_by(CallbackRequest.created_at, CallbackRequest.id)).all()
-        return [Due(r.id, r.status, r.call_uniqueid or f"callback-request-{r.id}", r.number, skill or GENERAL)
-                for r, skill in rows]
+        return [Due(r.id, r.status, live_id(r), r.number, skill or GENERAL) for r, skill in rows]
 
 
 def claim(sessions, due: Due) -> bool:
@@ -91,13 +90,21 @@ def requeue_lost(sessions, live_uniqueids: set[str]) -> int:
     was lost with them) are due again, without counting an attempt."""
     with sessions() as s:
         lost = [r for r in s.scalars(select(CallbackRequest).where(CallbackRequest.status == "queued"))
-                if (r.call_uniqueid or f"callback-request-{r.id}") not in live_uniqueids]
+                if live_id(r) not in live_uniqueids]
         for request in lost:
             request.status, request.next_try_at = "no_answer", None
         s.commit()
     return len(lost)
 
 
+LIVE_PREFIX = "callback-request-"  # a request with no call of its own is known by its id in the live queue
+
+
+def live_id(request: CallbackRequest) -> str:
+    """The request's key in the live queue: its call's uniqueid, or LIVE_PREFIX + its id."""
+    return request.call_uniqueid or f"{LIVE_PREFIX}{request.id}"
+
+
 def _request_id(uniqueid: str) -> int:
-    prefix = "callback-request-"
-    return int(uniqueid[len(prefix):]) if uniqueid.startswith(prefix) and uniqueid[len(prefix):].isdigit() else 0
+    number = uniqueid[len(LIVE_PREFIX):]
+    return int(number) if uniqueid.startswith(LIVE_PREFIX) and number.isdigit() else 0
