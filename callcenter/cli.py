@@ -25,6 +25,7 @@ from callcenter.runtime import supervisor as sup
 from callcenter.runtime.asterisk import AsteriskSetupError
 from callcenter.runtime.ports import PortInUse, is_listening
 from callcenter.runtime.redis_server import RedisSetupError
+from callcenter.runtime.tasks import read_health
 
 from ivr.flow import FlowError
 from ivr.prompts import PromptError
@@ -124,10 +125,14 @@ def health(settings: Settings) -> dict:
         ok = alive and (port is None or is_listening(port))
         if ok and name == "asterisk":
             ok = ami_login_ok(settings)
-        services[name] = dict(svc, alive=alive, healthy=ok)
+        tasks = read_health(settings.run_dir, svc.get("pid")) if alive else {}
+        down = sorted(task for task, state in tasks.items() if not state.get("up"))
+        # degraded: the process answers but one of its long-lived tasks is down (restarting)
+        services[name] = dict(svc, alive=alive, healthy=ok and not down, degraded=ok and bool(down), tasks=tasks,
+                              down_tasks=down)
     healthy = running and bool(services) and all(s["healthy"] for s in services.values())
     return {"running": running, "supervisor_pid": status.get("supervisor_pid"), "home": str(settings.home),
-            "healthy": healthy, "services": services}
+            "healthy": healthy, "services": services, "checked_at": time.time()}
 
 
 def recent_calls(settings: Settings, limit: int = 8) -> dict:
@@ -159,8 +164,10 @@ def _print_status(report: dict) -> None:
         print(f"  {'service':<14}{'pid':>8}  {'state':<9}{'restarts':>9}  health")
         for name, s in report["services"].items():
             where = f"127.0.0.1:{s['port']}" if s.get("port") else ""
-            print(f"  {name:<14}{s.get('pid') or '-':>8}  {s['state']:<9}{s['restarts']:>9}  "
-                  f"{'ok' if s['healthy'] else 'DOWN'} {where}")
+            verdict = "ok" if s["healthy"] else "DEGRADED" if s["degraded"] else "DOWN"
+            print(f"  {name:<14}{s.get('pid') or '-':>8}  {s['state']:<9}{s['restarts']:>9}  {verdict} {where}")
+            for task in s["down_tasks"]:
+                print("    " + _task_down_line(task, s["tasks"][task], report["checked_at"]))
     calls = report["calls"]
     if "error" in calls:
         print(f"  calls: database unreachable: {calls['error']}")
@@ -169,6 +176,16 @@ def _print_status(report: dict) -> None:
     for c in calls["recent"]:
         ended = c["end_reason"] or f"in progress ({c['stage']})"
         print(f"    {c['started_at']}  {c['caller_number'] or '?':>13} -> {c['access_number'] or '?':<6} {ended}")
+
+
+def _task_down_line(task: str, state: dict, now: float) -> str:
+    """One line for a task a service reported down (callcenter.runtime.tasks writes the state)."""
+    try:
+        down_s = f" for {max(0.0, now - float(state.get('since'))):.0f} s"
+    except (TypeError, ValueError):
+        down_s = ""
+    restarts = state.get("restarts") if isinstance(state.get("restarts"), int) else "?"
+    return f"task {task} down{down_s}, {restarts} restart(s): {state.get('last_error') or 'no error recorded'}"
 
 
 def cmd_db(settings: Settings, action: str) -> int:

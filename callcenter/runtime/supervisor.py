@@ -2,8 +2,10 @@
 one with a growing back-off (and logs it), and stops them all, last started first.
 
 The supervisor is one process per home folder; it writes what it runs to
-``<home>/run/status.json`` for `callcenter status`. Services are plain child processes in the
-supervisor's process group, so `callcenter down` can still clean up if the supervisor itself died.
+``<home>/run/status.json`` for `callcenter status`; each Python service adds the health of its
+long-lived tasks in ``<home>/run/health/<pid>.json`` (callcenter.runtime.tasks). Services are
+plain child processes in the supervisor's process group, so `callcenter down` can still clean up
+if the supervisor itself died.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from callcenter.runtime.ports import is_listening
+from callcenter.runtime.tasks import health_path
 
 log = logging.getLogger("callcenter.supervisor")
 
@@ -117,6 +120,7 @@ class Supervisor:
                 else:
                     backoff = min(MAX_BACKOFF_S, 2.0 ** min(st.restarts, 5))
                 st.restarts += 1
+                health_path(self.run_dir, proc.pid).unlink(missing_ok=True)  # its tasks died with it
                 st.last_exit, st.pid, st.state = proc.returncode, None, "backoff"
                 st.next_start = now + backoff
                 log.error("%s: exited with code %s after %.0f s; restart %d in %.0f s",
@@ -137,6 +141,7 @@ class Supervisor:
                 log.warning("%s did not stop in 10 s; killing it", service.name)
                 proc.kill()
                 proc.wait()
+            health_path(self.run_dir, proc.pid).unlink(missing_ok=True)
             self.states[service.name].state = "stopped"
             log.info("%s: stopped", service.name)
         self._write_status(running=False)
