@@ -331,16 +331,25 @@ RELOAD = "acd:reload"  # publish here after changing queues or skills in the dat
 
 
 async def listen_for_changes(redis, router: Router, reload, after_reload=None) -> None:
+    """Apply agent changes and reloads until the connection fails; run it under
+    callcenter.runtime.tasks.supervise, which calls it again (a new subscription) after a Redis
+    restart. A message that cannot be applied is logged and skipped."""
     pubsub = redis.pubsub()
-    await pubsub.subscribe(CHANGES, RELOAD)
-    async for message in pubsub.listen():
-        if message.get("type") != "message":
-            continue
-        channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
-        if channel == RELOAD:
-            router.reconfigure(*await asyncio.to_thread(reload))
-            if after_reload is not None:
-                await after_reload()
-        else:
-            router.on_agent_change(json.loads(message["data"]))
-        await router.route()
+    try:
+        await pubsub.subscribe(CHANGES, RELOAD)
+        async for message in pubsub.listen():
+            if message.get("type") != "message":
+                continue
+            try:
+                channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+                if channel == RELOAD:
+                    router.reconfigure(*await asyncio.to_thread(reload))
+                    if after_reload is not None:
+                        await after_reload()
+                else:
+                    router.on_agent_change(json.loads(message["data"]))
+                await router.route()
+            except Exception:  # noqa: BLE001 - one bad message must not stop the next ones
+                log.exception("skipped a message on %s: %.200r", message.get("channel"), message.get("data"))
+    finally:
+        await pubsub.aclose()

@@ -3,7 +3,9 @@
 AMI's AgentRinging (the dialplan's UserEvent, sent as the agent's phone starts to ring) becomes a
 screen-pop for that agent; every agent state change in Redis (acd:agent-changes) goes to the
 agent and to the wallboards; queue figures go to the wallboards once a second when they change.
-All of it through Socket.IO's Redis message queue, so any web worker delivers it.
+All of it through Socket.IO's Redis message queue, so any web worker delivers it. The changes
+listener and the wallboard loop run supervised (callcenter.runtime.tasks): one that fails is logged,
+shown down in `callcenter status`, and started again.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import asyncio
 import json
 import logging
 import time
+from typing import Awaitable, Callable
 
 import redis as sync_redis
 import redis.asyncio as aioredis
@@ -25,6 +28,7 @@ from callcenter import ami, db, dialplan
 from callcenter.business_hours import start_of_today
 from callcenter.config import Settings
 from callcenter.models import QueueConfig, User
+from callcenter.runtime.tasks import Health, supervise
 
 log = logging.getLogger("agent_desktop.push")
 
@@ -91,8 +95,53 @@ class Pusher:
             await self.emit(event, data, room=room)
 
 
+def agent_change_ext(data) -> str:
+    """The extension an agent-change message names; ValueError for anything else."""
+    try:
+        ext = json.loads(data)["ext"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"not an agent change ({type(exc).__name__}: {exc})") from None
+    if not (isinstance(ext, str) and len(ext) == 4 and ext.isascii() and ext.isdigit()):
+        raise ValueError(f"not an agent change (ext {ext!r:.20})")
+    return ext
+
+
+async def follow_agent_changes(redis_url: str, on_change: Callable[[str], Awaitable[None]]) -> None:
+    """Hand every agent change the router publishes to ``on_change``, until the connection fails.
+
+    A new client and subscription on every call: supervised, a restart after Redis restarted
+    subscribes again. A message that is not a change, or one whose push fails, is logged and
+    skipped."""
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    pubsub = client.pubsub()
+    try:
+        await pubsub.subscribe(CHANGES)
+        async for message in pubsub.listen():
+            if message.get("type") != "message":
+                continue
+            try:
+                ext = agent_change_ext(message["data"])
+            except ValueError as exc:
+                log.warning("skipped a message on %s: %s", CHANGES, exc)
+                continue
+            try:
+                await on_change(ext)
+            except Exception:  # noqa: BLE001 - the next change must still be pushed
+                log.exception("could not push agent %s's change", ext)
+    finally:
+        await pubsub.aclose()
+        await client.aclose()
+
+
+async def push_wallboards(pusher: Pusher, every_s: float = 1.0) -> None:
+    while True:
+        await pusher.push_wallboard()
+        await asyncio.sleep(every_s)
+
+
 async def run(settings: Settings) -> None:
     pusher = Pusher(settings)
+    health = Health.for_process(settings.run_dir, "desktop-push")
     manager = await ami.connect(settings)
 
     async def guarded(coro) -> None:
@@ -106,18 +155,11 @@ async def run(settings: Settings) -> None:
             asyncio.ensure_future(guarded(pusher.on_ringing(dict(event))))
 
     manager.register_event("UserEvent", on_user_event)
-    subscriber = aioredis.from_url(settings.effective_redis_url, decode_responses=True).pubsub()
-    await subscriber.subscribe(CHANGES)
-
-    async def changes() -> None:
-        async for message in subscriber.listen():
-            if message.get("type") == "message":
-                await guarded(pusher.on_agent_change(json.loads(message["data"])["ext"]))
-    asyncio.ensure_future(changes())
     log.info("pushing screen-pops, agent states and wallboards")
-    while True:
-        await guarded(pusher.push_wallboard())
-        await asyncio.sleep(1)
+    await asyncio.gather(
+        supervise("agent-changes", lambda: follow_agent_changes(settings.effective_redis_url, pusher.on_agent_change),
+                  health=health),
+        supervise("wallboards", lambda: push_wallboards(pusher), health=health))
 
 
 def main() -> None:

@@ -88,8 +88,10 @@ async def live_channel_ids(manager) -> set[str]:
 
 async def run(settings) -> None:
     from callcenter import ami, db
+    from callcenter.runtime.tasks import Health, supervise
 
     listener = CdrListener(db.session_factory(settings.database_url))
+    health = Health.for_process(settings.run_dir, "cdr")
 
     def on_user_event(_manager, event) -> None:
         try:
@@ -97,15 +99,25 @@ async def run(settings) -> None:
         except Exception:  # one bad event must not stop the ledger
             log.exception("could not record %s", dict(event))
 
-    async def reconcile(manager) -> None:
-        closed = listener.close_lost(await live_channel_ids(manager))
-        if closed:
-            log.warning("closed %d call(s) whose channel was gone", closed)
+    logins = asyncio.Event()  # set by every AMI login, the first included
+
+    async def reconcile_after_logins() -> None:
+        """After each login (Asterisk restarted), close the calls that died with it; a failed
+        pass fails the task, whose supervised restart tries again."""
+        while True:
+            await logins.wait()
+            logins.clear()
+            try:
+                closed = listener.close_lost(await live_channel_ids(manager))
+            except BaseException:
+                logins.set()  # not done: the restarted task does it again
+                raise
+            if closed:
+                log.warning("closed %d call(s) whose channel was gone", closed)
 
     manager = await ami.connect(settings)
     manager.register_event("UserEvent", on_user_event)
-    await reconcile(manager)
-    # after a reconnect (Asterisk restarted), calls that died with it are closed too
-    manager.on_login = lambda m: asyncio.ensure_future(reconcile(m))
+    logins.set()
+    manager.on_login = lambda _m: logins.set()
     log.info("cdr listener recording calls")
-    await asyncio.Event().wait()
+    await supervise("reconcile", reconcile_after_logins, health=health)
