@@ -23,6 +23,21 @@ GENERAL = "general"
 TRANSFERRED, VIP, NORMAL = 0, 1, 2  # service classes, lowest first
 
 
+def service_class(vip: bool, transferred: bool) -> int:
+    """Transferred calls first, then VIP, then everyone else (DESIGN.md section 2, rules 5-6)."""
+    return TRANSFERRED if transferred else VIP if vip else NORMAL
+
+
+def position(waiting, call_id: str) -> int | None:
+    """1-based place of a call among the waiting calls of its skill, in the order the
+    Dispatcher serves them. ``waiting``: (call_id, skill, service class, queued_at) tuples."""
+    mine = next((w for w in waiting if w[0] == call_id), None)
+    if mine is None:
+        return None
+    ahead = [w for w in waiting if w[1] == mine[1] and (w[2], w[3], w[0]) < (mine[2], mine[3], mine[0])]
+    return len(ahead) + 1
+
+
 @dataclass(frozen=True)
 class OverflowStep:
     after_s: float  # waited this long ...
@@ -111,7 +126,7 @@ class Dispatcher:
         skill = skill or GENERAL
         previous = self.calls.get(call_id)
         queued_at = previous.queued_at if previous else queued_at
-        klass = TRANSFERRED if transferred else VIP if vip else NORMAL
+        klass = service_class(vip, transferred)
         call = _Call(skill, queued_at, klass, version=(previous.version + 1) if previous else 0)
         self.calls[call_id] = call
         self._push(call_id, call)

@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from datetime import datetime, timezone
 
 import redis.asyncio as aioredis
 from sqlalchemy import select
 
-from acd.core import GENERAL
 from acd import callbacks, commands
-from acd.router import Queue, Router, listen_for_changes, parse_overflow
+from acd.actions import Actions
+from acd.manager import AgentManager
+from acd.protocol import GENERAL, Queue, parse_overflow
+from acd.router import Router, listen_for_changes
 from acd.store import Store
-from callcenter import ami, db
+from callcenter import ami, audit, db
 from callcenter.business_hours import BusinessHours, hours_file
 from callcenter.config import Settings
 from callcenter.models import AgentSkill, AgentStateLog, QueueConfig, User
@@ -83,9 +86,13 @@ async def run(settings: Settings) -> None:
     sessions = db.session_factory(settings.database_url)
     redis = aioredis.from_url(settings.effective_redis_url)
     store = Store(redis)
-    manager = await ami.connect(settings)
+    ami_manager = await ami.connect(settings)
     queues, agents = load_config(sessions)
-    router = Router(store, manager, queues, agents, on_callback=callback_outcome(sessions))
+    actions = Actions(ami_manager)
+    manager = AgentManager(store, actions, queues, audit=audit.recorder(sessions))
+    router = Router(store, actions, manager, agents, on_callback=callback_outcome(sessions))
+    if os.environ.get("CC_ROUTE_TRACE") == "1":  # per-hop times for bench/acd_vs_app_queue.py
+        logging.getLogger("acd.trace").setLevel(logging.DEBUG)
 
     # One at a time, in Asterisk's order: a call back whose customer is busy ends a few ms after the
     # agent answered, and handled concurrently the end could read the agent as still ringing.
@@ -99,17 +106,17 @@ async def run(settings: Settings) -> None:
             except Exception:
                 log.exception("could not handle %s", event.get("UserEvent"))
 
-    manager.register_event("UserEvent", lambda _manager, event: events.put_nowait(dict(event)))
+    ami_manager.register_event("UserEvent", lambda _manager, event: events.put_nowait(dict(event)))
     asyncio.ensure_future(handle_in_order())
     # after Asterisk restarts (panoramisk logs in again), look at what is waiting again
-    manager.on_login = lambda m: asyncio.ensure_future(router.rebuild())
+    ami_manager.on_login = lambda m: asyncio.ensure_future(router.rebuild())
     await router.rebuild()
     lost = callbacks.requeue_lost(sessions, set(await store.calls()))
     if lost:
         log.warning("%d queued call back(s) were not in Redis any more: due again", lost)
     release_callbacks = callback_dialler(settings, sessions, router)
     asyncio.ensure_future(listen_for_changes(redis, router, lambda: load_config(sessions), release_callbacks))
-    asyncio.ensure_future(commands.serve(redis, router))
+    asyncio.ensure_future(commands.serve(redis, manager))
     log.info("router running: %d queue(s), %d agent(s)", len(queues), len(agents))
     logged = last_logged(sessions)
     ticks = 0

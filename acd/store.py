@@ -1,34 +1,35 @@
 """Live routing state in Redis, shared by every router process (and the desktop).
 
-Keys: ``acd:agent:<ext>`` hash (state, reason, since, call, misses); ``acd:agents`` set;
-``acd:call:<uniqueid>`` hash (channel, skill, priority, transferred, queued_at, agent);
-``acd:calls`` set. Every agent state change is a compare-and-set in Lua (applied only if the
-agent is still in the state it was read in), and taking an agent for a call is one Lua script
-that checks both sides, so two routers running at once never give one agent two calls nor one
-call two agents. Each applied change is appended, inside the same script, to the stream
-``acd:state-log`` (drained into the database's agent_state_log by the routers, duplicates
-ignored), and published on ``acd:agent-changes`` for the routers' live views.
+The keys and their fields are described in acd/protocol.py. Every agent state change is a
+compare-and-set in Lua (applied only if the agent is still in the state it was read in), and
+taking an agent for a call is one Lua script that checks both sides, so two routers running at
+once never give one agent two calls nor one call two agents. Each applied change is appended,
+inside the same script, to the stream ``acd:state-log`` (drained into the database's
+agent_state_log by the routers, duplicates ignored) and published on ``acd:agent-changes`` for
+the routers' live views and the desktop. Scripts get every key through ``KEYS[]``.
 """
 from __future__ import annotations
 
-import json
 import redis.asyncio as aioredis
 
-from acd.agent_state import LOGGED_OUT, next_state
+from acd import protocol as p
+from acd.agent_state import next_state
 
-CHANGES = "acd:agent-changes"
-
+# KEYS: agent hash, agents set, state-log stream, changes channel (published from the script: one
+# round trip per change, and no change is ever logged but not announced)
 _CAS = """
 local current = redis.call('HGET', KEYS[1], 'state') or 'logged_out'
 if current ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'since', ARGV[4], 'call', ARGV[5],
            'misses', ARGV[6])
-redis.call('SADD', 'acd:agents', ARGV[7])
-redis.call('XADD', 'acd:state-log', '*', 'ext', ARGV[7], 'state', ARGV[2], 'reason', ARGV[3], 'call', ARGV[5],
+redis.call('SADD', KEYS[2], ARGV[7])
+redis.call('XADD', KEYS[3], '*', 'ext', ARGV[7], 'state', ARGV[2], 'reason', ARGV[3], 'call', ARGV[5],
            'since', ARGV[4])
+redis.call('PUBLISH', KEYS[4], ARGV[8])
 return 1
 """
 
+# KEYS: agent hash, call hash, state-log stream, changes channel
 _RESERVE = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'ready' then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
@@ -36,13 +37,24 @@ local taken = redis.call('HGET', KEYS[2], 'agent')
 if taken and taken ~= '' then return -1 end
 redis.call('HSET', KEYS[1], 'state', 'reserved', 'reason', '', 'since', ARGV[3], 'call', ARGV[1])
 redis.call('HSET', KEYS[2], 'agent', ARGV[2])
-redis.call('XADD', 'acd:state-log', '*', 'ext', ARGV[2], 'state', 'reserved', 'reason', '', 'call', ARGV[1],
+redis.call('XADD', KEYS[3], '*', 'ext', ARGV[2], 'state', 'reserved', 'reason', '', 'call', ARGV[1],
            'since', ARGV[3])
+redis.call('PUBLISH', KEYS[4], ARGV[4])
+if ARGV[5] == '1' then return {1, redis.call('HGETALL', KEYS[2])} end
 return 1
 """
 
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else (value or "")
+# KEYS: call hash, calls set. ARGV: uniqueid, queued_at, then field, value pairs. A call that comes back
+# (unanswered, or transferred to a skill) keeps the queued time it has; the one in effect is returned.
+_ENQUEUE = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HSETNX', KEYS[1], 'queued_at', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+return redis.call('HGET', KEYS[1], 'queued_at')
+"""
+
+# What a reservation answers (see Store.reserve)
+RESERVED, AGENT_NOT_READY, CALL_GONE = 1, 0, -1
 
 
 class Store:
@@ -50,81 +62,100 @@ class Store:
         self.redis = redis
         self._cas = redis.register_script(_CAS)
         self._reserve = redis.register_script(_RESERVE)
+        self._enqueue = redis.register_script(_ENQUEUE)
 
     # ---- agents ----
-    async def agent(self, ext: str) -> dict[str, str]:
-        raw = await self.redis.hgetall(f"acd:agent:{ext}")
-        data = {_text(k): _text(v) for k, v in raw.items()}
-        data.setdefault("state", LOGGED_OUT)
-        return data
+    async def agent(self, ext: str) -> p.AgentSnapshot:
+        return p.AgentSnapshot.from_hash(ext, await self.redis.hgetall(p.agent_key(ext)))
 
-    async def agents(self) -> dict[str, dict[str, str]]:
-        return {ext: await self.agent(ext) for ext in sorted(_text(e) for e in await self.redis.smembers("acd:agents"))}
+    async def agents(self) -> dict[str, p.AgentSnapshot]:
+        exts = sorted(p.decode_hash({e: "" for e in await self.redis.smembers(p.AGENTS)}))
+        return {ext: await self.agent(ext) for ext in exts}
 
     async def transition(self, ext: str, event: str, now: float, reason: str | None = None,
                          call: str = "", misses: int | None = None) -> str | None:
         """Apply an agent event; the new state, or None if it does not apply (now)."""
         current = await self.agent(ext)
         try:
-            state, why = next_state(current["state"], event, reason)
+            state, why = next_state(current.state, event, reason)
         except ValueError:
             return None
-        keep_misses = current.get("misses", "0") if misses is None else str(misses)
-        applied = await self._cas(keys=[f"acd:agent:{ext}"],
-                                  args=[current["state"], state, why or "", repr(now), call, keep_misses, ext])
-        if not applied:
-            return None
-        await self._changed(ext, state, why, call, now)
-        return state
+        keep_misses = current.misses if misses is None else misses
+        change = p.AgentChange(ext, state, why or "", call, now)
+        applied = await self._cas(keys=[p.agent_key(ext), p.AGENTS, p.STATE_LOG, p.AGENT_CHANGES],
+                                  args=[current.state, state, why or "", repr(now), call, str(keep_misses), ext,
+                                        change.to_json()])
+        return state if applied else None
 
     async def set_wrapup_until(self, ext: str, until: float) -> None:
-        await self.redis.hset(f"acd:agent:{ext}", "wrapup_until", repr(until))
-
-    async def extend_wrapup(self, ext: str, seconds: float) -> float | None:
-        """A supervisor gives an agent more wrap-up time; the new end, or None if not wrapping up."""
-        agent = await self.agent(ext)
-        if agent["state"] != "wrapup":
-            return None
-        until = float(agent.get("wrapup_until") or 0) + seconds
-        await self.set_wrapup_until(ext, until)
-        return until
+        await self.redis.hset(p.agent_key(ext), "wrapup_until", repr(until))
 
     async def reserve(self, ext: str, uniqueid: str, now: float) -> int:
-        """1: reserved; 0: the agent is no longer ready; -1: the call is gone or taken."""
-        result = int(await self._reserve(keys=[f"acd:agent:{ext}", f"acd:call:{uniqueid}"],
-                                         args=[uniqueid, ext, repr(now)]))
-        if result == 1:
-            await self._changed(ext, "reserved", None, uniqueid, now)
-        return result
+        """RESERVED; AGENT_NOT_READY: the agent is no longer ready; CALL_GONE: gone or taken."""
+        return int(await self._reserve(keys=self._reserve_keys(ext, uniqueid),
+                                       args=self._reserve_args(ext, uniqueid, now, "0")))
 
-    async def _changed(self, ext: str, state: str, reason: str | None, call: str, now: float) -> None:
-        await self.redis.publish(CHANGES, json.dumps({"ext": ext, "state": state, "reason": reason,
-                                                      "call": call, "since": now}))
+    async def reserve_call(self, ext: str, uniqueid: str, now: float) -> tuple[int, p.LiveCall | None]:
+        """As reserve, and the call as it is once reserved (one round trip for both)."""
+        result = await self._reserve(keys=self._reserve_keys(ext, uniqueid),
+                                     args=self._reserve_args(ext, uniqueid, now, "1"))
+        if not isinstance(result, list):
+            return int(result), None
+        flat = result[1]
+        return RESERVED, p.LiveCall.from_hash(uniqueid, dict(zip(flat[::2], flat[1::2])))
+
+    @staticmethod
+    def _reserve_keys(ext: str, uniqueid: str) -> list[str]:
+        return [p.agent_key(ext), p.call_key(uniqueid), p.STATE_LOG, p.AGENT_CHANGES]
+
+    @staticmethod
+    def _reserve_args(ext: str, uniqueid: str, now: float, want_call: str) -> list[str]:
+        return [uniqueid, ext, repr(now), p.AgentChange(ext, "reserved", "", uniqueid, now).to_json(), want_call]
 
     async def state_log(self, after: str = "-", count: int = 500) -> list[tuple[str, dict[str, str]]]:
         """Agent state changes recorded after stream id `after` (exclusive)."""
         start = "-" if after == "-" else f"({after}"
-        entries = await self.redis.xrange("acd:state-log", min=start, count=count)
-        return [(_text(i), {_text(k): _text(v) for k, v in fields.items()}) for i, fields in entries]
+        entries = await self.redis.xrange(p.STATE_LOG, min=start, count=count)
+        return [(p.as_text(i), p.decode_hash(fields)) for i, fields in entries]
 
     # ---- calls ----
-    async def put_call(self, uniqueid: str, **fields) -> None:
-        await self.redis.hset(f"acd:call:{uniqueid}", mapping={k: str(v) for k, v in fields.items()})
-        await self.redis.sadd("acd:calls", uniqueid)
+    async def put_call(self, call: p.LiveCall) -> None:
+        """Write a whole live call (a new one, or one rebuilt from Asterisk)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(p.call_key(call.uniqueid), mapping=call.to_hash())
+            pipe.sadd(p.CALLS, call.uniqueid)
+            await pipe.execute()
 
-    async def call(self, uniqueid: str) -> dict[str, str]:
-        raw = await self.redis.hgetall(f"acd:call:{uniqueid}")
-        return {_text(k): _text(v) for k, v in raw.items()}
+    async def enqueue(self, call: p.LiveCall) -> p.LiveCall:
+        """A caller (again) waiting for an agent: written as given, except that a call already
+        live keeps its first queued time. The call as stored."""
+        values = call.but(agent="").to_hash()
+        queued_at = values.pop("queued_at")
+        pairs = [item for pair in values.items() for item in pair]
+        kept = await self._enqueue(keys=[p.call_key(call.uniqueid), p.CALLS], args=[call.uniqueid, queued_at, *pairs])
+        return call.but(agent="", queued_at=float(p.as_text(kept)))
 
-    async def calls(self) -> dict[str, dict[str, str]]:
-        return {uid: await self.call(uid) for uid in (_text(u) for u in await self.redis.smembers("acd:calls"))}
+    async def update_call(self, uniqueid: str, **fields) -> None:
+        """Change some fields of a live call (LiveCall field names; see protocol.call_fields)."""
+        await self.redis.hset(p.call_key(uniqueid), mapping=p.call_fields(**fields))
+
+    async def call(self, uniqueid: str) -> p.LiveCall | None:
+        return p.LiveCall.from_hash(uniqueid, await self.redis.hgetall(p.call_key(uniqueid)))
+
+    async def calls(self) -> dict[str, p.LiveCall]:
+        found = {}
+        for uid in p.decode_hash({u: "" for u in await self.redis.smembers(p.CALLS)}):
+            call = await self.call(uid)
+            if call is not None:
+                found[uid] = call
+        return found
 
     async def drop_call(self, uniqueid: str) -> None:
-        await self.redis.delete(f"acd:call:{uniqueid}")
-        await self.redis.srem("acd:calls", uniqueid)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(p.call_key(uniqueid))
+            pipe.srem(p.CALLS, uniqueid)
+            await pipe.execute()
 
-
-async def make_ready(store: Store, ext: str, now: float) -> str | None:
-    """Log an agent in (if needed) and make them ready: what the desktop's Ready button does."""
-    await store.transition(ext, "login", now)
-    return await store.transition(ext, "ready", now)
+    # ---- signals ----
+    async def announce_reload(self) -> None:
+        await self.redis.publish(p.RELOAD, "1")

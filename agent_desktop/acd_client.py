@@ -6,7 +6,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from acd.commands import BLOCK_S, COMMANDS, reply_key
+from acd.commands import BLOCK_S
+from acd.protocol import COMMANDS, reply_key
 
 
 @dataclass

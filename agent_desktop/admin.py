@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from acd.router import RELOAD, parse_overflow
+from acd.protocol import RELOAD, parse_overflow
 from agent_desktop.auth import current_user, require
 from agent_desktop.context import desktop
+from agent_desktop.errors import ApiError
 from agent_desktop.views import page
 from callcenter.models import LANGUAGES, ROLES, AgentSkill, AuditEntry, QueueConfig, Team, User
 
@@ -23,14 +24,14 @@ SKILL = re.compile(r"[a-z_]{1,32}")
 def form(name: str, limit: int = 80) -> str:
     value = request.form.get(name, "").strip()
     if len(value) > limit:
-        abort(400, description=f"{name}: at most {limit} characters")
+        raise ApiError("BAD_TEXT", field=name, limit=limit)
     return value
 
 
 def number(name: str, low: int, high: int) -> int:
     raw = request.form.get(name, "")
     if not raw.isdigit() or not low <= int(raw) <= high:
-        abort(400, description=f"{name}: a whole number from {low} to {high}")
+        raise ApiError("BAD_NUMBER", field=name, low=low, high=high)
     return int(raw)
 
 
@@ -60,30 +61,36 @@ def index():
 def save_user():
     username = form("username", 40)
     if not NAME.fullmatch(username):
-        abort(400, description="username: lower-case letters, digits, _ . - (2-40)")
+        raise ApiError("BAD_USERNAME")
     role, language = form("role", 16), form("language", 2)
-    if role not in ROLES or language not in LANGUAGES:
-        abort(400, description="unknown role or language")
+    if role not in ROLES:
+        raise ApiError("BAD_ROLE")
+    if language not in LANGUAGES:
+        raise ApiError("BAD_LANGUAGE")
     extension, team = form("extension", 4) or None, form("team", 40)
     with desktop().sessions() as s:
         user = s.scalar(select(User).where(User.username == username)) or User(username=username, password_hash="")
+        user.display_name = form("display_name") or username
+        user.role, user.language = role, language
         try:
-            user.display_name = form("display_name") or username
-            user.role, user.language, user.agent_extension = role, language, extension
-            user.team_id = s.scalar(select(Team.id).where(Team.name == team)) if team else None
-            user.active = request.form.get("active", "1") == "1"
-            if form("password", 200):
+            user.agent_extension = extension
+        except ValueError:
+            raise ApiError("BAD_EXTENSION") from None
+        user.team_id = s.scalar(select(Team.id).where(Team.name == team)) if team else None
+        user.active = request.form.get("active", "1") == "1"
+        if form("password", 200):
+            try:
                 user.set_password(form("password", 200))
-            elif not user.password_hash:
-                abort(400, description="password: required for a new user")
-        except ValueError as exc:
-            abort(400, description=str(exc))
+            except ValueError:
+                raise ApiError("PASSWORD_TOO_SHORT") from None
+        elif not user.password_hash:
+            raise ApiError("MISSING_FIELD", field="password")
         s.add(user)
         audit(s, "save_user", username, f"role {role} ext {extension or '-'} team {team or '-'}")
         try:
             s.commit()
         except IntegrityError:
-            abort(400, description="that extension or user name is taken")
+            raise ApiError("NAME_TAKEN") from None
     reload_routers()
     return redirect(url_for("admin.index"))
 
@@ -93,12 +100,12 @@ def save_user():
 def save_team():
     name, supervisor = form("name", 40), form("supervisor", 40)
     if not name:
-        abort(400, description="name: required")
+        raise ApiError("MISSING_FIELD", field="name")
     with desktop().sessions() as s:
         team = s.scalar(select(Team).where(Team.name == name)) or Team(name=name)
         lead = s.scalar(select(User).where(User.username == supervisor, User.role == "supervisor"))
         if supervisor and lead is None:
-            abort(400, description=f"no supervisor {supervisor!r}")
+            raise ApiError("NO_SUCH_SUPERVISOR", name=supervisor)
         team.supervisor_id = lead.id if lead else None
         s.add(team)
         audit(s, "save_team", name, f"supervisor {supervisor or '-'}")
@@ -111,12 +118,12 @@ def save_team():
 def save_skill():
     username, skill = form("username", 40), form("skill", 32)
     if not SKILL.fullmatch(skill):
-        abort(400, description="skill: lower-case letters and _")
+        raise ApiError("BAD_SKILL")
     level = number("level", 0, 5)  # 0 removes the skill
     with desktop().sessions() as s:
         user = s.scalar(select(User).where(User.username == username, User.role == "agent"))
         if user is None:
-            abort(400, description=f"no agent {username!r}")
+            raise ApiError("NO_SUCH_AGENT", name=username)
         row = s.get(AgentSkill, (user.id, skill))
         if level == 0 and row is not None:
             s.delete(row)
@@ -133,11 +140,11 @@ def save_skill():
 def save_queue():
     skill, overflow = form("skill", 32), form("overflow", 100)
     if not SKILL.fullmatch(skill):
-        abort(400, description="skill: lower-case letters and _")
+        raise ApiError("BAD_SKILL")
     try:
         parse_overflow(overflow)
     except ValueError:
-        abort(400, description='overflow: "seconds:level" steps, such as 30:4,90:2')
+        raise ApiError("BAD_OVERFLOW") from None
     with desktop().sessions() as s:
         s.merge(QueueConfig(skill=skill, ring_time_s=number("ring_time_s", 5, 120),
                             wrapup_s=number("wrapup_s", 0, 600), service_level_s=number("service_level_s", 1, 600),

@@ -2,7 +2,8 @@
 
 Every event names the roles allowed and checks the object (the agent's own call, the
 supervisor's own teams) before anything happens; every payload is validated; the answer is an
-acknowledgement {"ok": true, ...} or {"ok": false, "code": STABLE_CODE, "message": ...}.
+acknowledgement {"ok": true, ...} or {"ok": false, "code": STABLE_CODE, "message": ...}: the HTTP API's
+error shape (agent_desktop.errors), the message in the user's language.
 Pushes to browsers (screen-pops, state changes, wallboard) come from agent_desktop.push through
 the Redis message queue; the rooms joined here say who receives what.
 """
@@ -16,20 +17,17 @@ from sqlalchemy import select
 from agent_desktop import socketio
 from agent_desktop.auth import csrf_ok, current_user
 from agent_desktop.context import desktop
+from agent_desktop.errors import ApiError, error_body, language
 from agent_desktop.screen_pop import agent_handled
+from acd.protocol import is_extension
 from agent_desktop.views import AGENT_REASONS, DISPOSITIONS, UNIQUEID
 from agent_desktop.wallboard import visible_agents
-from callcenter.models import AuditEntry, CallTransfer, CallWrapup, Team
-
-EXTENSION_CHARS = set("0123456789")
+from callcenter.models import CallTransfer, CallWrapup, Team
 
 
-class BadRequest(ValueError):
-    pass
-
-
-def fail(code: str, message: str = "") -> dict:
-    return {"ok": False, "code": code, "message": message}
+def fail(code: str, fallback: str = "", **params) -> dict:
+    """fallback: the words to show for a code i18n does not know (a router's newer code)."""
+    return {"ok": False, **error_body(code, language(), fallback, **params)}
 
 
 def from_router(result) -> dict:
@@ -43,17 +41,17 @@ def event(name: str, *roles: str):
         def wrapped(data=None):
             user = current_user()
             if user is None:
-                return fail("UNAUTHORIZED", "log in again")
+                return fail("UNAUTHORIZED")
             if user.role not in roles:
-                return fail("FORBIDDEN", f"{name} is not for the {user.role} role")
+                return fail("FORBIDDEN")
             if data is None:
                 data = {}
             if not isinstance(data, dict):
-                return fail("BAD_REQUEST", "send an object")
+                return fail("BAD_JSON")
             try:
                 return handler(user, data)
-            except BadRequest as exc:
-                return fail("BAD_REQUEST", str(exc))
+            except ApiError as exc:
+                return fail(exc.code, **exc.params)
         return wrapped
     return decorate
 
@@ -85,20 +83,20 @@ def connect(auth=None):
 def uniqueid(data: dict) -> str:
     value = data.get("call")
     if not isinstance(value, str) or not UNIQUEID.fullmatch(value):
-        raise BadRequest("call: an Asterisk unique id")
+        raise ApiError("BAD_CALL_ID")
     return value
 
 
 def text(data: dict, name: str, limit: int) -> str:
     value = data.get(name, "")
     if not isinstance(value, str) or len(value) > limit:
-        raise BadRequest(f"{name}: text of at most {limit} characters")
+        raise ApiError("BAD_TEXT", field=name, limit=limit)
     return value.strip()
 
 
 def extension(value) -> str:
-    if not isinstance(value, str) or len(value) != 4 or value[0] != "1" or not set(value) <= EXTENSION_CHARS:
-        raise BadRequest("an agent extension is 1XXX")
+    if not is_extension(value):
+        raise ApiError("BAD_EXTENSION")
     return value
 
 
@@ -107,9 +105,9 @@ def extension(value) -> str:
 def agent_state(user, data):
     to, reason = data.get("to"), data.get("reason")
     if to not in ("ready", "not_ready", "logged_out"):
-        raise BadRequest("to: ready, not_ready or logged_out")
+        raise ApiError("BAD_STATE")
     if to == "not_ready" and reason not in AGENT_REASONS:
-        raise BadRequest(f"reason: one of {', '.join(AGENT_REASONS)}")
+        raise ApiError("BAD_REASON")
     return from_router(desktop().router.send("state", ext=user.agent_extension, to=to,
                                              reason=reason if to == "not_ready" else None))
 
@@ -134,11 +132,11 @@ def call_transfer(user, data):
     call, note = uniqueid(data), text(data, "note", 500)
     skill, to_agent = data.get("skill") or None, data.get("to_agent") or None
     if (skill is None) == (to_agent is None):
-        raise BadRequest("transfer to a skill or to an agent")
+        raise ApiError("BAD_TRANSFER")
     if to_agent is not None:
         to_agent = extension(to_agent)
     elif not isinstance(skill, str) or len(skill) > 32:
-        raise BadRequest("skill: a queue's name")
+        raise ApiError("BAD_SKILL")
     d = desktop()
     with d.sessions() as s:  # the note first: the next agent's screen-pop may be built at once
         row = CallTransfer(call_uniqueid=call, from_extension=user.agent_extension, to_skill=skill,
@@ -159,11 +157,11 @@ def wrapup(user, data):
     call, notes = uniqueid(data), text(data, "notes", 1000)
     disposition = data.get("disposition")
     if disposition not in DISPOSITIONS:
-        raise BadRequest(f"disposition: one of {', '.join(DISPOSITIONS)}")
+        raise ApiError("BAD_DISPOSITION", choices=", ".join(DISPOSITIONS))
     d = desktop()
     with d.sessions() as s:
         if not agent_handled(s, d.redis, user.agent_extension or "", call):
-            return fail("NOT_YOUR_CALL", "that call was not yours")
+            return fail("NOT_YOUR_CALL")
         row = s.scalar(select(CallWrapup).where(CallWrapup.call_uniqueid == call,
                                                 CallWrapup.extension == user.agent_extension))
         if row is None:
@@ -182,34 +180,23 @@ def supervised(user, ext: str) -> bool:
         return ext in visible_agents(s, user)
 
 
-def audit(user, action: str, target: str, detail: str) -> None:
-    with desktop().sessions() as s:
-        s.add(AuditEntry(actor=user.username, action=action, target=target, detail=detail[:500]))
-        s.commit()
-
-
 @event("supervise_state", "supervisor", "admin")
 def supervise_state(user, data):
     ext, to = extension(data.get("ext")), data.get("to")
     reason = "supervisor" if to == "not_ready" else None
     if to not in ("ready", "not_ready", "logged_out"):
-        raise BadRequest("to: ready, not_ready or logged_out")
+        raise ApiError("BAD_STATE")
     if not supervised(user, ext):
-        return fail("NOT_YOUR_TEAM", f"agent {ext} is not in your teams")
-    result = desktop().router.send("state", ext=ext, to=to, reason=reason)
-    if result.ok:
-        audit(user, "agent_state", ext, f"to {to}")
-    return from_router(result)
+        return fail("NOT_YOUR_TEAM", ext=ext)
+    # acting on another's behalf: the router's manager writes the audit row (by)
+    return from_router(desktop().router.send("state", ext=ext, to=to, reason=reason, by=user.username))
 
 
 @event("supervise_extend_wrapup", "supervisor", "admin")
 def supervise_extend_wrapup(user, data):
     ext, seconds = extension(data.get("ext")), data.get("seconds", 60)
     if not isinstance(seconds, int) or isinstance(seconds, bool) or not 1 <= seconds <= 600:
-        raise BadRequest("seconds: 1 to 600")
+        raise ApiError("BAD_SECONDS")
     if not supervised(user, ext):
-        return fail("NOT_YOUR_TEAM", f"agent {ext} is not in your teams")
-    result = desktop().router.send("extend_wrapup", ext=ext, seconds=seconds)
-    if result.ok:
-        audit(user, "extend_wrapup", ext, f"+{seconds} s")
-    return from_router(result)
+        return fail("NOT_YOUR_TEAM", ext=ext)
+    return from_router(desktop().router.send("extend_wrapup", ext=ext, seconds=seconds, by=user.username))

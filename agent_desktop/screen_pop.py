@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from acd.protocol import LiveCall
+from agent_desktop import live
 from callcenter.models import (Account, AgentStateLog, Bill, Call, CallTransfer, Customer, CustomerPhone,
                                JourneyStep, WorkOrder)
 from callcenter.work_orders import OPEN_STATUSES
@@ -42,7 +44,7 @@ def customer_profile(s: Session, customer_id: int, exclude_call: str | None = No
         "open_orders": [{"number": o.number, "category": o.category, "status": o.status, "priority": o.priority,
                          "description": o.description, "created_at": _iso(o.created_at)} for o in orders],
         "recent_calls": [{"started_at": _iso(c.started_at), "skill": c.skill, "end_reason": c.end_reason,
-                          "agent": c.agent_extension} for c in calls],
+                          "end_detail": c.end_detail, "agent": c.agent_extension} for c in calls],
     }
 
 
@@ -52,7 +54,7 @@ def find_customer(s: Session, number: str | None) -> int | None:
     return s.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.number == number))
 
 
-def build_pop(s: Session, uniqueid: str, live_call: dict[str, str], now: float) -> dict:
+def build_pop(s: Session, uniqueid: str, live_call: LiveCall | None, now: float) -> dict:
     """The screen-pop for one call: who, what they did in the menu, how long they waited, notes."""
     call = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
     customer_id = call.customer_id if call and call.customer_id else find_customer(s, call.caller_number if call else None)
@@ -60,14 +62,14 @@ def build_pop(s: Session, uniqueid: str, live_call: dict[str, str], now: float) 
                         .order_by(JourneyStep.seq)).all()
     transfers = s.scalars(select(CallTransfer).where(CallTransfer.call_uniqueid == uniqueid)
                           .order_by(CallTransfer.at)).all()
-    queued_at = float(live_call.get("queued_at") or now)
+    queued_at = live_call.queued_at if live_call is not None and live_call.queued_at else now
     return {
         "call": uniqueid,
-        "caller_number": call.caller_number if call else live_call.get("number"),
+        "caller_number": call.caller_number if call else (live_call.number if live_call else None),
         "caller_name": call.caller_name if call else None,
-        "queue": live_call.get("skill") or (call.skill if call else None),
+        "queue": live_call.skill if live_call else (call.skill if call else None),
         "waited_s": max(0, round(now - queued_at)),
-        "transferred": live_call.get("transferred") == "1",
+        "transferred": bool(live_call and live_call.transferred),
         "password_verified": bool(call and call.password_verified),
         "language": (call.language if call else None),
         "journey": [{"node": j.node, "input": j.input, "outcome": j.outcome} for j in journey],
@@ -78,8 +80,7 @@ def build_pop(s: Session, uniqueid: str, live_call: dict[str, str], now: float) 
 
 def agent_handled(s: Session, redis, ext: str, uniqueid: str) -> bool:
     """Object check: the call is (or was) this agent's: live in Redis, or in their state history."""
-    current = redis.hget(f"acd:agent:{ext}", "call")
-    if current is not None and (current.decode() if isinstance(current, bytes) else current) == uniqueid:
+    if ext and live.current_call(redis, ext) == uniqueid:
         return True
     return bool(s.scalar(select(exists().where(AgentStateLog.extension == ext,
                                                AgentStateLog.call_uniqueid == uniqueid))))

@@ -6,13 +6,14 @@ import re
 import time
 from datetime import datetime, timezone
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
 from acd.agent_state import NOT_READY_REASONS
 from agent_desktop import live
 from agent_desktop.auth import csrf_token, current_user, require
 from agent_desktop.context import desktop
+from agent_desktop.errors import ApiError
 from agent_desktop.i18n import strings
 from agent_desktop.screen_pop import agent_handled, build_pop, customer_profile
 from agent_desktop.wallboard import snapshot
@@ -68,20 +69,22 @@ def wallboard_page():
 def json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        abort(400, description="send a JSON object")
+        raise ApiError("BAD_JSON")
     return body
 
 
 def text_field(body: dict, name: str, limit: int, required: bool = False) -> str:
     value = body.get(name, "")
-    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
-        abort(400, description=f"{name}: text of at most {limit} characters{' is required' if required else ''}")
+    if not isinstance(value, str) or len(value) > limit:
+        raise ApiError("BAD_TEXT", field=name, limit=limit)
+    if required and not value.strip():
+        raise ApiError("MISSING_FIELD", field=name)
     return value.strip()
 
 
 def call_id(value) -> str:
     if not isinstance(value, str) or not UNIQUEID.fullmatch(value):
-        abort(400, description="call: a channel unique id (letters, digits, . _ -)")
+        raise ApiError("BAD_CALL_ID")
     return value
 
 
@@ -96,7 +99,7 @@ def me():
 @bp.get("/api/agent/state")
 @require("agent")
 def agent_state():
-    return live.agent(desktop().redis, current_user().agent_extension or "")
+    return live.agent(desktop().redis, current_user().agent_extension or "").as_dict()
 
 
 @bp.get("/api/agent/today")
@@ -126,7 +129,7 @@ def call_pop(uniqueid: str):
     d = desktop()
     with d.sessions() as s:
         if not agent_handled(s, d.redis, current_user().agent_extension or "", uniqueid):
-            abort(403)
+            raise ApiError("NOT_YOUR_CALL", 403)
         return build_pop(s, uniqueid, live.call(d.redis, uniqueid), time.time())
 
 
@@ -135,7 +138,7 @@ def call_pop(uniqueid: str):
 def customer_search():
     q = request.args.get("q", "").strip()
     if not 2 <= len(q) <= 40:
-        abort(400, description="q: 2 to 40 characters (a name or a phone number)")
+        raise ApiError("BAD_SEARCH")
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     with desktop().sessions() as s:
         found = s.execute(select(Customer.id, Customer.name, Customer.vip_level).outerjoin(CustomerPhone)
@@ -151,7 +154,7 @@ def customer(customer_id: int):
     with desktop().sessions() as s:
         profile = customer_profile(s, customer_id)
     if profile is None:
-        abort(404)
+        raise ApiError("NO_SUCH_CUSTOMER", 404)
     return profile
 
 
@@ -161,21 +164,23 @@ def create_work_order():
     body = json_body()
     uniqueid = call_id(body.get("call"))
     category, priority = body.get("category"), body.get("priority", "normal")
-    if category not in CATEGORIES or priority not in PRIORITIES:
-        abort(400, description=f"category one of {CATEGORIES}, priority one of {PRIORITIES}")
+    if category not in CATEGORIES:
+        raise ApiError("BAD_CATEGORY", choices=", ".join(CATEGORIES))
+    if priority not in PRIORITIES:
+        raise ApiError("BAD_PRIORITY", choices=", ".join(PRIORITIES))
     description = text_field(body, "description", 500, required=True)
     customer_id = body.get("customer_id")
     if customer_id is not None and (not isinstance(customer_id, int) or isinstance(customer_id, bool)):
-        abort(400, description="customer_id: a number")
+        raise ApiError("BAD_CUSTOMER_ID")
     user, d = current_user(), desktop()
     with d.sessions() as s:
         if not agent_handled(s, d.redis, user.agent_extension or "", uniqueid):
-            abort(403)
+            raise ApiError("NOT_YOUR_CALL", 403)
         call = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
         if customer_id is None and call is not None:
             customer_id = call.customer_id
         if customer_id is not None and s.get(Customer, customer_id) is None:
-            abort(400, description="no such customer")
+            raise ApiError("NO_SUCH_CUSTOMER")
         order = open_work_order(s, datetime.now(timezone.utc), category=category, description=description,
                                 customer_id=customer_id, caller_number=call.caller_number if call else None,
                                 call_uniqueid=uniqueid, priority=priority, created_by=user.username)

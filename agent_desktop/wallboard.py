@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from acd.protocol import AgentSnapshot, LiveCall
 from callcenter.models import Call, QueueConfig, Team, User
-
-ABANDONED = "caller abandoned"  # cdr.end_reason's wording for every abandonment
+from cdr.end_reason import is_abandoned
 
 
 @dataclass(frozen=True)
@@ -19,23 +19,22 @@ class TodayCall:
     skill: str
     queued_at: datetime | None
     answered_at: datetime | None
-    end_reason: str | None
+    end_reason: str | None  # a cdr.end_reason.EndReason code
 
 
 def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
-def queue_figures(skills: dict[str, int], live_calls: dict[str, dict[str, str]], today: list[TodayCall],
+def queue_figures(skills: dict[str, int], live_calls: dict[str, LiveCall], today: list[TodayCall],
                   now: float) -> list[dict]:
     """skills: skill -> service-level threshold (s). One row per skill, in name order."""
     rows = []
-    for skill in sorted(set(skills) | {c.get("skill", "") for c in live_calls.values()} - {""}):
-        waiting = [float(c.get("queued_at") or now) for c in live_calls.values()
-                   if c.get("skill") == skill and not c.get("agent")]
+    for skill in sorted(set(skills) | {c.skill for c in live_calls.values()}):
+        waiting = [c.queued_at or now for c in live_calls.values() if c.skill == skill and c.waiting]
         mine = [c for c in today if c.skill == skill]
         answered = [c for c in mine if c.answered_at is not None]
-        abandoned = [c for c in mine if (c.end_reason or "").startswith(ABANDONED)]
+        abandoned = [c for c in mine if is_abandoned(c.end_reason)]
         threshold = timedelta(seconds=skills.get(skill, 20))
         in_time = [c for c in answered if c.queued_at is None or c.answered_at - c.queued_at <= threshold]
         offered = len(answered) + len(abandoned)
@@ -46,10 +45,9 @@ def queue_figures(skills: dict[str, int], live_calls: dict[str, dict[str, str]],
     return rows
 
 
-def agent_rows(agents: dict[str, dict[str, str]], names: dict[str, str], now: float) -> list[dict]:
-    return [{"ext": ext, "name": names.get(ext, ""), "state": a.get("state", "logged_out"),
-             "reason": a.get("reason") or "", "call": a.get("call") or "",
-             "in_state_s": round(now - float(a.get("since") or now)), "since": float(a.get("since") or now)}
+def agent_rows(agents: dict[str, AgentSnapshot], names: dict[str, str], now: float) -> list[dict]:
+    return [{"ext": ext, "name": names.get(ext, ""), "state": a.state, "reason": a.reason, "call": a.call,
+             "in_state_s": round(now - (a.since or now)), "since": a.since or now}
             for ext, a in sorted(agents.items()) if ext in names]
 
 
@@ -68,7 +66,7 @@ def today_calls(s: Session, day_start: datetime) -> list[TodayCall]:
     return [TodayCall(skill or "general", _aware(q), _aware(a), r) for skill, q, a, r in rows]
 
 
-def snapshot(s: Session, user: User, agents: dict[str, dict[str, str]], live_calls: dict[str, dict[str, str]],
+def snapshot(s: Session, user: User, agents: dict[str, AgentSnapshot], live_calls: dict[str, LiveCall],
              now: float, day_start: datetime) -> dict:
     skills = {q.skill: q.service_level_s for q in s.scalars(select(QueueConfig))}
     today = today_calls(s, day_start)

@@ -367,18 +367,16 @@ async def hang_up_leftovers(manager) -> None:
 async def make_agents_ready(stack: Stack, exts) -> None:
     import redis.asyncio as aioredis
 
-    from acd.store import Store, make_ready
+    from acd.manager import AgentManager
+    from acd.store import Store
 
     redis = aioredis.from_url(stack.settings.effective_redis_url)
-    store = Store(redis)
+    agents = AgentManager.for_states(Store(redis))
     try:
         for ext in exts:
-            state = (await store.agent(ext))["state"]
-            if state in ("wrapup", "not_ready"):
-                await store.transition(ext, "ready", time.time())
-            elif state != "ready":
-                await make_ready(store, ext, time.time())
-        states = [(await store.agent(ext))["state"] for ext in exts]
+            if (await agents.store.agent(ext)).state != "ready":
+                await agents.set_state(ext, "ready")  # logs in, or ends a wrap-up, as needed
+        states = [(await agents.store.agent(ext)).state for ext in exts]
     finally:
         await redis.aclose()
     if any(s != "ready" for s in states):

@@ -24,7 +24,8 @@ import time
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
-from acd.store import _RESERVE
+from acd import protocol as p
+from acd.store import RESERVED, Store
 
 AGENTS, CALLS, RESERVERS = 200, 400, 100
 
@@ -39,18 +40,18 @@ async def fill(r: aioredis.Redis) -> None:
     await r.flushdb()
     pipe = r.pipeline()
     for a in range(AGENTS):
-        pipe.hset(f"acd:agent:{a}", mapping={"state": "ready", "call": ""})
+        pipe.hset(p.agent_key(str(a)), mapping={"state": "ready", "call": ""})
     for c in range(CALLS):
-        pipe.hset(f"acd:call:{c}", mapping={"agent": ""})
+        pipe.hset(p.call_key(str(c)), mapping={"agent": ""})
     await pipe.execute()
 
 
-async def reserve_lua(r, script, agent: int, call: int) -> bool:
-    return int(await script(keys=[f"acd:agent:{agent}", f"acd:call:{call}"], args=[str(call), str(agent), "0"])) == 1
+async def reserve_lua(store: Store, agent: int, call: int) -> bool:
+    return await store.reserve(str(agent), str(call), 0.0) == RESERVED
 
 
 async def reserve_watch(r, agent: int, call: int) -> bool:
-    akey, ckey = f"acd:agent:{agent}", f"acd:call:{call}"
+    akey, ckey = p.agent_key(str(agent)), p.call_key(str(call))
     async with r.pipeline(transaction=True) as pipe:
         try:
             await pipe.watch(akey, ckey)
@@ -70,7 +71,7 @@ async def round_(url: str, use_lua: bool, seed: int) -> tuple[int, int, list[flo
     admin = aioredis.from_url(url)
     await fill(admin)
     clients = [aioredis.from_url(url) for _ in range(RESERVERS)]
-    scripts = [c.register_script(_RESERVE) for c in clients]
+    stores = [Store(c) for c in clients]
     rng = random.Random(seed)
     latencies: list[float] = []
     taken = 0
@@ -82,7 +83,7 @@ async def round_(url: str, use_lua: bool, seed: int) -> tuple[int, int, list[flo
             agent = rng.choice(tuple(free_agents))
             call = rng.choice(tuple(free_calls))
             start = time.perf_counter()
-            ok = await (reserve_lua(clients[i], scripts[i], agent, call) if use_lua
+            ok = await (reserve_lua(stores[i], agent, call) if use_lua
                         else reserve_watch(clients[i], agent, call))
             latencies.append(time.perf_counter() - start)
             if ok:
@@ -98,13 +99,13 @@ async def round_(url: str, use_lua: bool, seed: int) -> tuple[int, int, list[flo
     double = 0
     holders: dict[bytes, int] = {}
     for a in range(AGENTS):
-        data = await admin.hgetall(f"acd:agent:{a}")
+        data = await admin.hgetall(p.agent_key(str(a)))
         if data[b"state"] == b"reserved":
             holders[data[b"call"]] = holders.get(data[b"call"], 0) + 1
     double += sum(n - 1 for n in holders.values() if n > 1)
     for c in range(CALLS):
-        agent = await admin.hget(f"acd:call:{c}", "agent")
-        if agent and (await admin.hget(f"acd:agent:{int(agent)}", "call")) != str(c).encode():
+        agent = await admin.hget(p.call_key(str(c)), "agent")
+        if agent and (await admin.hget(p.agent_key(str(int(agent))), "call")) != str(c).encode():
             double += 1
     for c in clients + [admin]:
         await c.aclose()

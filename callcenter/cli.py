@@ -172,9 +172,12 @@ def _print_status(report: dict) -> None:
     if "error" in calls:
         print(f"  calls: database unreachable: {calls['error']}")
         return
+    from agent_desktop.i18n import end_reason_words
+
     print(f"  calls: {calls['total']} in all, {calls['in_progress']} in progress")
     for c in calls["recent"]:
-        ended = c["end_reason"] or f"in progress ({c['stage']})"
+        ended = end_reason_words(c["end_reason"], c["end_detail"], "en") if c["end_reason"] \
+            else f"in progress ({c['stage']})"
         print(f"    {c['started_at']}  {c['caller_number'] or '?':>13} -> {c['access_number'] or '?':<6} {ended}")
 
 
@@ -205,42 +208,47 @@ def cmd_call(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-AGENT_ACTIONS = {"login": "login", "ready": "ready", "not-ready": "not_ready", "logout": "logout",
-                 "end-wrapup": "ready"}
-
-
 def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
-    """Change an agent's state from the command line (what the desktop's buttons will do)."""
+    """Change an agent's state from the command line: the same manager, rules and audit trail as
+    the desktop's buttons (acd/manager.py); a refusal prints its stable code."""
+    import asyncio
+    import getpass
+
     import redis.asyncio as aioredis
 
+    from acd.manager import AgentManager
+    from acd.protocol import AcdError, is_extension
     from acd.store import Store
-    from callcenter.simulate import EXTENSION
+    from callcenter import audit, db
 
-    if not EXTENSION.match(args.extension):
+    if not is_extension(args.extension):
         raise ConfigError(f"agent extension must be 1XXX, got {args.extension!r}")
+    actor = f"cli:{getpass.getuser()}"
 
     async def run() -> str:
         redis = aioredis.from_url(settings.effective_redis_url)
-        store = Store(redis)
+        manager = AgentManager.for_states(Store(redis), audit.recorder(db.session_factory(settings.database_url)))
+        ext = args.extension
         try:
-            if args.action == "extend-wrapup":
-                until = await store.extend_wrapup(args.extension, args.seconds)
-                return "not in wrap-up" if until is None else f"wrap-up extended by {args.seconds:g} s"
             if args.action == "status":
-                return json.dumps(await store.agent(args.extension))
-            if args.action == "end-wrapup" and (await store.agent(args.extension))["state"] != "wrapup":
-                return "not in wrap-up"
-            state = await store.transition(args.extension, AGENT_ACTIONS[args.action], time.time(),
-                                           reason=args.reason)
-            current = (await store.agent(args.extension))["state"]
-            return f"now {state}" if state else f"refused: an agent who is {current} cannot {args.action}"
+                return json.dumps((await manager.store.agent(ext)).as_dict())
+            if args.action == "extend-wrapup":
+                await manager.extend_wrapup(ext, args.seconds, actor=actor)
+                return f"wrap-up extended by {args.seconds:g} s"
+            if args.action == "end-wrapup":
+                return f"now {await manager.end_wrapup(ext, actor=actor)}"
+            if args.action == "login":
+                return f"now {await manager.login(ext, actor=actor)}"
+            to = {"ready": "ready", "not-ready": "not_ready", "logout": "logged_out"}[args.action]
+            return f"now {await manager.set_state(ext, to, args.reason, actor=actor)}"
+        except AcdError as exc:
+            return f"error {exc.code}: {exc.message}"
         finally:
             await redis.aclose()
 
-    import asyncio
     message = asyncio.run(run())
     print(f"agent {args.extension}: {message}")
-    return 1 if message.startswith("refused") else 0
+    return 1 if message.startswith("error") else 0
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -280,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--hold", type=int, default=30, help="seconds the caller stays on the line")
     agent = sub.add_parser("agent", help="change an agent's state (login, ready, not-ready, logout, wrap-up)")
     agent.add_argument("extension")
-    agent.add_argument("action", choices=[*AGENT_ACTIONS, "extend-wrapup", "status"])
+    agent.add_argument("action", choices=["login", "ready", "not-ready", "logout", "end-wrapup", "extend-wrapup",
+                                          "status"])
     agent.add_argument("--reason", default=None, help="for not-ready: break, meal, training, back_office ...")
     agent.add_argument("--seconds", type=float, default=30, help="for extend-wrapup")
     sim = sub.add_parser("simulate", help="discrete-event simulation of one skill group with the routing core")

@@ -10,11 +10,12 @@ import asyncio
 import logging
 import os
 import random
-import time
 
 import redis.asyncio as aioredis
 
-from acd.store import Store, make_ready
+from acd.manager import AgentManager
+from acd.protocol import AcdError
+from acd.store import Store
 from callcenter import ami
 from callcenter.config import Settings
 from callcenter.simulate import place_call, set_sim_phone
@@ -40,10 +41,13 @@ DEMO_SCRIPTS = [
 
 async def run(settings: Settings, mean_gap_s: float, rng: random.Random) -> None:
     manager = await ami.connect(settings)
-    store = Store(aioredis.from_url(settings.effective_redis_url))
+    agents = AgentManager.for_states(Store(aioredis.from_url(settings.effective_redis_url)))
     for ext in DEMO_AGENTS:
         await set_sim_phone(manager, ext, answer_after=rng.uniform(2, 5), talk_s=rng.uniform(8, 20))
-        await make_ready(store, ext, time.time())
+        try:
+            await agents.set_state(ext, "ready")
+        except AcdError as exc:  # already on a call (the demo restarted): the router readies them after it
+            log.info("demo agent %s: %s", ext, exc.message)
     while True:
         caller = rng.choice(DEMO_CALLERS)
         try:

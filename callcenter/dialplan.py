@@ -44,6 +44,27 @@ PATH = "__CC_PATH"  # menu nodes visited, "/"-separated (the full journey is in 
 
 # Set by the router before Redirect to CONNECT
 AGENT_EXT = "CC_AGENT_EXT"
+RING_TIME = "CC_RING_TIME"  # seconds the agent's phone rings
+
+# Set on calls by the router and the IVR's queue routes
+TRANSFERRED = "__CC_TRANSFERRED"  # "1": a transferred call, served first
+END = "CC_END"  # who ended a connected call: "agent" (empty: the caller)
+HELD_CALL = "CC_HELD_CALL"  # on the agent's leg while its caller is on hold: the call's uniqueid
+AGENT_CHANNEL = "CC_AGENT_CHANNEL"  # the held agent leg cc-resume bridges back to
+CALLBACK = "CC_CALLBACK"  # "ok": the waiting caller asked for a call back
+CALL_ID = "CC_CALL_ID"  # on a call back's agent leg: the request's uniqueid
+AGENT = "CC_AGENT"  # on a call back's agent leg: the agent's extension
+CALLBACK_NUMBER = "CC_CALLBACK_NUMBER"  # on a call back's agent leg: whom to dial
+
+# Asterisk's own
+UNIQUEID = "UNIQUEID"
+BRIDGEPEER = "BRIDGEPEER"
+
+
+def bare(name: str) -> str:
+    """A variable's name without its inheritance prefix, as Getvar/Setvar on the channel itself
+    read and overwrite it."""
+    return name.lstrip("_")
 
 #: global variable naming a simulated phone for agent extension ext: "answer_after:talk" seconds
 def simphone_variable(extension: str) -> str:

@@ -15,12 +15,12 @@ import uuid
 
 from panoramisk import Manager
 
+from acd.protocol import is_extension
 from callcenter import dialplan
 from callcenter.config import Settings
 
-DIGITS = re.compile(r"^[0-9]{1,20}$")
-DTMF_SCRIPT = re.compile(r"^[0-9*#wW]{0,200}$")
-EXTENSION = re.compile(r"^1[0-9]{3}$")
+DIGITS = re.compile(r"^[0-9]{1,20}\Z")  # \Z, not $: $ also matches before a final line feed
+DTMF_SCRIPT = re.compile(r"^[0-9*#wW]{0,200}\Z")
 _NAME_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f"<>\\]')
 
 
@@ -82,7 +82,7 @@ async def place_call(manager: Manager, access_number: str, caller: str, name: st
 
 async def set_sim_phone(manager: Manager, extension: str, answer_after: float | None, talk_s: float = 10) -> None:
     """Make agent extension ring a simulated phone: answer after N s, or never (None)."""
-    if not EXTENSION.match(extension):
+    if not is_extension(extension):
         raise SimulationInputError(f"agent extension must be 1XXX, got {extension!r}")
     value = "never:0" if answer_after is None else f"{float(answer_after):g}:{float(talk_s):g}"
     await manager.send_action({"Action": "Setvar", "Variable": dialplan.simphone_variable(extension),

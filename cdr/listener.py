@@ -14,42 +14,40 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
-from callcenter import calls, dialplan
-from cdr.end_reason import LOST_REASON, end_reason
+from acd import protocol as p
+from callcenter import calls
+from cdr.end_reason import LOST_REASON, end_detail, end_reason
 
 log = logging.getLogger("cdr.listener")
 
 
-def fields_for_event(event: dict) -> tuple[str, dict] | None:
+def fields_for_event(raw: dict) -> tuple[str, dict] | None:
     """Map one AMI UserEvent (as a dict) to (uniqueid, call fields); None if it is not ours."""
-    kind = event.get("UserEvent")
-    uniqueid = event.get("CallId", "")
-    if not uniqueid:
+    event = p.parse_event(raw)
+    if event is None:
         return None
-    when = calls.utc_from_epoch(event.get("Timestamp"))
-    if kind == dialplan.EV_CALL_ENTERED:
-        return uniqueid, {
-            "started_at": when, "linkedid": event.get("Linkedid"), "stage": "entered",
-            "caller_number": event.get("CallerIDNum") if event.get("CallerIDNum") != "<unknown>" else None,
-            "caller_name": (event.get("CallerIDName") or "")[:80] if event.get("CallerIDName") != "<unknown>" else None,
-            "access_number": event.get("AccessNumber"),
+    when = calls.utc_from_epoch(event.at)
+    if isinstance(event, p.CallEntered):
+        return event.call_id, {
+            "started_at": when, "linkedid": event.linkedid or None, "stage": "entered",
+            "caller_number": event.caller_number or None, "caller_name": event.caller_name or None,
+            "access_number": event.access_number or None,
         }
-    if kind == dialplan.EV_IVR_FAILED:
-        return uniqueid, {"stage": "agi_fail"}
-    if kind == dialplan.EV_CALL_QUEUED:
-        return uniqueid, {"stage": "waiting", "skill": event.get("Skill") or None, "queued_at": when}
-    if kind == dialplan.EV_AGENT_RINGING:
-        return uniqueid, {"stage": "connecting"}
-    if kind == dialplan.EV_AGENT_ANSWERED:
-        return uniqueid, {"stage": "connected", "answered_at": when, "agent_extension": event.get("Agent") or None}
-    if kind == dialplan.EV_CALL_ENDED:
-        cause = event.get("Cause", "")
-        return uniqueid, {
+    if isinstance(event, p.IvrFailed):
+        return event.call_id, {"stage": "agi_fail"}
+    if isinstance(event, p.CallQueued):
+        return event.call_id, {"stage": "waiting", "skill": event.skill, "queued_at": when}
+    if isinstance(event, p.AgentRinging):
+        return event.call_id, {"stage": "connecting"}
+    if isinstance(event, p.AgentAnswered):
+        return event.call_id, {"stage": "connected", "answered_at": when, "agent_extension": event.agent}
+    if isinstance(event, p.CallEnded):
+        return event.call_id, {
             "ended_at": when,
-            "end_reason": end_reason(event.get("Stage", ""), event.get("End", ""), event.get("DialStatus", ""),
-                                     event.get("FailReason", "")),
-            "hangup_cause": int(cause) if cause.isdigit() else None,
-            "recording_path": event.get("Recording") or None,
+            "end_reason": end_reason(event.stage, event.end, event.dial_status, event.fail_reason),
+            "end_detail": end_detail(event.fail_reason),
+            "hangup_cause": event.cause,
+            "recording_path": event.recording or None,
         }
     return None
 

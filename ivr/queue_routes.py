@@ -12,26 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from acd.core import NORMAL, TRANSFERRED, VIP
-from acd.router import VIP_PRIORITY
+from acd import core
+from acd.agent_state import LOGGED_OUT
+from acd.protocol import LiveCall, digits
 from acd.store import Store
+from callcenter import dialplan
 from ivr import speech
 from ivr.fastagi import AgiChannel
 
 
-def position_in_queue(calls: dict[str, dict[str, str]], uniqueid: str) -> int | None:
-    """1-based place of the call among the waiting calls of its skill, in serving order (pure)."""
-    me = calls.get(uniqueid)
-    if not me:
-        return None
-
-    def order(call: dict[str, str]) -> tuple:
-        klass = TRANSFERRED if call.get("transferred") == "1" else (
-            VIP if int(call.get("priority") or 0) >= VIP_PRIORITY else NORMAL)
-        return klass, float(call.get("queued_at") or 0)
-
-    waiting = [c for c in calls.values() if not c.get("agent") and c.get("skill") == me.get("skill")]
-    return sorted(waiting, key=order).index(me) + 1 if me in waiting else None
+def position_in_queue(calls: dict[str, LiveCall], uniqueid: str) -> int | None:
+    """1-based place of the call among the waiting calls of its skill, in the order the router
+    serves them (the core decides the order; pure)."""
+    waiting = [(c.uniqueid, c.skill, c.service_class, c.queued_at) for c in calls.values() if c.waiting]
+    return core.position(waiting, uniqueid)
 
 
 def expected_wait_minutes(position: int, agents_logged_in: int, aht_s: float) -> int:
@@ -50,7 +44,7 @@ class QueueRoutes:
         return str(self.prompts_dir / language / name)
 
     async def _language(self, agi: AgiChannel) -> str:
-        language = await agi.get_variable("CC_LANGUAGE")
+        language = await agi.get_variable(dialplan.bare(dialplan.LANGUAGE))
         return language if language in ("zh", "en") else "zh"
 
     async def _play(self, agi: AgiChannel, language: str, names: list[str], keys: str = "") -> str:
@@ -62,11 +56,11 @@ class QueueRoutes:
 
     async def position(self, agi: AgiChannel) -> None:
         language = await self._language(agi)
-        uniqueid = agi.uniqueid or await agi.get_variable("UNIQUEID")
+        uniqueid = agi.uniqueid or await agi.get_variable(dialplan.UNIQUEID)
         place = position_in_queue(await self.store.calls(), uniqueid)
         if place is None:  # being connected right now, or unknown to the router: say nothing
             return
-        agents = sum(1 for a in (await self.store.agents()).values() if a["state"] != "logged_out")
+        agents = sum(1 for a in (await self.store.agents()).values() if a.state != LOGGED_OUT)
         minutes = expected_wait_minutes(place, agents, self.aht_s)
         names = (["queue_ahead"] + speech.number(place - 1, language) + ["queue_callers", "queue_wait"]
                  + speech.number(minutes, language) + ["queue_minutes", "queue_callback_offer"])
@@ -76,8 +70,8 @@ class QueueRoutes:
 
     async def callback(self, agi: AgiChannel, language: str | None = None) -> None:
         language = language or await self._language(agi)
-        uniqueid = agi.uniqueid or await agi.get_variable("UNIQUEID")
-        number = "".join(ch for ch in agi.headers.get("agi_callerid", "") if ch.isdigit())[:20]
+        uniqueid = agi.uniqueid or await agi.get_variable(dialplan.UNIQUEID)
+        number = digits(agi.headers.get("agi_callerid", ""))
         if not number:
             return  # a withheld number cannot be called back: keep waiting
         prompt = ["callback_at"] + speech.digits(number, language) + ["callback_keys"]
@@ -88,4 +82,4 @@ class QueueRoutes:
             return  # back to waiting
         await asyncio.to_thread(self.create_callback, uniqueid, number, language)
         await self._play(agi, language, ["callback_done"])
-        await agi.set_variable("CC_CALLBACK", "ok")
+        await agi.set_variable(dialplan.CALLBACK, "ok")

@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from acd.protocol import digits
 from callcenter import dialplan
 from ivr import speech
 from ivr.engine import Ask, CallState, Engine, HandOff, Hangup, JourneyEntry, Run, Say
@@ -99,9 +100,9 @@ class FlowRunner:
 
     # ---- the call ----
     async def __call__(self, agi: AgiChannel) -> None:
-        caller = "".join(ch for ch in agi.headers.get("agi_callerid", "") if ch.isdigit())[:20]
-        access = "".join(ch for ch in agi.headers.get("agi_extension", "") if ch.isdigit())[:20]
-        uniqueid = agi.uniqueid or await agi.get_variable("UNIQUEID")  # header dropped as ambiguous
+        caller = digits(agi.headers.get("agi_callerid", ""))
+        access = digits(agi.headers.get("agi_extension", ""))
+        uniqueid = agi.uniqueid or await agi.get_variable(dialplan.UNIQUEID)  # header dropped as ambiguous
         call = CallContext(uniqueid=uniqueid, caller_number=caller)
         state = CallState(slots={"caller_number": caller})
         engine = Engine(self.flow, self.clock)

@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from agent_desktop import create_app, socketio
+from agent_desktop import create_app, errors, socketio
+from agent_desktop.i18n import STRINGS
+from agent_desktop.views import DISPOSITIONS
 from agent_desktop.acd_client import CommandResult
 from callcenter import db
 from callcenter.config import Settings
 from callcenter.models import AgentStateLog, Call, Customer, CustomerPhone, Team, User, utcnow
+from callcenter.work_orders import CATEGORIES
 
 ROLES = ("agent", "supervisor", "quality", "backoffice", "admin")
 MY_CALL, OTHER_CALL = "1700000000.1", "1700000000.2"
@@ -44,15 +47,17 @@ class FakeRedis:
 class FakeRouter:
     sent: list = field(default_factory=list)
 
+    refuse: CommandResult | None = None
+
     def send(self, op, **args):
         self.sent.append((op, args))
-        return CommandResult(True, data={})
+        return self.refuse or CommandResult(True, data={})
 
 
 @pytest.fixture
-def world(tmp_path):
+def world(tmp_path, migrated_db):
     settings = Settings.from_env({"CALLCENTER_HOME": str(tmp_path)})
-    db.upgrade(settings.database_url)
+    assert settings.database_url == migrated_db  # the copy of the migrated template is its database
     sessions = db.session_factory(settings.database_url)
     with sessions() as s:
         users = {}
@@ -222,25 +227,86 @@ def test_a_supervisor_manages_only_their_teams(world):
     reply = socket.emit("supervise_state", {"ext": "1002", "to": "not_ready"}, callback=True)
     assert reply["code"] == "NOT_YOUR_TEAM" and router.sent == []
     assert socket.emit("supervise_state", {"ext": "1001", "to": "ready"}, callback=True)["ok"]
-    assert router.sent == [("state", {"ext": "1001", "to": "ready", "reason": None})]
+    # who asked travels with the command: the router's manager writes the audit row
+    assert router.sent == [("state", {"ext": "1001", "to": "ready", "reason": None, "by": "supervisor"})]
 
 
-@pytest.mark.parametrize("name,payload", [
-    ("agent_state", {"to": "on_call"}),
-    ("agent_state", {"to": "not_ready", "reason": "nap"}),
-    ("agent_state", "ready"),
-    ("call_hangup", {"call": "1700000000.1; rm -rf /"}),
-    ("call_transfer", {"call": MY_CALL, "to_agent": "1001\r\nAction: Originate", "note": ""}),
-    ("call_transfer", {"call": MY_CALL, "skill": "billing", "to_agent": "1002"}),
-    ("call_transfer", {"call": MY_CALL, "skill": "billing", "note": "x" * 501}),
-    ("wrapup", {"call": MY_CALL, "disposition": "<script>"}),
+@pytest.mark.parametrize("name,payload,code", [
+    ("agent_state", {"to": "on_call"}, "BAD_STATE"),
+    ("agent_state", {"to": "not_ready", "reason": "nap"}, "BAD_REASON"),
+    ("agent_state", "ready", "BAD_JSON"),
+    ("call_hangup", {"call": "1700000000.1; rm -rf /"}, "BAD_CALL_ID"),
+    ("call_transfer", {"call": MY_CALL, "to_agent": "1001\r\nAction: Originate", "note": ""}, "BAD_EXTENSION"),
+    ("call_transfer", {"call": MY_CALL, "skill": "billing", "to_agent": "1002"}, "BAD_TRANSFER"),
+    ("call_transfer", {"call": MY_CALL, "skill": "billing", "note": "x" * 501}, "BAD_TEXT"),
+    ("wrapup", {"call": MY_CALL, "disposition": "<script>"}, "BAD_DISPOSITION"),
 ])
-def test_bad_socket_payloads_get_a_clear_error_and_reach_nothing(world, name, payload):
+def test_bad_socket_payloads_get_a_clear_error_and_reach_nothing(world, name, payload, code):
     app, router, _redis, _ = world
     socket = connect(app, login(app, "agent"))
     reply = socket.emit(name, payload, callback=True)
-    assert reply["ok"] is False and reply["code"] == "BAD_REQUEST" and reply["message"]
+    assert reply == {"ok": False, "code": code, "message": errors.message(code, "en", field="note", limit=500,
+                                                                          choices=", ".join(DISPOSITIONS))}
     assert router.sent == []
+
+
+# One error shape everywhere: {"code": STABLE_CODE, "message": words in the user's language}
+HTTP_ERRORS = [
+    (None, "GET", "/api/me", None, 401, "UNAUTHORIZED"),
+    ("supervisor", "GET", "/api/agent/state", None, 403, "FORBIDDEN"),
+    ("agent", "GET", "/api/no-such-route", None, 404, "NOT_FOUND"),
+    ("agent", "GET", "/api/customers/999999", None, 404, "NO_SUCH_CUSTOMER"),
+    ("agent", "GET", "/api/customers?q=1", None, 400, "BAD_SEARCH"),
+    ("agent", "GET", f"/api/calls/{OTHER_CALL}/pop", None, 403, "NOT_YOUR_CALL"),
+    ("agent", "GET", "/api/calls/a%20b/pop", None, 400, "BAD_CALL_ID"),
+    ("agent", "POST", "/api/work-orders", {"call": MY_CALL, "category": "nope", "description": "x"}, 400, "BAD_CATEGORY"),
+    ("agent", "POST", "/api/work-orders", {"call": MY_CALL, "category": "billing", "description": " "}, 400,
+     "MISSING_FIELD"),
+    ("agent", "POST", "/api/work-orders", {"call": MY_CALL, "category": "billing", "description": "x",
+                                           "customer_id": "1"}, 400, "BAD_CUSTOMER_ID"),
+]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_http_api_errors_have_one_shape_in_the_users_language(world, language):
+    app = world[0]
+    with app.extensions["callcenter"].sessions() as s:
+        s.query(User).update({User.language: language})
+        s.commit()
+    clients = {}
+    for role, method, path, body, status, code in HTTP_ERRORS:
+        if role not in clients:
+            clients[role] = login(app, role)
+            clients[role].environ_base["HTTP_ACCEPT_LANGUAGE"] = language  # for the anonymous one
+        reply = request(clients[role], method, path, body)
+        wanted = errors.message(code, language, field="description", choices=", ".join(CATEGORIES))
+        assert (reply.status_code, reply.get_json()) == (status, {"code": code, "message": wanted}), path
+        assert "{" not in wanted  # every placeholder was filled
+
+
+def test_a_json_post_without_the_csrf_token_is_refused_with_a_code(world):
+    client = login(world[0], "agent")
+    reply = client.post("/api/work-orders", json={"call": MY_CALL})
+    assert reply.status_code == 400 and reply.get_json()["code"] == "CSRF_FAILED"
+
+
+def test_a_router_refusal_reaches_the_agent_as_its_code_in_their_language(world):
+    app, router, _redis, _ = world
+    router.refuse = CommandResult(False, "INVALID_AGENT_TRANSITION", "an agent who is on_call cannot become ready")
+    with app.extensions["callcenter"].sessions() as s:
+        s.query(User).filter_by(username="agent").update({User.language: "zh"})
+        s.commit()
+    reply = connect(app, login(app, "agent")).emit("agent_state", {"to": "ready"}, callback=True)
+    assert reply == {"ok": False, "code": "INVALID_AGENT_TRANSITION", "message": "坐席当前状态不能执行此操作"}
+    router.refuse = CommandResult(False, "SOME_NEWER_CODE", "words from the router")
+    reply = connect(app, login(app, "agent")).emit("agent_state", {"to": "ready"}, callback=True)
+    assert reply == {"ok": False, "code": "SOME_NEWER_CODE", "message": "words from the router"}
+
+
+def test_every_error_code_the_desktop_can_answer_has_words_in_both_languages():
+    protocol = pytest.importorskip("acd.protocol")
+    codes = set(getattr(protocol, "ERRORS", {})) | set(errors.HTTP_CODES.values())
+    assert {c for c in codes if f"error.{c}" not in STRINGS} == set()
 
 
 def test_pages_escape_what_callers_and_users_typed(world):

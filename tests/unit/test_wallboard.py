@@ -1,4 +1,5 @@
 """Wallboard figures, table-driven: today's calls and live calls in, one row per queue out."""
+from acd.protocol import AgentSnapshot, LiveCall
 from datetime import datetime, timedelta, timezone
 
 from agent_desktop.i18n import STRINGS
@@ -16,14 +17,16 @@ def call(skill, waited_s=None, end=None):
 def test_queue_rows_count_waiting_answered_abandoned_and_service_level():
     today = [
         call("billing", waited_s=5), call("billing", waited_s=19), call("billing", waited_s=21),  # 2 of 3 in 20 s
-        call("billing", end="caller abandoned while waiting"),
-        call("complaint", end="caller abandoned while agent phone rang"),
-        call("complaint", end="caller hung up in ivr"),  # never offered to an agent: not counted
+        call("billing", end="abandoned_waiting"),
+        call("complaint", end="abandoned_ringing"),
+        call("complaint", end="hung_up_in_ivr"),  # never offered to an agent: not counted
+        call("complaint", end="callback_requested"),  # left the queue for a call back: not abandoned
     ]
-    live = {"a": {"skill": "billing", "queued_at": str(NOW - 40), "agent": ""},
-            "b": {"skill": "billing", "queued_at": str(NOW - 10), "agent": ""},
-            "c": {"skill": "billing", "queued_at": str(NOW - 90), "agent": "1001"},  # ringing: not waiting
-            "d": {"skill": "vip", "queued_at": str(NOW - 3), "agent": ""}}  # a queue with no configuration yet
+    live = {c.uniqueid: c for c in (
+        LiveCall("a", skill="billing", queued_at=NOW - 40),
+        LiveCall("b", skill="billing", queued_at=NOW - 10),
+        LiveCall("c", skill="billing", queued_at=NOW - 90, agent="1001"),  # ringing: not waiting
+        LiveCall("d", skill="vip", queued_at=NOW - 3))}  # a queue with no configuration yet
     rows = queue_figures({"billing": 20, "complaint": 30, "general": 20}, live, today, NOW)
     assert rows == [
         {"skill": "billing", "waiting": 2, "longest_wait_s": 40, "answered": 3, "abandoned": 1, "service_level": 50.0},
@@ -35,8 +38,8 @@ def test_queue_rows_count_waiting_answered_abandoned_and_service_level():
 
 
 def test_agents_shown_are_only_those_the_viewer_may_see():
-    agents = {"1001": {"state": "not_ready", "reason": "meal", "since": str(NOW - 65)},
-              "1002": {"state": "ready", "since": str(NOW - 5)}}
+    agents = {"1001": AgentSnapshot("1001", "not_ready", reason="meal", since=NOW - 65),
+              "1002": AgentSnapshot("1002", "ready", since=NOW - 5)}
     rows = agent_rows(agents, {"1001": "Sun Li"}, NOW)
     assert rows == [{"ext": "1001", "name": "Sun Li", "state": "not_ready", "reason": "meal", "call": "",
                      "in_state_s": 65, "since": NOW - 65}]

@@ -5,36 +5,38 @@ from __future__ import annotations
 import asyncio
 import time
 
-from acd.router import Queue, Router
-from tests.unit.test_router_commands import FakeManager, FakeStore
+from acd.protocol import AgentChange, AgentSnapshot
+from acd.router import Router
+from tests.unit.fakes import FakeStore, make_router
 
 
 def wrapping_up(until: float) -> tuple[Router, FakeStore]:
-    store = FakeStore(agents={"1001": {"state": "wrapup", "wrapup_until": repr(until)}})
-    router = Router(store, FakeManager(), {"billing": Queue("billing")}, {"1001": {"billing": 3}})
-    router.on_agent_change({"ext": "1001", "state": "wrapup", "since": repr(time.time())})
+    store = FakeStore(agents={"1001": AgentSnapshot("1001", "wrapup", wrapup_until=until)})
+    router = make_router(store, skills={"1001": {"billing": 3}})
+    router.on_agent_change(AgentChange("1001", "wrapup", "", "", time.time()))
     return router, store
 
 
 async def test_wrap_up_ends_when_its_time_is_up_without_a_tick():
     router, store = wrapping_up(time.time() + 0.05)
-    assert store.agents["1001"]["state"] == "wrapup"
+    assert store.agents["1001"].state == "wrapup"
     await asyncio.wait_for(router._wrapup_timers["1001"], 5)
-    assert store.agents["1001"]["state"] == "ready"
+    assert store.agents["1001"].state == "ready"
     assert "1001" not in router.in_wrapup
 
 
 async def test_an_extended_wrap_up_waits_for_the_new_end():
     router, store = wrapping_up(time.time() + 0.05)
-    store.agents["1001"]["wrapup_until"] = repr(time.time() + 0.3)  # a supervisor extends it
-    await asyncio.sleep(0.15)
-    assert store.agents["1001"]["state"] == "wrapup"
+    extended = time.time() + 1.0
+    await store.set_wrapup_until("1001", extended)  # a supervisor extends it
+    await asyncio.sleep(0.15)  # past the first end (the margin to the new end is 0.85 s)
+    assert store.agents["1001"].state == "wrapup"
     await asyncio.wait_for(router._wrapup_timers["1001"], 5)
-    assert store.agents["1001"]["state"] == "ready"
+    assert store.agents["1001"].state == "ready" and store.agents["1001"].since >= extended
 
 
 async def test_a_wrap_up_ended_early_by_the_agent_is_left_alone():
     router, store = wrapping_up(time.time() + 0.1)
-    store.agents["1001"]["state"] = "not_ready"  # the agent chose not ready during wrap-up
+    await store.transition("1001", "not_ready", time.time(), reason="break")  # the agent chose not ready
     await asyncio.wait_for(router._wrapup_timers["1001"], 5)
-    assert store.agents["1001"]["state"] == "not_ready"
+    assert store.agents["1001"].state == "not_ready"

@@ -1,0 +1,121 @@
+"""Every AMI verb the call center uses, by name. Only AMI: no rules, no Redis.
+
+The manager (acd/manager.py) and the router decide; this module says how each decision is
+written to Asterisk. Variable and context names come from callcenter/dialplan.py only, and every
+value sent is either ours (an extension checked as 1XXX, a skill checked as [a-z_], a uniqueid
+Asterisk gave us, a number of digits) or refused here: a comma or a line break in an AMI value
+would start another header or another Originate variable.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from acd.protocol import AcdError, is_extension, is_skill
+from callcenter import dialplan as dp
+
+
+def _safe(value: str) -> str:
+    """A value we put in an AMI header: no control characters, no commas (Originate's Variable
+    splits on them)."""
+    text = str(value)
+    if any(ch in text for ch in ",\r\n\0") or not text.isprintable():
+        raise ValueError(f"refused AMI value {text!r}")
+    return text
+
+
+def _ok(reply) -> bool:
+    replies = reply if isinstance(reply, list) else [reply]
+    return any(r.get("Response") == "Success" for r in replies)
+
+
+class Actions:
+    def __init__(self, ami):
+        self.ami = ami  # a panoramisk Manager (or a fake with send_action)
+
+    async def _send(self, **headers):
+        return await self.ami.send_action({k: _safe(v) for k, v in headers.items()})
+
+    # ---- reading ----
+    async def get_var(self, channel: str, name: str) -> str:
+        reply = await self._send(Action="Getvar", Channel=channel, Variable=dp.bare(name))
+        return (reply.get("Value") or "") if reply.get("Response") == "Success" else ""
+
+    async def waiting_channels(self) -> dict[str, str]:
+        """uniqueid -> channel of every caller waiting in cc-wait now."""
+        replies = await self.ami.send_action({"Action": "CoreShowChannels"}, as_list=True)
+        return {r["Uniqueid"]: r["Channel"] for r in replies
+                if r.get("Event") == "CoreShowChannel" and r.get("Context") == dp.WAIT}
+
+    # ---- moving callers ----
+    async def connect_to_agent(self, channel: str, ext: str, ring_time_s: int) -> None:
+        """Ring the agent for the waiting caller: cc-connect dials CC_AGENT_EXT."""
+        if not is_extension(ext):
+            raise AcdError("BAD_EXTENSION")
+        # Written back to back on our one AMI session, which Asterisk runs in order: the variables
+        # are set before the redirect, for one round trip instead of three.
+        sent = [self._send(Action="Setvar", Channel=channel, Variable=name, Value=value)
+                for name, value in ((dp.AGENT_EXT, ext), (dp.RING_TIME, str(int(ring_time_s))))]
+        sent.append(self._send(Action="Redirect", Channel=channel, Context=dp.CONNECT, Exten="s", Priority="1"))
+        *_, reply = await asyncio.gather(*sent)
+        if reply.get("Response") != "Success":
+            raise RuntimeError(reply.get("Message") or "Asterisk refused the redirect")
+
+    async def requeue(self, channel: str, skill: str, transferred: bool = True) -> bool:
+        """Send a connected caller back to wait for another skill (a transfer to a queue)."""
+        if not is_skill(skill):
+            raise AcdError("UNKNOWN_SKILL")
+        for name, value in ((dp.SKILL, skill), (dp.TRANSFERRED, "1" if transferred else "")):
+            await self._send(Action="Setvar", Channel=channel, Variable=dp.bare(name), Value=value)
+        return _ok(await self._send(Action="Redirect", Channel=channel, Context=dp.WAIT, Exten="s", Priority="1"))
+
+    async def hold(self, channel: str, call_id: str) -> str:
+        """Caller to music, agent's leg parked; the agent leg's channel name (for resume)."""
+        peer = await self.get_var(channel, dp.BRIDGEPEER)
+        if not peer:
+            raise AcdError("NOT_CONNECTED")
+        await self._send(Action="Setvar", Channel=peer, Variable=dp.HELD_CALL, Value=call_id)
+        reply = await self._send(Action="Redirect", Channel=channel, Context=dp.HOLD, Exten="s", Priority="1",
+                                 ExtraChannel=peer, ExtraContext=dp.AGENT_HOLD, ExtraExten="s", ExtraPriority="1")
+        if reply.get("Response") != "Success":
+            raise AcdError("HOLD_FAILED", reply.get("Message") or None)
+        return peer
+
+    async def resume(self, channel: str, agent_channel: str) -> None:
+        await self._send(Action="Setvar", Channel=channel, Variable=dp.AGENT_CHANNEL, Value=agent_channel)
+        reply = await self._send(Action="Redirect", Channel=channel, Context=dp.RESUME, Exten="s", Priority="1")
+        if reply.get("Response") != "Success":
+            raise AcdError("RESUME_FAILED", reply.get("Message") or None)
+
+    # ---- ending ----
+    async def hang_up(self, channel: str) -> None:
+        await self._send(Action="Hangup", Channel=channel)
+
+    async def hang_up_as_agent(self, channel: str) -> None:
+        """End a connected call from the agent's side: the call record says the agent ended it."""
+        await self._send(Action="Setvar", Channel=channel, Variable=dp.END, Value="agent")
+        await self.hang_up(channel)
+
+    # ---- calling out ----
+    async def originate_callback(self, call_id: str, ext: str, number: str, ring_time_s: int) -> bool:
+        """Ring the agent first; when they answer, cc-callback-dial dials the customer."""
+        if not is_extension(ext):
+            raise AcdError("BAD_EXTENSION")
+        if not (number.isascii() and number.isdigit() and len(number) <= 20):
+            raise ValueError(f"a call back dials digits only, not {number!r}")
+        variables = f"{dp.CALL_ID}={call_id},{dp.AGENT}={ext},{dp.CALLBACK_NUMBER}={number}"
+        reply = await self.ami.send_action({
+            "Action": "Originate", "Channel": f"Local/{ext}@{dp.AGENT_PHONES}/n",
+            "Context": dp.CALLBACK_DIAL, "Exten": "s", "Priority": "1", "CallerID": f"<{number}>",
+            "Timeout": str(int(ring_time_s) * 1000), "Async": "true",
+            "Variable": _safe_variables(variables, call_id)})
+        replies = reply if isinstance(reply, list) else [reply]
+        return any(r.get("Event") == "OriginateResponse" and r.get("Response") == "Success" for r in replies)
+
+
+def _safe_variables(variables: str, call_id: str) -> str:
+    # the uniqueid is Asterisk's ("1700000000.5"); anything else in it would inject variables
+    if not call_id.replace(".", "", 1).isascii() or not call_id.replace(".", "", 1).isdigit():
+        raise ValueError(f"refused call id {call_id!r}")
+    if any(ch in variables for ch in "\r\n\0"):
+        raise ValueError("refused AMI variables")
+    return variables

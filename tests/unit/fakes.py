@@ -1,0 +1,123 @@
+"""Small fakes of the router's wires: the live store and the AMI connection.
+
+``FakeStore`` has the real ``acd.store.Store``'s methods and answers; the same cases run on both
+in tests/integration/test_store_contract.py (a real redis-server and the real Lua), so a unit
+test that passes on the fake means what it says about the real thing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from acd.agent_state import next_state
+from acd.protocol import AgentChange, AgentSnapshot, LiveCall, call_fields
+from acd.store import AGENT_NOT_READY, CALL_GONE, RESERVED
+
+
+@dataclass
+class FakeStore:
+    agents: dict[str, AgentSnapshot] = field(default_factory=dict)
+    calls: dict[str, LiveCall] = field(default_factory=dict)
+    changes: list[AgentChange] = field(default_factory=list)  # what the real store publishes
+    reloads: int = 0
+
+    @classmethod
+    def with_agents(cls, **states: str) -> FakeStore:
+        """FakeStore.with_agents(a1001="ready") -> agent 1001 ready since 0."""
+        return cls(agents={ext[1:]: AgentSnapshot(ext[1:], state) for ext, state in states.items()})
+
+    # ---- agents ----
+    async def agent(self, ext: str) -> AgentSnapshot:
+        return self.agents.get(ext) or AgentSnapshot(ext)
+
+    async def transition(self, ext, event, now, reason=None, call="", misses=None) -> str | None:
+        current = await self.agent(ext)
+        try:
+            state, why = next_state(current.state, event, reason)
+        except ValueError:
+            return None
+        self.agents[ext] = AgentSnapshot(ext, state, why or "", now, call,
+                                         current.misses if misses is None else misses, current.wrapup_until)
+        self.changes.append(AgentChange(ext, state, why or "", call, now))
+        return state
+
+    async def set_wrapup_until(self, ext, until) -> None:
+        current = await self.agent(ext)
+        self.agents[ext] = AgentSnapshot(ext, current.state, current.reason, current.since, current.call,
+                                         current.misses, until)
+
+    async def reserve(self, ext, uid, now) -> int:
+        return (await self.reserve_call(ext, uid, now))[0]
+
+    async def reserve_call(self, ext, uid, now):
+        agent = await self.agent(ext)
+        if agent.state != "ready":
+            return AGENT_NOT_READY, None
+        call = self.calls.get(uid)
+        if call is None or call.agent:
+            return CALL_GONE, None
+        self.agents[ext] = AgentSnapshot(ext, "reserved", "", now, uid, agent.misses, agent.wrapup_until)
+        self.calls[uid] = call.but(agent=ext)
+        self.changes.append(AgentChange(ext, "reserved", "", uid, now))
+        return RESERVED, self.calls[uid]
+
+    # ---- calls ----
+    async def put_call(self, call: LiveCall) -> None:
+        self.calls[call.uniqueid] = call
+
+    async def enqueue(self, call: LiveCall) -> LiveCall:
+        kept = self.calls.get(call.uniqueid)
+        stored = call.but(agent="", queued_at=kept.queued_at if kept and kept.queued_at else call.queued_at)
+        self.calls[call.uniqueid] = stored
+        return stored
+
+    async def update_call(self, uid, **fields) -> None:
+        call_fields(**fields)  # the same check of names as the real store
+        self.calls[uid] = (self.calls.get(uid) or LiveCall(uid)).but(**fields)
+
+    async def call(self, uid) -> LiveCall | None:
+        return self.calls.get(uid)
+
+    async def drop_call(self, uid) -> None:
+        self.calls.pop(uid, None)
+
+    async def announce_reload(self) -> None:
+        self.reloads += 1
+
+
+@dataclass
+class FakeAmi:
+    """Records every action; answers Success (and a bridge peer for BRIDGEPEER)."""
+    actions: list[dict] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)  # actions answered with an Error
+
+    async def send_action(self, action, as_list=False):
+        self.actions.append(action)
+        if action["Action"] in self.refuse:
+            return {"Response": "Error", "Message": "No such channel"}
+        if action["Action"] == "Getvar" and action["Variable"] == "BRIDGEPEER":
+            return {"Response": "Success", "Value": "Local/1001@cc-agent-phones-0001;1"}
+        if action["Action"] == "Originate":
+            return [{"Response": "Success"}, {"Event": "OriginateResponse", "Response": "Success"}]
+        if as_list:
+            return []
+        return {"Response": "Success"}
+
+    def named(self, name: str) -> list[dict]:
+        return [a for a in self.actions if a["Action"] == name]
+
+
+def make_router(store, ami=None, queues=None, skills=None, clock=None):
+    """A Router wired as acd/service.py wires it, over fakes."""
+    import time
+
+    from acd.actions import Actions
+    from acd.manager import AgentManager
+    from acd.protocol import Queue
+    from acd.router import Router
+
+    ami = ami or FakeAmi()
+    clock = clock or time.time
+    queues = dict(queues or {"billing": Queue("billing")})
+    actions = Actions(ami)
+    manager = AgentManager(store, actions, queues, clock=clock)
+    return Router(store, actions, manager, skills or {}, clock=clock)
