@@ -78,6 +78,21 @@ STRINGS: dict[str, dict[str, str]] = {
     "save": {"en": "Save", "zh": "保存"},
     "home_other": {"en": "Your screens (quality review, work orders) come in a later release.",
                    "zh": "您的功能页面（质检、工单）将在后续版本提供。"},
+    # how a call ended: one entry per cdr.end_reason.EndReason / EndDetail code
+    "end.agent_hangup": {"en": "Agent hung up", "zh": "坐席挂机"},
+    "end.caller_hangup": {"en": "Caller hung up", "zh": "客户挂机"},
+    "end.ivr_ended": {"en": "Ended by the menu", "zh": "语音菜单结束"},
+    "end.callback_requested": {"en": "Caller asked for a call back", "zh": "客户预约回拨"},
+    "end.abandoned_ringing": {"en": "Abandoned while the agent's phone rang", "zh": "坐席振铃时放弃"},
+    "end.abandoned_waiting": {"en": "Abandoned while waiting", "zh": "排队时放弃"},
+    "end.hung_up_on_hold": {"en": "Caller hung up on hold", "zh": "保持中客户挂机"},
+    "end.hung_up_in_ivr": {"en": "Caller hung up in the menu", "zh": "语音菜单中挂机"},
+    "end.hung_up_before_queue": {"en": "Caller hung up before queueing", "zh": "进入队列前挂机"},
+    "end.lost": {"en": "Lost (no end event)", "zh": "丢失（无结束事件）"},
+    "end.unknown": {"en": "Ended (unknown how)", "zh": "结束（原因未知）"},
+    "end_detail.ivr_unreachable": {"en": "menu unreachable", "zh": "语音菜单不可达"},
+    "end_detail.ivr_error": {"en": "menu error", "zh": "语音菜单出错"},
+    "in_progress": {"en": "In progress", "zh": "进行中"},
 }
 
 
@@ -86,6 +101,21 @@ def translate(key: str, language: str) -> str:
     if entry is None:
         return key
     return entry.get(language) or entry["en"]
+
+
+def _words(key: str, fallback: str, language: str) -> str:
+    return translate(key, language) if key in STRINGS else fallback
+
+
+def end_reason_words(code: str | None, detail: str | None, language: str) -> str:
+    """A call's end reason and detail (cdr.end_reason codes) in words; a code without words shows as is."""
+    if not code:
+        return translate("in_progress", language)
+    words = _words(f"end.{code}", code, language)
+    if not detail:
+        return words
+    detail = _words(f"end_detail.{detail}", detail, language)
+    return f"{words}（{detail}）" if language == "zh" else f"{words} ({detail})"
 
 
 def strings(language: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from callcenter.models import Call
 
 # fields that, once set, a later event may not overwrite (the first report wins)
-WRITE_ONCE = {"started_at", "answered_at", "ended_at", "end_reason", "queued_at"}
+WRITE_ONCE = {"started_at", "answered_at", "ended_at", "end_reason", "end_detail", "queued_at"}
 
 
 def utc_from_epoch(value: str | float | None) -> datetime:
@@ -53,7 +53,8 @@ def summary(session: Session, limit: int = 8) -> dict:
     rows = session.scalars(select(Call).order_by(Call.started_at.desc()).limit(limit))
     recent = [
         {"uniqueid": c.uniqueid, "started_at": f"{c.started_at:%Y-%m-%d %H:%M:%S}", "caller_number": c.caller_number,
-         "access_number": c.access_number, "stage": c.stage, "end_reason": c.end_reason}
+         "access_number": c.access_number, "stage": c.stage, "end_reason": c.end_reason,
+         "end_detail": c.end_detail}
         for c in rows
     ]
     return {"total": total, "in_progress": in_progress, "recent": recent}

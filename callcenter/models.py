@@ -160,7 +160,8 @@ class Call(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    end_reason: Mapped[str | None] = mapped_column(String(120))
+    end_reason: Mapped[str | None] = mapped_column(String(120))  # a cdr.end_reason.EndReason code
+    end_detail: Mapped[str | None] = mapped_column(String(32))  # EndDetail: why the IVR failed, if it did
     hangup_cause: Mapped[int | None] = mapped_column(Integer)
     stage: Mapped[str] = mapped_column(String(16), default="entered")
     skill: Mapped[str | None] = mapped_column(String(32))

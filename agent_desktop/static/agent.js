@@ -56,7 +56,7 @@ function renderCustomer(c, callerName) {
   setText("pop-balance", c.accounts.map(a => a.number + " " + money(a.balance_cents)).join(", "));
   for (const b of c.bills) item($("pop-bills"), b.period + " " + money(b.amount_cents) + (b.paid ? " ✓" : ""));
   for (const o of c.open_orders) item($("pop-orders"), o.number + " " + o.category + " " + o.status + " " + o.description);
-  for (const k of c.recent_calls) item($("pop-calls"), (k.started_at || "") + " " + (k.skill || "") + " " + (k.end_reason || ""));
+  for (const k of c.recent_calls) item($("pop-calls"), (k.started_at || "") + " " + (k.skill || "") + " " + endWords(k.end_reason, k.end_detail));
 }
 
 async function loadPop(call) {

@@ -8,6 +8,14 @@ const T = PAGE.t;
 function $(id) { return document.getElementById(id); }
 function setText(id, value) { $(id).textContent = value === null || value === undefined ? "" : String(value); }
 function tr(key) { return T[key] || key; }
+// a call's end reason and detail are codes (cdr/end_reason.py); the words come from i18n.py
+function endWords(code, detail) {
+  if (!code) return tr("in_progress");
+  const words = T["end." + code] || code;
+  if (!detail) return words;
+  const d = T["end_detail." + detail] || detail;
+  return document.documentElement.lang === "zh" ? words + "（" + d + "）" : words + " (" + d + ")";
+}
 function money(cents) { return (cents / 100).toFixed(2); }
 function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 function item(list, text) { const li = document.createElement("li"); li.textContent = text; list.appendChild(li); return li; }

@@ -92,7 +92,7 @@ async def test_skill_match_best_level_then_longest_idle(stack, stack_env, ami, s
         assert float((await store.agent("1502"))["wrapup_until"]) == pytest.approx(before + 60)
         assert cli(stack_env, "agent", "1502", "end-wrapup").stdout.strip() == "agent 1502: now ready"
         row = await wait_until(ended_row(sessions, uid), what="call closed")
-        assert row.end_reason == "agent hung up" and row.answered_at is not None
+        assert row.end_reason == "agent_hangup" and row.answered_at is not None
         def logged():  # drained from Redis into the database once a second
             with sessions() as s:
                 states = [r.state for r in s.scalars(select(AgentStateLog).where(AgentStateLog.extension == "1502")
@@ -216,7 +216,7 @@ async def test_abandoned_while_waiting_is_counted_with_its_wait(stack, ami, sess
     _, number = make_customer(sessions)
     uid = await place_call(ami, ACCESS, number, dtmf=COMPLAINT, hold_s=12)
     row = await wait_until(ended_row(sessions, uid), timeout=40, what="call closed")
-    assert row.end_reason == "caller abandoned while waiting"
+    assert row.end_reason == "abandoned_waiting"
     assert row.queued_at is not None and (row.ended_at - row.queued_at).total_seconds() >= 3
     assert await store.call(uid) == {}
 
@@ -300,7 +300,7 @@ async def test_waiting_callers_hear_their_position_and_may_take_a_call_back(stac
         request = s.scalar(select(CallbackRequest).where(CallbackRequest.call_uniqueid == second))
         assert request.number == number and request.reason == "queue" and request.status == "pending"
     row = await wait_until(ended_row(sessions, second), what="call closed")
-    assert row.end_reason == "caller asked for a call back"
+    assert row.end_reason == "callback_requested"
     # the request waits in the queue; when agents are free: the agent's phone first, then the customer
     assert (await store.call(second)).get("kind") == "callback"
     for ext in ("1571", "1572"):

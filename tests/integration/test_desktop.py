@@ -215,7 +215,7 @@ async def test_a_call_from_screen_pop_to_wrap_up_in_the_browser(stack, sessions,
         await two.wait_for_selector('#state[data-state="wrapup"]', timeout=10_000)
         await lead.wait_for_selector(agent_row(second, "wrapup"))
         row = await wait_until(ended_row(sessions, uid), what="call closed")
-        assert row.end_reason == "agent hung up" and row.recording_path
+        assert row.end_reason == "agent_hangup" and row.recording_path
         # the wallboard counts the call as answered in the queue it ended in
         try:
             await lead.wait_for_function("""() => {

@@ -42,7 +42,7 @@ async def test_call_into_hotline_is_greeted_by_fastagi_and_recorded_in_the_ledge
     row = await wait_until(ended_row(sessions, uniqueid), what="call row closed")
     assert row.caller_number == "13800000101" and row.access_number == ACCESS
     assert row.customer_id == customer_id and row.skill == "general"
-    assert row.end_reason == "caller abandoned while waiting" and row.hangup_cause == 16
+    assert row.end_reason == "abandoned_waiting" and row.hangup_cause == 16
     assert row.recording_path and os.path.getsize(row.recording_path) > 44  # more than a WAV header
 
 
@@ -61,14 +61,14 @@ async def test_with_the_fastagi_server_down_the_caller_lands_in_agi_fail(stack, 
     finally:
         await ami.send_action({"Action": "Setvar", "Variable": "CC_AGI_URL", "Value": stack.agi_url})
     row = await wait_until(ended_row(sessions, uniqueid), timeout=30, what="call row closed")
-    assert row.end_reason == "caller abandoned while waiting (IVR unreachable)"
+    assert row.end_reason == "abandoned_waiting" and row.end_detail == "ivr_unreachable"
 
 
 async def test_caller_hanging_up_mid_prompt_is_recorded_and_leaks_nothing(stack, ami, sessions):
     uniqueid = await place_call(ami, ACCESS, "13800000103", wait_s=0, hold_s=1)
     await ami.events.wait_for(Event="Hangup", Uniqueid=uniqueid)
     row = await wait_until(ended_row(sessions, uniqueid), what="call row closed")
-    assert row.end_reason == "caller hung up in ivr"
+    assert row.end_reason == "hung_up_in_ivr"
     assert "Traceback" not in read_log(stack, "ivr")
 
 

@@ -180,7 +180,7 @@ async def test_out_of_hours_takes_a_callback_request_confirmed_by_keypad(stack, 
     at = heard.index("callback_at")
     assert heard[at + 1: at + 1 + len(number)] == speech.digits(number, "zh")  # the number read back
     row = await wait_until(ended_row(sessions, uid), timeout=30, what="call closed")
-    assert row.end_reason == "ended by ivr"
+    assert row.end_reason == "ivr_ended"
 
 
 async def test_silence_goes_to_a_general_agent(stack, ami, sessions):

@@ -75,3 +75,46 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(url):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+# end_reason as 0005 stored it -> (code, end_detail) after 0006; and back again on downgrade
+OLD_END_REASONS = [
+    ("agent hung up", "agent_hangup", None),
+    ("caller hung up", "caller_hangup", None),
+    ("ended by ivr", "ivr_ended", None),
+    ("caller asked for a call back", "callback_requested", None),
+    ("caller abandoned while agent phone rang", "abandoned_ringing", None),
+    ("caller abandoned while waiting", "abandoned_waiting", None),
+    ("caller abandoned while waiting (IVR unreachable)", "abandoned_waiting", "ivr_unreachable"),
+    ("caller abandoned while waiting (IVR error)", "abandoned_waiting", "ivr_error"),
+    ("caller hung up on hold", "hung_up_on_hold", None),
+    ("caller hung up in ivr", "hung_up_in_ivr", None),
+    ("caller hung up before queueing (IVR unreachable)", "hung_up_before_queue", "ivr_unreachable"),
+    ("lost: channel gone without an end event", "lost", None),
+    ("ended in stage unknown", "unknown", None),
+    ("ended in stage connected (IVR error)", "unknown", "ivr_error"),
+    ("something a person typed", "unknown", None),
+    (None, None, None),  # still in progress
+]
+
+
+def test_end_reason_sentences_become_codes_and_come_back(url):
+    config = db.alembic_config(url)
+    command.downgrade(config, "0005")
+    engine = db.make_engine(url)
+    with engine.begin() as connection:
+        for i, (sentence, _code, _detail) in enumerate(OLD_END_REASONS):
+            connection.exec_driver_sql(
+                "INSERT INTO calls (uniqueid, started_at, stage, end_reason, password_verified) "
+                "VALUES (?, '2026-01-01 00:00:00', 'entered', ?, 0)", (f"u{i}", sentence))
+    db.upgrade(url)
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT end_reason, end_detail FROM calls ORDER BY id").all()
+    assert rows == [(code, detail) for _sentence, code, detail in OLD_END_REASONS]
+
+    command.downgrade(config, "0005")
+    with engine.connect() as connection:
+        back = connection.exec_driver_sql("SELECT end_reason FROM calls ORDER BY id").scalars().all()
+    # every sentence the code wrote comes back; "ended in stage X" and unknown text come back as unknown
+    assert back == [s if c != "unknown" else ("ended in stage unknown (IVR error)" if d else "ended in stage unknown")
+                    for s, c, d in OLD_END_REASONS]
