@@ -8,7 +8,7 @@ serialises it as JSON, never pickle), so several web workers behind one Redis se
 from __future__ import annotations
 
 import redis as sync_redis
-from flask import Flask, jsonify, request
+from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
@@ -21,7 +21,7 @@ MESSAGE_QUEUE_CHANNEL = "flask-socketio"  # Flask-SocketIO's default; agent_desk
 
 def create_app(settings: Settings | None = None, *, router=None, redis=None, message_queue: bool = True) -> Flask:
     """router/redis: fakes for unit tests; message_queue=False: one process, no Redis fan-out."""
-    from agent_desktop import admin, auth, views
+    from agent_desktop import admin, auth, errors, views
     from agent_desktop.acd_client import RouterClient
     from agent_desktop.context import Desktop
 
@@ -44,11 +44,16 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
 
+    @app.errorhandler(errors.ApiError)
+    def api_error(exc: errors.ApiError):
+        return errors.answer(exc)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if request.path.startswith("/api/"):
-            return jsonify(error=exc.name, message=exc.description), exc.code
-        return exc
+        if exc.code is None or exc.code < 400:  # routing redirects (a missing trailing slash) pass through
+            return exc
+        fallback = "SERVER_ERROR" if exc.code >= 500 else "BAD_REQUEST"
+        return errors.answer(errors.ApiError(errors.HTTP_CODES.get(exc.code, fallback), exc.code))
 
     @app.after_request
     def security_headers(response):

@@ -11,10 +11,11 @@ import hmac
 import secrets
 from functools import wraps
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from agent_desktop.context import desktop
+from agent_desktop.errors import ApiError
 from callcenter.models import User
 
 bp = Blueprint("auth", __name__)
@@ -51,7 +52,7 @@ def check_csrf() -> None:
     if request.method in UNSAFE_METHODS:
         token = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
         if not csrf_ok(token):
-            abort(400, description="missing or wrong CSRF token; reload the page")
+            raise ApiError("CSRF_FAILED")
 
 
 def require(*roles: str):
@@ -62,10 +63,10 @@ def require(*roles: str):
             user = current_user()
             if user is None:
                 if request.path.startswith("/api/"):
-                    abort(401)
+                    raise ApiError("UNAUTHORIZED", 401)
                 return redirect(url_for("auth.login"))
             if user.role not in roles:
-                abort(403)
+                raise ApiError("FORBIDDEN", 403)
             return view(*args, **kwargs)
         return wrapped
     return decorate

@@ -19,15 +19,21 @@ function endWords(code, detail) {
 function money(cents) { return (cents / 100).toFixed(2); }
 function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 function item(list, text) { const li = document.createElement("li"); li.textContent = text; list.appendChild(li); return li; }
+// Errors, from the HTTP API and the socket alike, are {code, message}: the message is already in the
+// user's language; the stable code rides along on the element for tests and support.
 function showMessage(reply) {
-  setText("message", reply && reply.ok === false ? (reply.code + ": " + (reply.message || "")) : "");
+  const failed = reply && reply.ok === false;
+  setText("message", failed ? (reply.message || reply.code) : "");
+  $("message").dataset.code = failed ? reply.code : "";
 }
 
 async function api(path, options = {}) {
   const headers = Object.assign({"X-CSRF-Token": CSRF}, options.body ? {"Content-Type": "application/json"} : {});
   const response = await fetch(path, Object.assign({credentials: "same-origin", headers}, options));
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw Object.assign(new Error(body.message || response.statusText), {status: response.status});
+  if (!response.ok) {
+    throw Object.assign(new Error(body.message || response.statusText), {status: response.status, code: body.code});
+  }
   return body;
 }
 
