@@ -43,9 +43,9 @@ class AgentManager:
         self.audit = audit
 
     @classmethod
-    def for_states(cls, store, audit: Audit | None = None) -> AgentManager:
+    def for_states(cls, store, audit: Audit | None = None, clock: Callable[[], float] = time.time) -> AgentManager:
         """A manager for agent states only (the CLI, the demo, tests): no AMI, no queues."""
-        return cls(store, actions=None, queues={}, audit=audit)
+        return cls(store, actions=None, queues={}, clock=clock, audit=audit)
 
     def queue(self, skill: str) -> Queue:
         return queue_for(self.queues, skill)

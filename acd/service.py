@@ -19,6 +19,7 @@ from callcenter import ami, audit, db
 from callcenter.business_hours import BusinessHours, hours_file
 from callcenter.config import Settings
 from callcenter.models import AgentSkill, AgentStateLog, QueueConfig, User
+from callcenter.runtime.tasks import Health, supervise
 
 log = logging.getLogger("acd")
 
@@ -107,7 +108,6 @@ async def run(settings: Settings) -> None:
                 log.exception("could not handle %s", event.get("UserEvent"))
 
     ami_manager.register_event("UserEvent", lambda _manager, event: events.put_nowait(dict(event)))
-    asyncio.ensure_future(handle_in_order())
     # after Asterisk restarts (panoramisk logs in again), look at what is waiting again
     ami_manager.on_login = lambda m: asyncio.ensure_future(router.rebuild())
     await router.rebuild()
@@ -115,18 +115,27 @@ async def run(settings: Settings) -> None:
     if lost:
         log.warning("%d queued call back(s) were not in Redis any more: due again", lost)
     release_callbacks = callback_dialler(settings, sessions, router)
-    asyncio.ensure_future(listen_for_changes(redis, router, lambda: load_config(sessions), release_callbacks))
-    asyncio.ensure_future(commands.serve(redis, manager))
-    log.info("router running: %d queue(s), %d agent(s)", len(queues), len(agents))
     logged = last_logged(sessions)
-    ticks = 0
-    while True:
-        await asyncio.sleep(1)
-        ticks += 1
-        try:
-            logged = await drain_state_log(store, sessions, logged)
-            await router.tick()
-            if ticks % CALLBACK_SCAN_S == 0:
-                await release_callbacks()
-        except Exception:
-            log.exception("routing pass failed; trying again in a second")
+
+    async def tick_every_second() -> None:
+        nonlocal logged
+        ticks = 0
+        while True:
+            await asyncio.sleep(1)
+            ticks += 1
+            try:
+                logged = await drain_state_log(store, sessions, logged)
+                await router.tick()
+                if ticks % CALLBACK_SCAN_S == 0:
+                    await release_callbacks()
+            except Exception:  # noqa: BLE001 - a pass that fails is tried again; the loop goes on
+                log.exception("routing pass failed; trying again in a second")
+
+    health = Health.for_process(settings.run_dir, "acd")
+    log.info("router running: %d queue(s), %d agent(s)", len(queues), len(agents))
+    await asyncio.gather(
+        supervise("user-events", handle_in_order, health=health),
+        supervise("agent-changes", lambda: listen_for_changes(redis, router, lambda: load_config(sessions),
+                                                              release_callbacks), health=health),
+        supervise("commands", lambda: commands.serve(redis, manager), health=health),
+        supervise("ticks", tick_every_second, health=health))

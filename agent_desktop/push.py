@@ -20,11 +20,11 @@ import redis.asyncio as aioredis
 import socketio
 from sqlalchemy import select
 
-from acd.store import CHANGES
+from acd import protocol as p
 from agent_desktop import MESSAGE_QUEUE_CHANNEL, live
 from agent_desktop.screen_pop import build_pop
 from agent_desktop.wallboard import agent_rows, queue_figures, today_calls
-from callcenter import ami, db, dialplan
+from callcenter import ami, db
 from callcenter.business_hours import start_of_today
 from callcenter.config import Settings
 from callcenter.models import QueueConfig, User
@@ -50,18 +50,18 @@ class Pusher:
         with self.sessions() as s:
             return build_pop(s, uniqueid, live.call(self.redis, uniqueid), time.time())
 
-    async def on_ringing(self, event: dict) -> None:
-        ext, uniqueid = event.get("Agent", ""), event.get("CallId", "")
-        if not (len(ext) == 4 and ext.isdigit() and uniqueid):
+    async def on_ringing(self, raw: dict) -> None:
+        event = p.parse_event(raw)
+        if not isinstance(event, p.AgentRinging):
             return
-        pop = await asyncio.to_thread(self._pop, uniqueid)
+        pop = await asyncio.to_thread(self._pop, event.call_id)
         pop["ringing_at"] = time.time()
-        await self.emit("screen_pop", pop, room=f"agent:{ext}")
+        await self.emit("screen_pop", pop, room=f"agent:{event.agent}")
 
     # ---- agent states ----
     async def on_agent_change(self, ext: str) -> None:
         state = await asyncio.to_thread(live.agent, self.redis, ext)
-        await self.emit("agent_state", state, room=f"agent:{ext}")
+        await self.emit("agent_state", state.as_dict(), room=f"agent:{ext}")
 
     # ---- wallboards ----
     def _wallboard(self) -> tuple[list[dict], dict[str, list[dict]]]:
@@ -95,17 +95,6 @@ class Pusher:
             await self.emit(event, data, room=room)
 
 
-def agent_change_ext(data) -> str:
-    """The extension an agent-change message names; ValueError for anything else."""
-    try:
-        ext = json.loads(data)["ext"]
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValueError(f"not an agent change ({type(exc).__name__}: {exc})") from None
-    if not (isinstance(ext, str) and len(ext) == 4 and ext.isascii() and ext.isdigit()):
-        raise ValueError(f"not an agent change (ext {ext!r:.20})")
-    return ext
-
-
 async def follow_agent_changes(redis_url: str, on_change: Callable[[str], Awaitable[None]]) -> None:
     """Hand every agent change the router publishes to ``on_change``, until the connection fails.
 
@@ -115,14 +104,14 @@ async def follow_agent_changes(redis_url: str, on_change: Callable[[str], Awaita
     client = aioredis.from_url(redis_url, decode_responses=True)
     pubsub = client.pubsub()
     try:
-        await pubsub.subscribe(CHANGES)
+        await pubsub.subscribe(p.AGENT_CHANGES)
         async for message in pubsub.listen():
             if message.get("type") != "message":
                 continue
             try:
-                ext = agent_change_ext(message["data"])
+                ext = p.AgentChange.from_json(message["data"]).ext
             except ValueError as exc:
-                log.warning("skipped a message on %s: %s", CHANGES, exc)
+                log.warning("skipped a message on %s: %s", p.AGENT_CHANGES, exc)
                 continue
             try:
                 await on_change(ext)
@@ -151,8 +140,7 @@ async def run(settings: Settings) -> None:
             log.exception("push failed")
 
     def on_user_event(_manager, event):
-        if event.get("UserEvent") == dialplan.EV_AGENT_RINGING:
-            asyncio.ensure_future(guarded(pusher.on_ringing(dict(event))))
+        asyncio.ensure_future(guarded(pusher.on_ringing(dict(event))))  # not a ringing agent: a no-op
 
     manager.register_event("UserEvent", on_user_event)
     log.info("pushing screen-pops, agent states and wallboards")

@@ -17,13 +17,14 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from acd.protocol import AGENT_CHANGES
 from acd.router import listen_for_changes
 from agent_desktop.push import follow_agent_changes
 from callcenter.runtime.tasks import Health, supervise
 
 from tests.integration.conftest import free_port
 
-CHANGES = "acd:agent-changes"
+CHANGES = AGENT_CHANGES
 
 
 def wait_until(predicate, timeout: float = 15.0, what: str = "condition"):
