@@ -7,7 +7,9 @@
     callcenter db upgrade      apply database migrations
     callcenter call NUMBER     place one simulated call into the hotline (see --help)
 
-Errors a user can fix (a port in use, no Asterisk root, a bad setting) print one line and exit 2.
+Errors a user can fix (a port in use, no Asterisk root, a bad setting) print one line,
+`callcenter: error CODE: message` with a stable CODE, and exit 2; a refused request (an agent
+change the rules forbid) prints `error CODE: message` and exits 1.
 """
 from __future__ import annotations
 
@@ -30,7 +32,9 @@ from callcenter.runtime.tasks import read_health
 from ivr.flow import FlowError
 from ivr.prompts import PromptError
 
-USER_ERRORS = (ConfigError, PortInUse, AsteriskSetupError, RedisSetupError, FlowError, PromptError)
+#: problems a user can fix, each with its stable code
+USER_ERRORS = {ConfigError: "BAD_CONFIG", PortInUse: "PORT_IN_USE", AsteriskSetupError: "ASTERISK_SETUP",
+               RedisSetupError: "REDIS_SETUP", FlowError: "BAD_FLOW", PromptError: "PROMPT_FAILED"}
 UP_TIMEOUT_S = 180
 
 
@@ -325,8 +329,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_simulate(args)
         if args.command == "supervise":
             return cmd_supervise(settings, demo=args.demo)
-    except USER_ERRORS as exc:
-        print(f"callcenter: error: {exc}", file=sys.stderr)
+    except tuple(USER_ERRORS) as exc:
+        code = next(code for kind, code in USER_ERRORS.items() if isinstance(exc, kind))
+        print(f"callcenter: error {code}: {exc}", file=sys.stderr)
         return 2
     return 2
 
