@@ -106,13 +106,15 @@ def read_health(run_dir: Path, pid: int | None) -> dict[str, dict]:
 
 
 async def supervise(name: str, factory: Callable[[], Awaitable[object]], *, health: Health,
-                    min_backoff: float = 1.0, max_backoff: float = 30.0, healthy_after: float = 60.0,
+                    min_backoff: float = 1.0, max_backoff: float = 10.0, healthy_after: float = 60.0,
                     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
                     clock: Callable[[], float] = time.monotonic) -> None:
     """Run ``await factory()`` for ever: log each failure, mark it down, start it again.
 
     ``factory`` must build what it needs afresh on each call (a new pub/sub subscription, say),
     so a restart after a Redis restart subscribes again. Cancelling this coroutine stops it.
+    The cap is lower than the process supervisor's 30 s: a restart in-process is cheap, and a
+    listener still waiting out its back-off after Redis is back misses what is published meanwhile.
     """
     backoff = min_backoff
     while True:
