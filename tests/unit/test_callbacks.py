@@ -14,10 +14,8 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def sessions(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cc.db'}"
-    db.upgrade(url)
-    return db.session_factory(url)
+def sessions(migrated_db):
+    return db.session_factory(migrated_db)  # a copy of the session's migrated template
 
 
 def add(sessions, uid, reason="out_of_hours", status="pending", number="13800000001", **fields) -> int:

@@ -9,10 +9,8 @@ from callcenter.models import Base, Customer, CustomerPhone, User
 
 
 @pytest.fixture
-def sessions(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cc.db'}"
-    db.upgrade(url)
-    return db.session_factory(url)
+def sessions(migrated_db):
+    return db.session_factory(migrated_db)  # a copy of the session's migrated template
 
 
 def row_counts(session) -> dict[str, int]:
