@@ -123,6 +123,12 @@ class Router:
         self.core.add_call(call.uniqueid, call.skill, call.queued_at or self.clock(), vip=call.vip,
                            transferred=call.transferred)
 
+    async def resync_agents(self) -> None:
+        """Our view of every agent from the store (after a gap in the changes we heard)."""
+        for ext, agent in (await self.store.agents()).items():
+            self.on_agent_change(p.AgentChange(ext, agent.state, agent.reason, agent.call, agent.since))
+        await self.route()
+
     def on_agent_change(self, change: p.AgentChange) -> None:
         self._apply_agent(change.ext, change.state, change.since)
         if change.state == st.WRAPUP:
@@ -287,8 +293,11 @@ async def listen_for_changes(redis, router: Router, reload, after_reload=None) -
     """Agent changes and reloads from Redis pub/sub, for ever; one bad message is logged and
     skipped. Returns (or raises) only when the subscription is lost: run it supervised."""
     pubsub = redis.pubsub()
-    await pubsub.subscribe(p.AGENT_CHANGES, p.RELOAD)
     try:
+        await pubsub.subscribe(p.AGENT_CHANGES, p.RELOAD)
+        # changes published while we were not subscribed (Redis restarting, this task restarting)
+        # are in the store: read every agent once, then follow the changes
+        await router.resync_agents()
         async for message in pubsub.listen():
             if message.get("type") != "message":
                 continue

@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import select
 
-from acd.router import RELOAD
+from acd.protocol import RELOAD
 from acd.store import Store
 from callcenter.models import Account, AgentSkill, Bill, Call, Customer, CustomerPhone, JourneyStep, User
 

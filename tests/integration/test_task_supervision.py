@@ -91,12 +91,16 @@ class FakeRouter:
 
     def __init__(self):
         self.applied: list[str] = []
+        self.resyncs = 0
 
     def on_agent_change(self, change) -> None:
-        self.applied.append(change["ext"] if isinstance(change, dict) else change.ext)
+        self.applied.append(change.ext)
 
     async def route(self) -> None:
         pass
+
+    async def resync_agents(self) -> None:
+        self.resyncs += 1  # after each subscribe: what was published in the gap is read from the store
 
     def reconfigure(self, queues, agents) -> None:
         pass

@@ -29,6 +29,9 @@ class FakeStore:
     async def agent(self, ext: str) -> AgentSnapshot:
         return self.agents.get(ext) or AgentSnapshot(ext)
 
+    async def agents(self) -> dict[str, AgentSnapshot]:
+        return dict(sorted(self.agents.items()))
+
     async def transition(self, ext, event, now, reason=None, call="", misses=None) -> str | None:
         current = await self.agent(ext)
         try:

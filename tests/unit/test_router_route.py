@@ -35,3 +35,15 @@ async def test_a_refused_redirect_leaves_the_call_waiting_for_the_next_pass():
     router.on_agent_change(AgentChange("1001", "ready", "", "", 100.0))  # the release, announced
     await router.tick()  # the next tick tries again
     assert len(router.actions.ami.named("Redirect")) == 2
+
+
+async def test_after_a_gap_in_the_changes_the_router_reads_every_agent_again():
+    """A change published while the router was not subscribed (Redis restarting) is not lost."""
+    store = FakeStore(agents={"1001": AgentSnapshot("1001", "not_ready", reason="break")}, calls={"c1": waiting_call()})
+    router = make_router(store, skills={"1001": {"billing": 5}}, clock=lambda: 100.0)
+    router._queue_locally(store.calls["c1"])
+    await router.route()
+    assert store.calls["c1"].agent == ""  # nobody ready
+    await store.transition("1001", "ready", 99.0)  # made ready while nobody listened
+    await router.resync_agents()
+    assert store.calls["c1"].agent == "1001" and store.agents["1001"].state == "reserved"
