@@ -15,22 +15,22 @@ from acd.store import AGENT_NOT_READY, CALL_GONE, RESERVED
 
 @dataclass
 class FakeStore:
-    agents: dict[str, AgentSnapshot] = field(default_factory=dict)
-    calls: dict[str, LiveCall] = field(default_factory=dict)
+    live_agents: dict[str, AgentSnapshot] = field(default_factory=dict)
+    live_calls: dict[str, LiveCall] = field(default_factory=dict)
     changes: list[AgentChange] = field(default_factory=list)  # what the real store publishes
     reloads: int = 0
 
     @classmethod
     def with_agents(cls, **states: str) -> FakeStore:
         """FakeStore.with_agents(a1001="ready") -> agent 1001 ready since 0."""
-        return cls(agents={ext[1:]: AgentSnapshot(ext[1:], state) for ext, state in states.items()})
+        return cls(live_agents={ext[1:]: AgentSnapshot(ext[1:], state) for ext, state in states.items()})
 
     # ---- agents ----
     async def agent(self, ext: str) -> AgentSnapshot:
-        return self.agents.get(ext) or AgentSnapshot(ext)
+        return self.live_agents.get(ext) or AgentSnapshot(ext)
 
     async def agents(self) -> dict[str, AgentSnapshot]:
-        return dict(sorted(self.agents.items()))
+        return dict(sorted(self.live_agents.items()))
 
     async def transition(self, ext, event, now, reason=None, call="", misses=None) -> str | None:
         current = await self.agent(ext)
@@ -38,14 +38,14 @@ class FakeStore:
             state, why = next_state(current.state, event, reason)
         except ValueError:
             return None
-        self.agents[ext] = AgentSnapshot(ext, state, why or "", now, call,
+        self.live_agents[ext] = AgentSnapshot(ext, state, why or "", now, call,
                                          current.misses if misses is None else misses, current.wrapup_until)
         self.changes.append(AgentChange(ext, state, why or "", call, now))
         return state
 
     async def set_wrapup_until(self, ext, until) -> None:
         current = await self.agent(ext)
-        self.agents[ext] = AgentSnapshot(ext, current.state, current.reason, current.since, current.call,
+        self.live_agents[ext] = AgentSnapshot(ext, current.state, current.reason, current.since, current.call,
                                          current.misses, until)
 
     async def reserve(self, ext, uid, now) -> int:
@@ -55,33 +55,36 @@ class FakeStore:
         agent = await self.agent(ext)
         if agent.state != "ready":
             return AGENT_NOT_READY, None
-        call = self.calls.get(uid)
+        call = self.live_calls.get(uid)
         if call is None or call.agent:
             return CALL_GONE, None
-        self.agents[ext] = AgentSnapshot(ext, "reserved", "", now, uid, agent.misses, agent.wrapup_until)
-        self.calls[uid] = call.but(agent=ext)
+        self.live_agents[ext] = AgentSnapshot(ext, "reserved", "", now, uid, agent.misses, agent.wrapup_until)
+        self.live_calls[uid] = call.but(agent=ext)
         self.changes.append(AgentChange(ext, "reserved", "", uid, now))
-        return RESERVED, self.calls[uid]
+        return RESERVED, self.live_calls[uid]
 
     # ---- calls ----
     async def put_call(self, call: LiveCall) -> None:
-        self.calls[call.uniqueid] = call
+        self.live_calls[call.uniqueid] = call
 
     async def enqueue(self, call: LiveCall) -> LiveCall:
-        kept = self.calls.get(call.uniqueid)
+        kept = self.live_calls.get(call.uniqueid)
         stored = call.but(agent="", queued_at=kept.queued_at if kept and kept.queued_at else call.queued_at)
-        self.calls[call.uniqueid] = stored
+        self.live_calls[call.uniqueid] = stored
         return stored
 
     async def update_call(self, uid, **fields) -> None:
         call_fields(**fields)  # the same check of names as the real store
-        self.calls[uid] = (self.calls.get(uid) or LiveCall(uid)).but(**fields)
+        self.live_calls[uid] = (self.live_calls.get(uid) or LiveCall(uid)).but(**fields)
 
     async def call(self, uid) -> LiveCall | None:
-        return self.calls.get(uid)
+        return self.live_calls.get(uid)
+
+    async def calls(self) -> dict[str, LiveCall]:
+        return dict(self.live_calls)
 
     async def drop_call(self, uid) -> None:
-        self.calls.pop(uid, None)
+        self.live_calls.pop(uid, None)
 
     async def announce_reload(self) -> None:
         self.reloads += 1

@@ -26,10 +26,10 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    store = FakeStore(agents={"1001": AgentSnapshot("1001", "on_call", call=CALL),
+    store = FakeStore(live_agents={"1001": AgentSnapshot("1001", "on_call", call=CALL),
                               "1002": AgentSnapshot("1002", "ready"),
                               "1003": AgentSnapshot("1003", "not_ready", reason="break")},
-                      calls={CALL: LiveCall(CALL, channel=CHANNEL, skill="complaint", agent="1001", queued_at=900.0)})
+                      live_calls={CALL: LiveCall(CALL, channel=CHANNEL, skill="complaint", agent="1001", queued_at=900.0)})
     ami, audited = FakeAmi(), []
 
     async def audit(*row):
@@ -46,10 +46,10 @@ async def test_transfer_to_a_skill_requeues_the_caller_first_and_wraps_up_the_ag
     assert sets == [("CC_SKILL", "billing"), ("CC_TRANSFERRED", "1")]
     redirect = world.ami.actions[-1]
     assert (redirect["Action"], redirect["Channel"], redirect["Context"]) == ("Redirect", CHANNEL, "cc-wait")
-    call = world.store.calls[CALL]
+    call = world.store.live_calls[CALL]
     assert (call.agent, call.skill, call.transferred, call.queued_at) == ("", "billing", True, 1000.0)
     # the agent wraps up the call they took, by the wrap-up time of its queue then (complaint: 10 s)
-    agent = world.store.agents["1001"]
+    agent = world.store.live_agents["1001"]
     assert (agent.state, agent.wrapup_until) == ("wrapup", 1010.0)
 
 
@@ -57,14 +57,14 @@ async def test_transfer_to_a_named_agent_rings_them_only_if_ready(world):
     with pytest.raises(AcdError) as refused:
         await world.handler.handle({"op": "transfer", "ext": "1001", "call": CALL, "to_agent": "1003"})
     assert refused.value.code == "AGENT_NOT_READY"
-    assert world.store.calls[CALL].agent == "1001" and world.store.agents["1001"].state == "on_call"  # nothing lost
+    assert world.store.live_calls[CALL].agent == "1001" and world.store.live_agents["1001"].state == "on_call"  # nothing lost
     assert await world.handler.handle({"op": "transfer", "ext": "1001", "call": CALL, "to_agent": "1002"}) == {
         "to_agent": "1002"}
     ring = [(a["Variable"], a["Value"]) for a in world.ami.named("Setvar")]
     assert ring == [("CC_AGENT_EXT", "1002"), ("CC_RING_TIME", "15")]
     assert world.ami.named("Redirect")[-1]["Context"] == "cc-connect"
-    assert world.store.agents["1002"].state == "reserved" and world.store.agents["1001"].state == "wrapup"
-    assert world.store.calls[CALL].transferred
+    assert world.store.live_agents["1002"].state == "reserved" and world.store.live_agents["1001"].state == "wrapup"
+    assert world.store.live_calls[CALL].transferred
 
 
 @pytest.mark.parametrize("command,code", [
@@ -91,11 +91,11 @@ async def test_transfer_to_a_named_agent_rings_them_only_if_ready(world):
     ({"op": "state", "ext": ["1001"], "to": "ready"}, "BAD_EXTENSION"),
 ])
 async def test_what_may_not_be_done_gets_a_stable_code_and_touches_nothing(world, command, code):
-    before = (dict(world.store.agents), dict(world.store.calls))
+    before = (dict(world.store.live_agents), dict(world.store.live_calls))
     with pytest.raises(AcdError) as refused:
         await world.handler.handle(command)
     assert refused.value.code == code
-    assert (world.store.agents, world.store.calls) == before and world.ami.actions == []
+    assert (world.store.live_agents, world.store.live_calls) == before and world.ami.actions == []
     assert world.audited == []
 
 
@@ -110,7 +110,7 @@ async def test_ready_from_logged_out_logs_in_first(world):
     assert [c.state for c in world.store.changes] == ["not_ready", "ready"]
     assert await world.handler.handle({"op": "state", "ext": "1009", "to": "not_ready", "reason": "meal"}) == {
         "state": "not_ready"}
-    assert world.store.agents["1009"].reason == "meal"
+    assert world.store.live_agents["1009"].reason == "meal"
     assert world.audited == []  # the agent's own change: in the state log, not the audit log
 
 
@@ -125,14 +125,14 @@ async def test_hold_moves_both_legs_and_resume_bridges_them_back(world):
     redirect = world.ami.actions[-1]
     assert (redirect["Context"], redirect["ExtraChannel"], redirect["ExtraContext"]) == (
         "cc-hold", "Local/1001@cc-agent-phones-0001;1", "cc-agent-hold")
-    assert world.store.calls[CALL].held
+    assert world.store.live_calls[CALL].held
     with pytest.raises(AcdError) as twice:
         await world.handler.handle({"op": "hold", "ext": "1001", "call": CALL})
     assert twice.value.code == "ALREADY_HELD"
     assert await world.handler.handle({"op": "resume", "ext": "1001", "call": CALL}) == {"held": False}
     setvar, redirect = world.ami.actions[-2:]
     assert (setvar["Variable"], setvar["Value"]) == ("CC_AGENT_CHANNEL", "Local/1001@cc-agent-phones-0001;1")
-    assert redirect["Context"] == "cc-resume" and not world.store.calls[CALL].held
+    assert redirect["Context"] == "cc-resume" and not world.store.live_calls[CALL].held
     # a transfer after hold/resume also ends the agent's leg, which Dial no longer owns
     await world.handler.handle({"op": "transfer", "ext": "1001", "call": CALL, "skill": "billing"})
     assert {"Action": "Hangup", "Channel": "Local/1001@cc-agent-phones-0001;1"} in world.ami.actions
@@ -143,6 +143,6 @@ async def test_a_refused_requeue_leaves_the_call_with_its_agent(world):
     with pytest.raises(AcdError) as refused:
         await world.handler.handle({"op": "transfer", "ext": "1001", "call": CALL, "skill": "billing"})
     assert refused.value.code == "TRANSFER_FAILED"
-    call = world.store.calls[CALL]
+    call = world.store.live_calls[CALL]
     assert (call.agent, call.skill, call.queued_at) == ("1001", "complaint", 900.0)
-    assert world.store.agents["1001"].state == "on_call"
+    assert world.store.live_agents["1001"].state == "on_call"

@@ -12,25 +12,25 @@ def waiting_call() -> LiveCall:
 
 
 async def test_an_agent_taken_elsewhere_does_not_lose_the_call():
-    store = FakeStore(agents={"1001": AgentSnapshot("1001", "reserved", call="other"),
+    store = FakeStore(live_agents={"1001": AgentSnapshot("1001", "reserved", call="other"),
                               "1002": AgentSnapshot("1002", "ready")},
-                      calls={"c1": waiting_call()})
+                      live_calls={"c1": waiting_call()})
     router = make_router(store, skills={"1001": {"billing": 5}, "1002": {"billing": 3}}, clock=lambda: 100.0)
     router.core.agent_idle("1001", 0.0)  # our view is behind: 1001 was reserved by another router
     router.core.agent_idle("1002", 50.0)
-    router._queue_locally(store.calls["c1"])
+    router._queue_locally(store.live_calls["c1"])
     await router.route()
-    assert store.calls["c1"].agent == "1002"
+    assert store.live_calls["c1"].agent == "1002"
     assert [a["Channel"] for a in router.actions.ami.named("Redirect")] == [CHANNEL]
 
 
 async def test_a_refused_redirect_leaves_the_call_waiting_for_the_next_pass():
-    store = FakeStore(agents={"1001": AgentSnapshot("1001", "ready")}, calls={"c1": waiting_call()})
+    store = FakeStore(live_agents={"1001": AgentSnapshot("1001", "ready")}, live_calls={"c1": waiting_call()})
     router = make_router(store, FakeAmi(refuse={"Redirect"}), skills={"1001": {"billing": 5}}, clock=lambda: 100.0)
     router.core.agent_idle("1001", 0.0)
-    router._queue_locally(store.calls["c1"])
+    router._queue_locally(store.live_calls["c1"])
     await router.route()
-    assert store.agents["1001"].state == "ready" and store.calls["c1"].agent == ""
+    assert store.live_agents["1001"].state == "ready" and store.live_calls["c1"].agent == ""
     assert not router.core.calls["c1"].waiting  # not at once: that would loop on a refusing Asterisk
     router.on_agent_change(AgentChange("1001", "ready", "", "", 100.0))  # the release, announced
     await router.tick()  # the next tick tries again
@@ -39,11 +39,11 @@ async def test_a_refused_redirect_leaves_the_call_waiting_for_the_next_pass():
 
 async def test_after_a_gap_in_the_changes_the_router_reads_every_agent_again():
     """A change published while the router was not subscribed (Redis restarting) is not lost."""
-    store = FakeStore(agents={"1001": AgentSnapshot("1001", "not_ready", reason="break")}, calls={"c1": waiting_call()})
+    store = FakeStore(live_agents={"1001": AgentSnapshot("1001", "not_ready", reason="break")}, live_calls={"c1": waiting_call()})
     router = make_router(store, skills={"1001": {"billing": 5}}, clock=lambda: 100.0)
-    router._queue_locally(store.calls["c1"])
+    router._queue_locally(store.live_calls["c1"])
     await router.route()
-    assert store.calls["c1"].agent == ""  # nobody ready
+    assert store.live_calls["c1"].agent == ""  # nobody ready
     await store.transition("1001", "ready", 99.0)  # made ready while nobody listened
     await router.resync_agents()
-    assert store.calls["c1"].agent == "1001" and store.agents["1001"].state == "reserved"
+    assert store.live_calls["c1"].agent == "1001" and store.live_agents["1001"].state == "reserved"

@@ -11,7 +11,7 @@ from tests.unit.fakes import FakeStore, make_router
 
 
 def wrapping_up(until: float) -> tuple[Router, FakeStore]:
-    store = FakeStore(agents={"1001": AgentSnapshot("1001", "wrapup", wrapup_until=until)})
+    store = FakeStore(live_agents={"1001": AgentSnapshot("1001", "wrapup", wrapup_until=until)})
     router = make_router(store, skills={"1001": {"billing": 3}})
     router.on_agent_change(AgentChange("1001", "wrapup", "", "", time.time()))
     return router, store
@@ -19,9 +19,9 @@ def wrapping_up(until: float) -> tuple[Router, FakeStore]:
 
 async def test_wrap_up_ends_when_its_time_is_up_without_a_tick():
     router, store = wrapping_up(time.time() + 0.05)
-    assert store.agents["1001"].state == "wrapup"
+    assert store.live_agents["1001"].state == "wrapup"
     await asyncio.wait_for(router._wrapup_timers["1001"], 5)
-    assert store.agents["1001"].state == "ready"
+    assert store.live_agents["1001"].state == "ready"
     assert "1001" not in router.in_wrapup
 
 
@@ -30,13 +30,13 @@ async def test_an_extended_wrap_up_waits_for_the_new_end():
     extended = time.time() + 1.0
     await store.set_wrapup_until("1001", extended)  # a supervisor extends it
     await asyncio.sleep(0.15)  # past the first end (the margin to the new end is 0.85 s)
-    assert store.agents["1001"].state == "wrapup"
+    assert store.live_agents["1001"].state == "wrapup"
     await asyncio.wait_for(router._wrapup_timers["1001"], 5)
-    assert store.agents["1001"].state == "ready" and store.agents["1001"].since >= extended
+    assert store.live_agents["1001"].state == "ready" and store.live_agents["1001"].since >= extended
 
 
 async def test_a_wrap_up_ended_early_by_the_agent_is_left_alone():
     router, store = wrapping_up(time.time() + 0.1)
     await store.transition("1001", "not_ready", time.time(), reason="break")  # the agent chose not ready
     await asyncio.wait_for(router._wrapup_timers["1001"], 5)
-    assert store.agents["1001"].state == "not_ready"
+    assert store.live_agents["1001"].state == "not_ready"
