@@ -22,6 +22,7 @@ from acd.core import Dispatcher, QueuePolicy
 from acd.manager import AgentManager
 from acd.store import AGENT_NOT_READY, CALL_GONE
 from callcenter import dialplan
+from callcenter.runtime.tasks import background
 
 log = logging.getLogger("acd.router")
 trace_log = logging.getLogger("acd.trace")  # per-hop times of the routing path (bench/acd_vs_app_queue.py)
@@ -254,7 +255,7 @@ class Router:
                     continue
                 self._trace(call.uniqueid, "reserved")
                 if call.is_callback:
-                    asyncio.ensure_future(self._dial_callback(decision.agent_id, call))
+                    background(self._dial_callback(decision.agent_id, call), f"call back {call.uniqueid}")
                     log.info("call back %s -> %s", decision.call_id, decision.reason)
                     continue
                 try:

@@ -19,7 +19,7 @@ from callcenter import ami, audit, db
 from callcenter.business_hours import BusinessHours, hours_file
 from callcenter.config import Settings
 from callcenter.models import AgentSkill, AgentStateLog, QueueConfig, User
-from callcenter.runtime.tasks import Health, supervise
+from callcenter.runtime.tasks import Health, background, supervise
 
 log = logging.getLogger("acd")
 
@@ -109,7 +109,7 @@ async def run(settings: Settings) -> None:
 
     ami_manager.register_event("UserEvent", lambda _manager, event: events.put_nowait(dict(event)))
     # after Asterisk restarts (panoramisk logs in again), look at what is waiting again
-    ami_manager.on_login = lambda m: asyncio.ensure_future(router.rebuild())
+    ami_manager.on_login = lambda m: background(router.rebuild(), "rebuild after the AMI login")
     await router.rebuild()
     lost = callbacks.requeue_lost(sessions, set(await store.calls()))
     if lost:

@@ -28,7 +28,7 @@ from callcenter import ami, db
 from callcenter.business_hours import start_of_today
 from callcenter.config import Settings
 from callcenter.models import QueueConfig, User
-from callcenter.runtime.tasks import Health, supervise
+from callcenter.runtime.tasks import Health, background, supervise
 
 log = logging.getLogger("agent_desktop.push")
 
@@ -133,14 +133,8 @@ async def run(settings: Settings) -> None:
     health = Health.for_process(settings.run_dir, "desktop-push")
     manager = await ami.connect(settings)
 
-    async def guarded(coro) -> None:
-        try:
-            await coro
-        except Exception:
-            log.exception("push failed")
-
     def on_user_event(_manager, event):
-        asyncio.ensure_future(guarded(pusher.on_ringing(dict(event))))  # not a ringing agent: a no-op
+        background(pusher.on_ringing(dict(event)), "screen-pop")  # not a ringing agent: a no-op
 
     manager.register_event("UserEvent", on_user_event)
     log.info("pushing screen-pops, agent states and wallboards")

@@ -132,3 +132,15 @@ async def supervise(name: str, factory: Callable[[], Awaitable[object]], *, heal
         health.down(name, error)
         await sleep(backoff)
         backoff = min(max_backoff, backoff * 2)
+
+
+def background(coro, what: str) -> asyncio.Task:
+    """A one-shot task (a rebuild after a reconnect, one call back's dialling) whose failure is
+    logged, not left as "Task exception was never retrieved" at garbage collection."""
+    task = asyncio.ensure_future(coro)
+
+    def done(finished: asyncio.Task) -> None:
+        if not finished.cancelled() and finished.exception() is not None:
+            log.error("%s failed", what, exc_info=finished.exception())
+    task.add_done_callback(done)
+    return task
