@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from acd import protocol as p
 from agent_desktop import create_app, errors, socketio
 from agent_desktop.i18n import STRINGS
 from agent_desktop.views import DISPOSITIONS
@@ -38,8 +39,8 @@ class FakeRedis:
         return dict(self.hashes.get(key, {}))
 
     def smembers(self, key):
-        prefix = {"acd:agents": "acd:agent:", "acd:calls": "acd:call:"}[key]
-        return {k[len(prefix):] for k in self.hashes if k.startswith(prefix)}
+        member_key = {p.AGENTS: p.agent_key, p.CALLS: p.call_key}[key]
+        return {m for m in ("1001", "1002", MY_CALL) if member_key(m) in self.hashes}
 
     def publish(self, channel, message):
         self.published.append((channel, message))
@@ -98,8 +99,8 @@ def world(tmp_path, world_db):
     url = db_template.copy(template, tmp_path / "callcenter.db")
     assert settings.database_url == url  # the app's database is this test's own copy
     redis, router = FakeRedis(), FakeRouter()
-    redis.hashes["acd:agent:1001"] = {"state": "on_call", "call": MY_CALL, "since": "1"}
-    redis.hashes["acd:agent:1002"] = {"state": "ready", "since": "1"}
+    redis.hashes[p.agent_key("1001")] = {"state": "on_call", "call": MY_CALL, "since": "1"}
+    redis.hashes[p.agent_key("1002")] = {"state": "ready", "since": "1"}
     app = create_app(settings, router=router, redis=redis, message_queue=False)
     app.config["TESTING"] = True
     return app, router, redis, customer_id

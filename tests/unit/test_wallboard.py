@@ -1,7 +1,7 @@
 """Wallboard figures, table-driven: today's calls and live calls in, one row per queue out."""
-from acd.protocol import AgentSnapshot, LiveCall
 from datetime import datetime, timedelta, timezone
 
+from acd.protocol import AgentSnapshot, LiveCall
 from agent_desktop.i18n import STRINGS
 from agent_desktop.wallboard import TodayCall, agent_rows, queue_figures
 
