@@ -53,6 +53,15 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return redis.call('HGET', KEYS[1], 'queued_at')
 """
 
+# KEYS: call hash. ARGV: field, value pairs. Only a call still live: a write after the call ended
+# (a Redirect refused because the caller just hung up, a hold answered after the hang-up) would
+# otherwise leave a stray hash that nothing ever deletes.
+_UPDATE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+
 # What a reservation answers (see Store.reserve)
 RESERVED, AGENT_NOT_READY, CALL_GONE = 1, 0, -1
 
@@ -63,6 +72,7 @@ class Store:
         self._cas = redis.register_script(_CAS)
         self._reserve = redis.register_script(_RESERVE)
         self._enqueue = redis.register_script(_ENQUEUE)
+        self._update = redis.register_script(_UPDATE)
 
     # ---- agents ----
     async def agent(self, ext: str) -> p.AgentSnapshot:
@@ -136,8 +146,10 @@ class Store:
         return call.but(agent="", queued_at=float(p.as_text(kept)))
 
     async def update_call(self, uniqueid: str, **fields) -> None:
-        """Change some fields of a live call (LiveCall field names; see protocol.call_fields)."""
-        await self.redis.hset(p.call_key(uniqueid), mapping=p.call_fields(**fields))
+        """Change some fields of a live call (LiveCall field names; see protocol.call_fields); a
+        call no longer live stays gone."""
+        pairs = [item for pair in p.call_fields(**fields).items() for item in pair]
+        await self._update(keys=[p.call_key(uniqueid)], args=pairs)
 
     async def call(self, uniqueid: str) -> p.LiveCall | None:
         return p.LiveCall.from_hash(uniqueid, await self.redis.hgetall(p.call_key(uniqueid)))

@@ -75,7 +75,8 @@ class FakeStore:
 
     async def update_call(self, uid, **fields) -> None:
         call_fields(**fields)  # the same check of names as the real store
-        self.live_calls[uid] = (self.live_calls.get(uid) or LiveCall(uid)).but(**fields)
+        if uid in self.live_calls:  # as the real store: a call no longer live stays gone
+            self.live_calls[uid] = self.live_calls[uid].but(**fields)
 
     async def call(self, uid) -> LiveCall | None:
         return self.live_calls.get(uid)
