@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import redis.asyncio as aioredis
-from sqlalchemy import select
 
 from acd import protocol as p
 from acd.manager import AgentManager
