@@ -44,6 +44,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -181,11 +182,11 @@ class Stack:
     def log(self, name: str) -> Path:
         return self.settings.log_dir / f"{name}.log"
 
-    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def spawn(self, name: str, argv: list[str], **env: str) -> subprocess.Popen:
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log(name), "ab") as out:
             proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=self.env, start_new_session=True)
+                                    env=dict(self.env, **env), start_new_session=True)
         self.procs[name] = proc
         return proc
 
@@ -229,7 +230,8 @@ class Stack:
         conf = self.render()
         self.spawn("redis", redis_server.command(self.settings))
         self.spawn("asterisk", asterisk.command(self.settings, self.install, conf))
-        self.spawn("acd", [sys.executable, "-m", "acd"])
+        # CC_ROUTE_TRACE: the router logs each call's hops (received, reserved, sent) for the breakdown
+        self.spawn("acd", [sys.executable, "-m", "acd"], CC_ROUTE_TRACE="1")
 
     async def wait_router(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -277,6 +279,7 @@ class Recorder:
     def __init__(self):
         self.entered: dict[str, float] = {}
         self.rung: dict[str, float] = {}
+        self.ringing: dict[str, float] = {}  # ours: the AgentRinging UserEvent (cc-connect's first event)
         self.ended: set[str] = set()
         self.watch: set[str] = set()
         self.phone_legs: dict[str, set[str]] = {}  # agent extension -> its live phone channels
@@ -292,6 +295,9 @@ class Recorder:
         if kind == "UserEvent" and event.get("UserEvent") == "CallQueued" or kind == "QueueCallerJoin":
             if uid in self.watch and uid not in self.entered:
                 self.entered[uid] = float(event["Timestamp"])
+        elif kind == "UserEvent" and event.get("UserEvent") == "AgentRinging":
+            if uid in self.watch and uid not in self.ringing:
+                self.ringing[uid] = float(event["Timestamp"])
         elif kind == "DialBegin":
             dest = event.get("DestChannel", "")
             if f"@{PHONES}-" not in dest:
@@ -309,6 +315,41 @@ class Recorder:
                 self.phone_legs[self.leg_ext.pop(uid)].discard(uid)
             if uid in self.watch:
                 self.ended.add(uid)
+
+
+TRACE_LINE = re.compile(r"call=(\S+) hop=(\w+) at=([0-9.]+)")
+# The routing path's hops, each (name, from, to): Asterisk's own stamps (queued: the CallQueued
+# UserEvent; ringing: AgentRinging, cc-connect's first event; dial: DialBegin towards the phone) and
+# the router's trace (received: the event handled; reserved: Redis answered; sent: the Redirect's
+# reply read). One host clock: Asterisk's Timestamp and the router's time.time() compare directly.
+HOPS = (("queued_to_received", "queued", "received"), ("received_to_reserved", "received", "reserved"),
+        ("reserved_to_sent", "reserved", "sent"), ("sent_to_ringing", "sent", "ringing"),
+        ("reserved_to_ringing", "reserved", "ringing"), ("ringing_to_dial", "ringing", "dial"),
+        ("total", "queued", "dial"))
+
+
+def router_trace(path: Path, uids: set[str]) -> dict[str, dict[str, float]]:
+    """The first time of each hop the router logged for each call (acd.trace, CC_ROUTE_TRACE=1)."""
+    found: dict[str, dict[str, float]] = {}
+    if path.exists():
+        for line in path.read_text(errors="replace").splitlines():
+            m = TRACE_LINE.search(line)
+            if m and m[1] in uids:
+                found.setdefault(m[1], {}).setdefault(m[2], float(m[3]))
+    return found
+
+
+def hop_times(recorder: "Recorder", trace: dict[str, dict[str, float]]) -> dict[str, list[float]]:
+    """Per hop, its milliseconds for every call that has all the stamps."""
+    out: dict[str, list[float]] = {name: [] for name, _, _ in HOPS}
+    for uid in recorder.watch:
+        stamps = dict(trace.get(uid, {}), queued=recorder.entered.get(uid), ringing=recorder.ringing.get(uid),
+                      dial=recorder.rung.get(uid))
+        if any(stamps.get(k) is None for k in ("queued", "received", "reserved", "sent", "ringing", "dial")):
+            continue
+        for name, a, b in HOPS:
+            out[name].append((stamps[b] - stamps[a]) * 1000)
+    return out
 
 
 async def originate(manager, action: dict, failures: list) -> None:
@@ -347,7 +388,8 @@ async def phase(name: str, stack: Stack, manager, recorder: Recorder, load, args
     latencies = [(recorder.rung[u] - recorder.entered[u]) * 1000 for u in recorder.watch
                  if u in recorder.rung and u in recorder.entered]
     cpu = {k: round(cpu_after[k] - cpu_before[k], 2) for k in cpu_before}
-    result = {"latencies": latencies, "calls": len(load), "rung": len(latencies), "not_placed": len(failures),
+    hops = hop_times(recorder, router_trace(stack.log("acd"), recorder.watch)) if name == "ours" else {}
+    result = {"latencies": latencies, "hops": hops, "calls": len(load), "rung": len(latencies), "not_placed": len(failures),
               "unrouted": len(load) - len(latencies), "unfinished": len(load) - len(recorder.ended) - len(failures),
               "double_rings": recorder.double_rings, "wall_s": round(wall, 1), "cpu_s": cpu}
     print(f"{name}: {len(latencies)}/{len(load)} rung, p50 {percentile(latencies, 0.5):.1f} ms, "
@@ -441,6 +483,10 @@ async def run(args, stack: Stack, floor_) -> dict:
                            f"router log: {stack.tail('acd')}")
     ours_p99, theirs_p99 = percentile(ours, 0.99), percentile(theirs, 0.99)
     ours_cpu, theirs_cpu = cpu("ours", "asterisk"), cpu("app_queue", "asterisk")
+    hops: dict[str, list[float]] = {}
+    for r in results["ours"]:
+        for name, values in r["hops"].items():
+            hops.setdefault(name, []).extend(values)
     return {
         "agents": args.agents, "skills": args.skills, "skills_per_agent": args.skills_per_agent,
         "calls": args.calls, "rounds": args.rounds, "rate_per_s": round(rate, 2), "talk_mean_s": args.talk,
@@ -448,29 +494,80 @@ async def run(args, stack: Stack, floor_) -> dict:
         "app_queue_retry_s": args.retry, "seed": args.seed,
         "ours_p50_ms": round(percentile(ours, 0.5), 2), "ours_p99_ms": round(ours_p99, 2),
         "app_queue_p50_ms": round(percentile(theirs, 0.5), 2), "app_queue_p99_ms": round(theirs_p99, 2),
+        "ours_mean_ms": round(sum(ours) / len(ours), 1), "app_queue_mean_ms": round(sum(theirs) / len(theirs), 1),
         "ratio_p99": sig(theirs_p99 / ours_p99) if ours_p99 > 0 else None,
         "ours_max_ms": round(max(ours), 1), "app_queue_max_ms": round(max(theirs), 1),
         "ours_waited_over_1s": sum(1 for x in ours if x > 1000),
         "app_queue_waited_over_1s": sum(1 for x in theirs if x > 1000),
         "ours_asterisk_cpu_s": ours_cpu, "app_queue_asterisk_cpu_s": theirs_cpu,
         "asterisk_cpu_ratio": sig(ours_cpu / theirs_cpu) if theirs_cpu > 0 else None,
+        "ours_asterisk_cpu_ms_per_call": round(1000 * ours_cpu / len(ours), 1),
+        "app_queue_asterisk_cpu_ms_per_call": round(1000 * theirs_cpu / len(theirs), 1),
         "ours_router_cpu_s": cpu("ours", "acd"), "ours_redis_cpu_s": cpu("ours", "redis"),
         "ours_wall_s": round(merged("ours", "wall_s"), 1), "app_queue_wall_s": round(merged("app_queue", "wall_s"), 1),
         "ours_unrouted": merged("ours", "unrouted"), "app_queue_unrouted": merged("app_queue", "unrouted"),
         "ours_double_rings": merged("ours", "double_rings"),
         "app_queue_double_rings": merged("app_queue", "double_rings"),
         "cpus": os.cpu_count(),
+        "hops": {name: {"p50_ms": round(percentile(v, 0.5), 2), "p99_ms": round(percentile(v, 0.99), 2)}
+                 for name, v in hops.items() if v},
+        "hops_calls": len(hops.get("total", [])),
     }
+
+
+# The pieces the issue asks for (bench/README in the docstring): each a preset, run in its own stack.
+PIECES = {
+    "free": {"occupancy": 0.5},  # nobody waits: the bare routing path, with the per-hop breakdown
+    "busy": {"occupancy": 0.85},  # freed agents to waiting callers: mean waits
+    "large": {"agents": 1000, "occupancy": 0.3, "calls": 600},  # Asterisk's CPU per call, many members
+}
+DEFAULTS = {"agents": 200, "occupancy": 0.85, "calls": 500}
+
+
+def named(piece: str, r: dict) -> dict:
+    """The piece's figures under the names the final JSON line carries."""
+    if piece == "free":
+        return {"ours_free_p50_ms": r["ours_p50_ms"], "ours_free_p99_ms": r["ours_p99_ms"],
+                "app_queue_free_p50_ms": r["app_queue_p50_ms"], "app_queue_free_p99_ms": r["app_queue_p99_ms"],
+                "free_p99_over_app_queue": sig(r["ours_p99_ms"] / r["app_queue_p99_ms"]) if r["app_queue_p99_ms"] else None,
+                "hops": r["hops"]}
+    if piece == "busy":
+        return {"ours_busy_mean_ms": r["ours_mean_ms"], "app_queue_busy_mean_ms": r["app_queue_mean_ms"],
+                "ours_busy_p99_ms": r["ours_p99_ms"], "app_queue_busy_p99_ms": r["app_queue_p99_ms"]}
+    return {"large_agents": r["agents"], "large_skills": r["skills"],
+            "ours_large_asterisk_cpu_ms_per_call": r["ours_asterisk_cpu_ms_per_call"],
+            "app_queue_large_asterisk_cpu_ms_per_call": r["app_queue_asterisk_cpu_ms_per_call"],
+            "ours_large_router_cpu_s": r["ours_router_cpu_s"]}
+
+
+def run_once(args) -> dict:
+    """One stack, both sides; its result."""
+    floor_ = floor(args.agents, args.skills, args.skills_per_agent, args.seed)
+    stack = Stack(args)
+    try:
+        stack.start(floor_)
+        return asyncio.run(run(args, stack, floor_))
+    except BaseException:
+        for name in ("acd", "asterisk"):
+            print(f"--- {name} log\n{stack.tail(name)}", file=sys.stderr)
+        raise
+    finally:
+        stack.stop()
+        if args.keep:
+            print(f"home kept: {stack.home}", file=sys.stderr)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--agents", type=int, default=200)
+    parser.add_argument("--piece", choices=[*PIECES, "all"],
+                        help="a preset (free, busy, large) or all three in turn; other flags given win")
+    parser.add_argument("--agents", type=int, help=f"default {DEFAULTS['agents']}")
     parser.add_argument("--skills", type=int, default=20)
     parser.add_argument("--skills-per-agent", type=int, default=3)
-    parser.add_argument("--calls", type=int, default=500, help="calls per side and round")
-    parser.add_argument("--occupancy", type=float, default=0.85,
-                        help="offered load per agent: arrival rate x (talk + answer + wrap-up) / agents")
+    parser.add_argument("--calls", type=int, help=f"calls per side and round (default {DEFAULTS['calls']})")
+    parser.add_argument("--occupancy", type=float,
+                        help="offered load per agent: arrival rate x (talk + answer + wrap-up) / agents "
+                             f"(default {DEFAULTS['occupancy']})")
     parser.add_argument("--talk", type=float, default=20, help="mean talk time, seconds (exponential, capped at 4x)")
     parser.add_argument("--answer-after", type=float, default=1, help="seconds a phone rings before answering")
     parser.add_argument("--wrapup", type=int, default=2, help="wrap-up seconds (our queues and app_queue's wrapuptime)")
@@ -482,24 +579,25 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.skills <= len(SKILL_NAMES) or not 1 <= args.skills_per_agent <= args.skills:
         parser.error(f"--skills 1-{len(SKILL_NAMES)}, --skills-per-agent 1..skills")
-    if not 1 <= args.agents <= 1000:
-        parser.error("--agents 1-1000 (extensions 1000-1999)")
+    if args.agents is not None and not 1 <= args.agents <= 1000:
+        parser.error("--agents 1-1000 (agent extensions are 1XXX: 1000-1999)")
 
-    floor_ = floor(args.agents, args.skills, args.skills_per_agent, args.seed)
-    stack = Stack(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the stack is stopped on TERM too
-    try:
-        stack.start(floor_)
-        result = asyncio.run(run(args, stack, floor_))
-    except BaseException:
-        for name in ("acd", "asterisk"):
-            print(f"--- {name} log\n{stack.tail(name)}", file=sys.stderr)
-        raise
-    finally:
-        stack.stop()
-        if args.keep:
-            print(f"home kept: {stack.home}", file=sys.stderr)
-    print(json.dumps(result))
+    pieces = list(PIECES) if args.piece == "all" else [args.piece]
+    final: dict = {}
+    for piece in pieces:
+        given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
+        settings = dict(DEFAULTS, **PIECES.get(piece, {}), **given)
+        result = run_once(argparse.Namespace(**{**vars(args), **settings}))
+        if piece is None:
+            final = result
+            continue
+        result["piece"] = piece
+        final.update(named(piece, result))
+        final.setdefault("pieces", {})[piece] = result
+        if len(pieces) > 1:
+            print(json.dumps(result), flush=True)  # each piece as it ends; the last line has them all
+    print(json.dumps(final))
 
 
 if __name__ == "__main__":
