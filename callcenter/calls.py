@@ -39,6 +39,8 @@ def upsert_call(session: Session, uniqueid: str, **fields) -> Call:
             continue
         if name in WRITE_ONCE and getattr(call, name) is not None:
             continue
+        if name == "stage" and call.ended_at is not None and "ended_at" not in fields:
+            continue  # the stage of a live call: an event that arrives after the end (late, replayed) is history
         setattr(call, name, value)
     return call
 

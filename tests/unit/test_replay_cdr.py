@@ -92,3 +92,14 @@ def test_an_ami_clients_user_event_naming_no_agent_of_ours_changes_no_row(listen
         if event["Agent"] != "1601":  # the malformed ones; the third is well-formed
             listener.apply(event)
     assert row(listener, call_id(transcript)) == before
+
+
+def test_events_arriving_after_the_end_leave_the_ended_call_as_it_was(listener):
+    """Asterisk's events reach us in order, but a replay after a reconnect may bring an agent's
+    ringing again after the call ended: the ended call keeps the stage it ended in."""
+    transcript = "answered_agent_hangs_up"
+    events = replay(listener, transcript)
+    ended = row(listener, call_id(transcript))
+    for name in ("AgentRinging", "CallQueued"):
+        listener.apply(next(e for e in events if e.get("UserEvent") == name))
+    assert row(listener, call_id(transcript)) == ended
