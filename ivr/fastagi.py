@@ -8,6 +8,12 @@ and its result parser folds "result=-1" and "(timeout)" into errors we need to t
 
 Safety rules enforced here, for every route:
 - the request headers are read with a line-length limit, a line-count limit and a timeout;
+- a request whose headers show a caller-controlled value spilling over (a line that is not a
+  header, a header twice, a control character in a value) is refused, and so is one without a
+  plain uniqueid: the caller ID name is the caller's to choose, and a line feed in it would end
+  the header block early and let the rest of it answer our commands. Nothing in the headers is
+  ever asked of the channel instead (GET VARIABLE), since those answers are what a spill forges;
+- keys are DTMF keys only (``0-9 * # A-D``, ASCII): an answer naming any other character fails;
 - every argument sent back to Asterisk is refused if it holds a control character and is quoted
   with escaping, so a caller-controlled string can never start a second AGI command;
 - any exception in a route is logged and the connection closed without handing off, so the
@@ -29,6 +35,10 @@ HEADER_TIMEOUT_S = 5.0
 COMMAND_TIMEOUT_S = 300.0  # a prompt plus the caller's input never takes longer
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_ANY = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (NEL is a line break to some readers)
+_HEADER = re.compile(r"(agi_[a-z0-9_]+): (.*)", re.ASCII)  # how Asterisk writes every header line
+UNIQUEID = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)  # Asterisk's [systemname-]epoch.seq; calls.uniqueid is 64
+DTMF_KEYS = "0123456789*#ABCD"
 VARIABLE_NAME = re.compile(r"^(__?)?[A-Z][A-Z0-9_]{0,63}$")
 VARIABLE_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+\-]{0,128}$")
 
@@ -57,9 +67,19 @@ def quote_arg(value: str) -> str:
 
 
 async def read_request(reader: asyncio.StreamReader) -> dict[str, str]:
-    """Read the ``agi_*: value`` header block that starts a FastAGI connection."""
+    """Read the ``agi_*: value`` header block that starts a FastAGI connection.
+
+    Asterisk writes caller-controlled strings (the caller ID name and number, the dialled
+    digits) raw, so a line feed in one splits it over several lines: the extra lines forge
+    headers, and a blank one ends the block early so that the rest is read as answers to our
+    commands. Every way that shows is refused (:class:`BadRequest`): a line that is not a header,
+    a header seen twice, a control character left in a value. A spill made only of well-formed,
+    new header lines and a blank line cannot be told apart here; what it forges is then limited
+    to headers (no uniqueid: that comes before every caller value, so forging it repeats it)
+    and answers that look like keys, until Asterisk's own remaining header lines arrive as
+    unparsable answers and fail the route.
+    """
     headers: dict[str, str] = {}
-    repeated: set[str] = set()
 
     async def _read() -> None:
         for _ in range(MAX_HEADERS + 1):
@@ -74,27 +94,25 @@ async def read_request(reader: asyncio.StreamReader) -> dict[str, str]:
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             if line == "":
                 return
-            name, sep, value = line.partition(": ")
-            if sep and name.startswith("agi_"):
-                if name in headers:
-                    repeated.add(name)
-                headers[name] = value
-            else:
-                log.debug("skipped AGI header line %r", line[:80])
+            m = _HEADER.fullmatch(line)
+            if not m:
+                raise BadRequest("a line that is not an AGI header (a caller value spilled over?)")
+            name, value = m[1], m[2]
+            if _CONTROL_ANY.search(value):
+                raise BadRequest(f"a control character in {name}")
+            if name in headers:
+                raise BadRequest(f"{name} twice (a caller value spilled over?)")
+            headers[name] = value
         raise BadRequest(f"more than {MAX_HEADERS} header lines")
 
     try:
         await asyncio.wait_for(_read(), HEADER_TIMEOUT_S)
     except asyncio.TimeoutError:
         raise BadRequest(f"headers not complete within {HEADER_TIMEOUT_S} s") from None
-    # Asterisk writes caller-controlled strings (a caller ID name with a newline) raw, so one
-    # header can spill onto the next lines and forge others. A header seen twice is ambiguous:
-    # it is dropped, and the route treats the value as unknown.
-    for name in repeated:
-        log.warning("AGI header %s repeated (a caller-controlled value spilled over); ignoring it", name)
-        headers.pop(name)
     if "agi_network_script" not in headers:
         raise BadRequest("no agi_network_script header")
+    if not UNIQUEID.fullmatch(headers.get("agi_uniqueid", "")):
+        raise BadRequest("no plain agi_uniqueid header")
     return headers
 
 
@@ -106,7 +124,7 @@ class AgiResult:
     line: str
 
 
-_RESULT_LINE = re.compile(r"^(?P<code>\d{3})[ -](?P<rest>.*)$")
+_RESULT_LINE = re.compile(r"^(?P<code>[0-9]{3})[ -](?P<rest>.*)$")
 _RESULT_VALUE = re.compile(r"result=(?P<result>\S*)(?:\s*\((?P<data>[^)]*)\))?")
 
 
@@ -172,7 +190,7 @@ class AgiChannel:
     async def stream_file(self, path: str, escape_digits: str = "") -> str:
         """Play a prompt (path without extension); return the digit that interrupted it, if any."""
         res = await self.command("STREAM FILE", path, escape_digits)
-        return chr(int(res.result)) if res.result not in ("", "0") else ""
+        return _key(res)
 
     async def get_variable(self, name: str) -> str:
         if not VARIABLE_NAME.match(name):
@@ -183,7 +201,7 @@ class AgiChannel:
     async def wait_for_digit(self, timeout_s: float) -> str:
         """One key within timeout_s, or "" on silence."""
         res = await self.command("WAIT FOR DIGIT", str(int(timeout_s * 1000)))
-        return chr(int(res.result)) if res.result not in ("", "0") else ""
+        return _key(res)
 
     async def set_variable(self, name: str, value: str) -> None:
         if not VARIABLE_NAME.match(name):
@@ -191,6 +209,17 @@ class AgiChannel:
         if not VARIABLE_VALUE.match(value):
             raise ValueError(f"refusing channel variable value {value!r} for {name}")
         await self.command("SET VARIABLE", name, value)
+
+
+def _key(res: AgiResult) -> str:
+    """The key an answer names by its ASCII code ("" for none); anything but a DTMF key fails.
+    (int() alone would read '٤٩' as 49, and chr(1635) is '٣', which str.isdigit accepts.)"""
+    if res.result in ("", "0"):
+        return ""
+    key = chr(int(res.result)) if res.result.isascii() and res.result.isdigit() and len(res.result) <= 3 else ""
+    if key == "" or key not in DTMF_KEYS:
+        raise AgiError(f"not a DTMF key: {res.line[:40]!r}")
+    return key
 
 
 Route = Callable[[AgiChannel], Awaitable[None]]

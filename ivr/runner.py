@@ -102,7 +102,11 @@ class FlowRunner:
     async def __call__(self, agi: AgiChannel) -> None:
         caller = digits(agi.headers.get("agi_callerid", ""))
         access = digits(agi.headers.get("agi_extension", ""))
-        uniqueid = agi.uniqueid or await agi.get_variable(dialplan.UNIQUEID)  # header dropped as ambiguous
+        uniqueid = agi.uniqueid
+        if not uniqueid:
+            # Never asked of the channel: read_request refuses a request without one, and an answer
+            # to GET VARIABLE is exactly what a caller's spilled name could forge.
+            raise ValueError("AGI request without a uniqueid")
         call = CallContext(uniqueid=uniqueid, caller_number=caller)
         state = CallState(slots={"caller_number": caller})
         engine = Engine(self.flow, self.clock)

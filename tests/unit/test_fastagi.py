@@ -140,19 +140,77 @@ def test_result_lines(line, code, result, data):
     assert (r.code, r.result, r.data) == (code, result, data)
 
 
-async def test_a_caller_name_with_a_newline_does_not_break_the_request():
-    seen = {}
+# A caller-controlled value (the caller ID name, from the SIP From header) that holds a line feed
+# spills over the header block: its lines forge headers, end the block early and then answer our
+# commands. Any sign of it refuses the call, which the dialplan then sends to agi_fail.
+SPILLS = {
+    "forged headers around the real ones": (
+        b"agi_calleridname: \"Eve\nagi_channel: spoofed\nagi_extension: 666\" $(reboot)\n"),
+    "a forged uniqueid, a blank line, then a forged answer to GET VARIABLE": (
+        b"agi_calleridname: Eve\nagi_uniqueid: 1700000000.666\n\n200 result=1 (forged)\n"),
+    "a spilled line that is not a header": b"agi_calleridname: Eve\n$(reboot) `id`\n",
+    "a carriage return inside a value": b"agi_calleridname: Eve\rSTREAM FILE x\n",
+    "a tab inside a value": b"agi_calleridname: Eve\tx\n",
+    "a NUL inside a value": b"agi_calleridname: Eve\x00\n",
+    "a C1 control (NEL) inside a value": "agi_calleridname: Eve\u0085x\n".encode(),
+}
+
+
+@pytest.mark.parametrize("spill", SPILLS.values(), ids=SPILLS.keys())
+async def test_a_caller_value_spilling_over_the_headers_refuses_the_call(spill):
+    called = []
 
     async def route(agi: AgiChannel):
-        seen.update(agi.headers)
+        called.append(agi.headers)
+        await agi.get_variable("UNIQUEID")
 
-    # a name spilling over a line and forging headers before and after it
-    request = (b"agi_network_script: test\nagi_channel: Local/10000@hotline-1;2\n"
-               b"agi_calleridname: \"Eve\nagi_channel: spoofed\nagi_extension: 666\" $(reboot)\n"
-               b"agi_extension: 10000\n\n")
+    request = (b"agi_network_script: test\nagi_channel: Local/10000@hotline-1;2\nagi_uniqueid: 1700000000.1\n"
+               + spill + b"agi_extension: 10000\n\n")
     server, listener, port = await serve({"test": route})
     async with listener:
-        await asterisk_side(port, request, [])
-    assert server.served == 1
-    assert seen["agi_calleridname"] == '"Eve'
-    assert "agi_channel" not in seen and "agi_extension" not in seen  # ambiguous: unknown, not forged
+        commands, rest = await asterisk_side(port, request, [b"200 result=1 (forged)\n"])
+    assert not called and commands == [] and rest == b""
+    assert server.refused == 1 and server.served == 0
+
+
+@pytest.mark.parametrize("uniqueid", [None, "", "1700000000.1;x", "u" * 65])
+async def test_a_request_without_a_plain_uniqueid_is_refused(uniqueid):
+    called = []
+
+    async def route(agi: AgiChannel):
+        called.append(agi)
+
+    request = b"agi_network_script: test\n" + (
+        b"" if uniqueid is None else f"agi_uniqueid: {uniqueid}\n".encode()) + b"\n"
+    server, listener, port = await serve({"test": route})
+    async with listener:
+        commands, rest = await asterisk_side(port, request, [])
+    assert not called and server.refused == 1
+
+
+@pytest.mark.parametrize("answer", [b"200 result=1635\n", "200 result=\u0664\u0669\n".encode(),
+                                    b"200 result=7\n", "\uff12\uff10\uff10 result=49\n".encode()])
+async def test_a_key_that_is_not_a_dtmf_key_fails_the_route(answer):
+    keys = []
+
+    async def route(agi: AgiChannel):
+        keys.append(await agi.wait_for_digit(1))
+
+    server, listener, port = await serve({"test": route})
+    async with listener:
+        await asterisk_side(port, HEADERS, [answer])
+    assert keys == [] and server.failed == 1  # '٣' or a bell is no key: the caller goes to agi_fail
+
+
+@pytest.mark.parametrize("answer, key", [(b"200 result=49\n", "1"), (b"200 result=35\n", "#"),
+                                         (b"200 result=65\n", "A"), (b"200 result=0\n", "")])
+async def test_dtmf_keys_are_read(answer, key):
+    keys = []
+
+    async def route(agi: AgiChannel):
+        keys.append(await agi.wait_for_digit(1))
+
+    server, listener, port = await serve({"test": route})
+    async with listener:
+        await asterisk_side(port, HEADERS, [answer])
+    assert keys == [key] and server.served == 1
