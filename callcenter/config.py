@@ -5,12 +5,13 @@ a state folder (``CALLCENTER_HOME``), a SQLite file in it, a local Redis and a l
 Asterisk on loopback ports. A bad value fails at start with one clear line
 (:class:`ConfigError`), never later in the middle of a call.
 
-Secrets (the AMI password of our services, the local Redis password) are generated
-on first use and kept in ``<home>/secrets.json`` (mode 0600), so they never sit in
-the repository or on a command line.
+Secrets (the AMI password of our services, the local Redis password, the secret in the
+FastAGI URL) are generated on first use and kept in ``<home>/secrets.json`` (mode 0600), so
+they never sit in the repository or on a command line.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -45,6 +46,32 @@ def _loopback_host(env: Mapping[str, str], name: str, default: str = "127.0.0.1"
     return value
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _agi_peers(env: Mapping[str, str], agi_host: str) -> tuple[str, ...]:
+    """CC_AGI_PEERS: the Asterisk addresses besides loopback that may reach FastAGI. Serving
+    beyond loopback (CC_AGI_HOST) without naming them would let anyone on the network run menus."""
+    peers = tuple(p.strip() for p in env.get("CC_AGI_PEERS", "").split(",") if p.strip())
+    for peer in peers:
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            raise ConfigError(f"CC_AGI_PEERS: {peer!r} is not an IP address") from None
+        if address.is_unspecified or address.is_multicast:
+            raise ConfigError(f"CC_AGI_PEERS: {peer!r} is not one host's address")
+    if not _is_loopback(agi_host) and not peers:
+        raise ConfigError(f"CC_AGI_HOST={agi_host!r} listens beyond loopback: name the Asterisk address(es) "
+                          "allowed to connect in CC_AGI_PEERS")
+    return peers
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -61,6 +88,7 @@ class Settings:
     asterisk_binary: str | None  # a system Asterisk to use instead of the root
     web_host: str = "127.0.0.1"  # the agent desktop (CC_WEB_HOST=0.0.0.0 to serve the floor)
     web_port: int = 8080
+    agi_peers: tuple[str, ...] = ()  # Asterisk addresses besides loopback that may reach FastAGI
 
     # ---- derived paths: one place that names every folder we use ----
     @property
@@ -89,7 +117,9 @@ class Settings:
 
     @property
     def agi_url(self) -> str:
-        return f"agi://{self.agi_host}:{self.agi_port}"
+        """What the dialplan's AGI() calls start with (CC_AGI_URL): the shared secret is the first
+        part of the path, and the FastAGI server refuses a request without it."""
+        return f"agi://{self.agi_host}:{self.agi_port}/{self.agi_secret}"
 
     # ---- secrets ----
     def secret(self, name: str) -> str:
@@ -112,6 +142,10 @@ class Settings:
         return self.secret("ami")
 
     @property
+    def agi_secret(self) -> str:
+        return self.secret("agi")
+
+    @property
     def effective_redis_url(self) -> str:
         if self.redis_url:
             return self.redis_url
@@ -130,6 +164,7 @@ class Settings:
         ami_user = env.get("CC_AMI_USER", "callcenter")
         if not ami_user.isidentifier():
             raise ConfigError(f"CC_AMI_USER={ami_user!r} must be letters, digits and underscores")
+        agi_host = _loopback_host(env, "CC_AGI_HOST")
         binary = env.get("CC_ASTERISK_BINARY") or None
         if binary and not Path(binary).is_file():
             raise ConfigError(f"CC_ASTERISK_BINARY={binary!r} does not exist")
@@ -141,11 +176,12 @@ class Settings:
             ami_host=_loopback_host(env, "CC_AMI_HOST"),
             ami_port=_port(env, "CC_AMI_PORT", 5038),
             ami_user=ami_user,
-            agi_host=_loopback_host(env, "CC_AGI_HOST"),
+            agi_host=agi_host,
             agi_port=_port(env, "CC_AGI_PORT", 4573),
             sip_port=_port(env, "CC_SIP_PORT", 5060),
             asterisk_cache=Path(env.get("CC_ASTERISK_CACHE", str(DEFAULT_ASTERISK_CACHE))),
             asterisk_binary=binary,
             web_host=_loopback_host(env, "CC_WEB_HOST"),
             web_port=_port(env, "CC_WEB_PORT", 8080),
+            agi_peers=_agi_peers(env, agi_host),
         )

@@ -14,6 +14,9 @@ Safety rules enforced here, for every route:
   the header block early and let the rest of it answer our commands. Nothing in the headers is
   ever asked of the channel instead (GET VARIABLE), since those answers are what a spill forges;
 - keys are DTMF keys only (``0-9 * # A-D``, ASCII): an answer naming any other character fails;
+- only loopback and the configured Asterisk addresses may connect, and a request must carry the
+  shared secret as the first part of its script path (``agi://host:port/<secret>/hotline``, the
+  dialplan's CC_AGI_URL), compared in constant time; a refused one is logged, never its secret;
 - every argument sent back to Asterisk is refused if it holds a control character and is quoted
   with escaping, so a caller-controlled string can never start a second AGI command;
 - any exception in a route is logged and the connection closed without handing off, so the
@@ -22,6 +25,8 @@ Safety rules enforced here, for every route:
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import logging
 import re
 from dataclasses import dataclass
@@ -154,8 +159,8 @@ class AgiChannel:
 
     @property
     def script(self) -> str:
-        # "hotline" or "hotline?x=y": the route is the part before any query
-        return self.headers.get("agi_network_script", "").split("?", 1)[0]
+        # "hotline" or "hotline?x=y" (the server took the secret off): the part before any query
+        return self.headers.get("agi_network_script", "").split("?", 1)[0].rpartition("/")[2]
 
     async def command(self, verb: str, *args: str) -> AgiResult:
         line = " ".join([verb, *(quote_arg(a) for a in args)]) + "\n"
@@ -225,22 +230,66 @@ def _key(res: AgiResult) -> str:
 Route = Callable[[AgiChannel], Awaitable[None]]
 
 
+def _ip(peer) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The peer's address (an IPv4-mapped IPv6 address as IPv4), or None when it has none."""
+    try:
+        address = ipaddress.ip_address(peer[0])
+    except (TypeError, ValueError, IndexError):
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def take_secret(headers: dict[str, str], secret: str) -> bool:
+    """Check the secret in front of the script path in constant time, and take it off the headers
+    the route sees; False when it is missing or wrong."""
+    script = headers.get("agi_network_script", "")
+    given, sep, rest = script.partition("/")
+    ok = hmac.compare_digest(given.encode(), secret.encode()) and bool(sep)
+    if ok:
+        headers["agi_network_script"] = rest
+        if "agi_request" in headers:
+            headers["agi_request"] = headers["agi_request"].replace(f"/{secret}/", "/", 1)
+    return ok
+
+
 class FastAgiServer:
-    def __init__(self, routes: dict[str, Route]):
+    """``secret``: the shared secret every request's script path starts with (None: none asked,
+    for benchmarks); ``peers``: addresses besides loopback that may connect (our Asterisk)."""
+
+    def __init__(self, routes: dict[str, Route], *, secret: str | None, peers: tuple[str, ...] = ()):
         self.routes = routes
+        self.secret = secret
+        self.peers = frozenset(_ip((p,)) for p in peers)
         self.served = 0
         self.failed = 0
         self.refused = 0
 
+    def peer_allowed(self, peer) -> bool:
+        address = _ip(peer)
+        return address is not None and (address.is_loopback or address in self.peers)
+
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
+            peer = writer.get_extra_info("peername")
+            if not self.peer_allowed(peer):
+                self.refused += 1
+                log.warning("refused AGI connection from %s: neither loopback nor a configured Asterisk "
+                            "address (CC_AGI_PEERS)", peer[0] if peer else peer)
+                return
             try:
                 headers = await read_request(reader)
             except EmptyConnection:
                 return
             except BadRequest as exc:
                 self.refused += 1
-                log.warning("refused AGI request from %s: %s", writer.get_extra_info("peername"), exc)
+                log.warning("refused AGI request from %s: %s", peer[0], exc)
+                return
+            if self.secret is not None and not take_secret(headers, self.secret):
+                self.refused += 1
+                log.warning("refused AGI request from %s without the AGI secret (channel %s)",
+                            peer[0], headers.get("agi_uniqueid", "?"))
                 return
             channel = AgiChannel(headers, reader, writer)
             route = self.routes.get(channel.script)

@@ -101,7 +101,7 @@ def build_routes(settings: Settings) -> dict:
 
 
 async def serve(settings: Settings) -> None:
-    server = FastAgiServer(build_routes(settings))
+    server = FastAgiServer(build_routes(settings), secret=settings.agi_secret, peers=settings.agi_peers)
     listener = await server.start(settings.agi_host, settings.agi_port)
     log.info("FastAGI listening on %s:%d", settings.agi_host, settings.agi_port)
     async with listener:

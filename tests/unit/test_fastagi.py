@@ -1,27 +1,31 @@
 """The FastAGI server spoken to over a real socket by a scripted 'Asterisk' (the wire is faked,
 the server is real)."""
 import asyncio
+import logging
+import socket
 
 import pytest
 
 from ivr import fastagi
 from ivr.fastagi import AgiChannel, FastAgiServer, parse_result, quote_arg
 
-HEADERS = (b"agi_network: yes\nagi_network_script: test\nagi_request: agi://127.0.0.1/test\n"
+KEY = "0123456789abcdef0123456789abcdef"  # the shared secret, the first part of the AGI URL's path
+SCRIPT = f"agi_network_script: {KEY}/test\n".encode()
+HEADERS = (b"agi_network: yes\n" + SCRIPT + f"agi_request: agi://127.0.0.1/{KEY}/test\n".encode() +
            b"agi_channel: Local/10000@hotline-1;2\nagi_uniqueid: 1700000000.1\n"
            b"agi_callerid: 13800000001\nagi_calleridname: \"Zhang\" $(reboot)\n\n")
 
 
-async def serve(routes):
-    server = FastAgiServer(routes)
-    listener = await server.start("127.0.0.1", 0)
+async def serve(routes, host="127.0.0.1", peers=()):
+    server = FastAgiServer(routes, secret=KEY, peers=peers)
+    listener = await server.start(host, 0)
     port = listener.sockets[0].getsockname()[1]
     return server, listener, port
 
 
-async def asterisk_side(port, request: bytes, answers: list[bytes]):
+async def asterisk_side(port, request: bytes, answers: list[bytes], host="127.0.0.1"):
     """Send the request, answer each command line with the next answer; return the commands."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection(host, port)
     writer.write(request)
     await writer.drain()
     commands = []
@@ -79,11 +83,11 @@ async def test_caller_hanging_up_mid_prompt_ends_the_route_quietly():
 
 
 @pytest.mark.parametrize("request_bytes", [
-    b"agi_network_script: test\nagi_x: " + b"A" * 5000 + b"\n\n",  # oversized line
-    b"".join(b"agi_h%d: v\n" % i for i in range(100)) + b"agi_network_script: test\n\n",  # too many
+    SCRIPT + b"agi_x: " + b"A" * 5000 + b"\n\n",  # oversized line
+    b"".join(b"agi_h%d: v\n" % i for i in range(100)) + SCRIPT + b"\n\n",  # too many
     b"GET / HTTP/1.1\nHost: x\n\n",  # not AGI at all
-    b"agi_network: yes\n\n",  # no script
-    b"agi_network_script: nosuchroute\n\n",
+    b"agi_network: yes\nagi_uniqueid: 1.1\n\n",  # no script
+    f"agi_network_script: {KEY}/nosuchroute\nagi_uniqueid: 1.1\n\n".encode(),
 ])
 async def test_bad_requests_are_refused(request_bytes):
     called = []
@@ -164,8 +168,7 @@ async def test_a_caller_value_spilling_over_the_headers_refuses_the_call(spill):
         called.append(agi.headers)
         await agi.get_variable("UNIQUEID")
 
-    request = (b"agi_network_script: test\nagi_channel: Local/10000@hotline-1;2\nagi_uniqueid: 1700000000.1\n"
-               + spill + b"agi_extension: 10000\n\n")
+    request = (SCRIPT + b"agi_channel: Local/10000@hotline-1;2\nagi_uniqueid: 1700000000.1\n" + spill + b"agi_extension: 10000\n\n")
     server, listener, port = await serve({"test": route})
     async with listener:
         commands, rest = await asterisk_side(port, request, [b"200 result=1 (forged)\n"])
@@ -180,7 +183,7 @@ async def test_a_request_without_a_plain_uniqueid_is_refused(uniqueid):
     async def route(agi: AgiChannel):
         called.append(agi)
 
-    request = b"agi_network_script: test\n" + (
+    request = SCRIPT + (
         b"" if uniqueid is None else f"agi_uniqueid: {uniqueid}\n".encode()) + b"\n"
     server, listener, port = await serve({"test": route})
     async with listener:
@@ -214,3 +217,84 @@ async def test_dtmf_keys_are_read(answer, key):
     async with listener:
         await asterisk_side(port, HEADERS, [answer])
     assert keys == [key] and server.served == 1
+
+
+# ---- who may connect: loopback or a configured Asterisk address, with the secret in the URL ----
+@pytest.mark.parametrize("script", ["test", f"{KEY[:-1]}/test", f"{KEY}0/test", f"{KEY.upper()}/test",
+                                    f"x/{KEY}/test", "/test", f"test?{KEY}"])
+async def test_a_request_without_the_secret_is_refused_and_logged(script, caplog):
+    called = []
+
+    async def route(agi):
+        called.append(agi)
+
+    request = f"agi_network_script: {script}\nagi_uniqueid: 1700000000.1\n\n".encode()
+    server, listener, port = await serve({"test": route})
+    with caplog.at_level(logging.WARNING, logger="ivr.fastagi"):
+        async with listener:
+            commands, rest = await asterisk_side(port, request, [])
+    assert not called and rest == b"" and server.refused == 1
+    assert "without the AGI secret" in caplog.text and KEY not in caplog.text
+
+
+async def test_the_route_never_sees_the_secret():
+    seen = {}
+
+    async def route(agi: AgiChannel):
+        seen.update(agi.headers, script=agi.script)
+
+    server, listener, port = await serve({"test": route})
+    async with listener:
+        await asterisk_side(port, HEADERS, [])
+    assert server.served == 1 and seen["script"] == "test"
+    assert not [v for v in seen.values() if KEY in v]
+
+
+def _outside_address() -> str | None:
+    """An address of this machine that is not loopback (the one its default route leaves by)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.123", 9))  # UDP: no packet is sent
+        except OSError:
+            return None
+        address = s.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+async def test_a_peer_that_is_neither_loopback_nor_a_configured_asterisk_is_refused(caplog):
+    outside = _outside_address()
+    if outside is None:
+        pytest.skip("this machine has no address outside loopback to connect from")
+    called = []
+
+    async def route(agi):
+        called.append(agi)
+
+    server, listener, port = await serve({"test": route}, host="0.0.0.0")
+    with caplog.at_level(logging.WARNING, logger="ivr.fastagi"):
+        async with listener:
+            reader, writer = await asyncio.open_connection(outside, port)  # peer: outside
+            writer.write(HEADERS)
+            try:
+                rest = await asyncio.wait_for(reader.read(), 5)
+            except ConnectionResetError:  # closed with our request unread
+                rest = b""
+            writer.close()
+            await asterisk_side(port, HEADERS, [])  # peer: 127.0.0.1
+    assert len(called) == 1 and server.refused == 1 and rest == b""
+    assert f"refused AGI connection from {outside}" in caplog.text
+
+    server, listener, port = await serve({"test": route}, host="0.0.0.0", peers=(outside,))
+    async with listener:
+        await asterisk_side(port, HEADERS, [], host=outside)  # this Asterisk is configured
+    assert len(called) == 2 and server.refused == 0
+
+
+@pytest.mark.parametrize("peer, allowed", [
+    (("127.0.0.1", 1), True), (("127.0.0.2", 1), True), (("::1", 1, 0, 0), True),
+    (("::ffff:127.0.0.1", 1, 0, 0), True), (("192.0.2.7", 1), False), (("::ffff:192.0.2.7", 1, 0, 0), False),
+    (("10.0.0.5", 1), True), (("::ffff:10.0.0.5", 1, 0, 0), True), (None, False), ("", False),
+])
+def test_peer_check(peer, allowed):
+    server = FastAgiServer({}, secret=KEY, peers=("10.0.0.5",))
+    assert server.peer_allowed(peer) is allowed
