@@ -24,8 +24,16 @@ def utc_from_epoch(value: str | float | None) -> datetime:
     return datetime.fromtimestamp(float(value), tz=timezone.utc)
 
 
+def fit(column, value):
+    """A string cut to its column's length: SQLite keeps any length, PostgreSQL refuses the write,
+    and a caller chooses how long their number and name are."""
+    length = getattr(column.type, "length", None)
+    return value[:length] if isinstance(value, str) and length else value
+
+
 def upsert_call(session: Session, uniqueid: str, **fields) -> Call:
-    """Create the call row if missing, then apply fields (write-once fields keep their first value)."""
+    """Create the call row if missing, then apply fields (write-once fields keep their first value;
+    strings are cut to their column's length)."""
     call = session.scalar(select(Call).where(Call.uniqueid == uniqueid))
     if call is None:
         try:
@@ -41,7 +49,7 @@ def upsert_call(session: Session, uniqueid: str, **fields) -> Call:
             continue
         if name == "stage" and call.ended_at is not None and "ended_at" not in fields:
             continue  # the stage of a live call: an event that arrives after the end (late, replayed) is history
-        setattr(call, name, value)
+        setattr(call, name, fit(Call.__table__.c[name], value))
     return call
 
 

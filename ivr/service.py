@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from acd.store import Store
 
 from callcenter import calls, db
+from callcenter.calls import fit
 from callcenter.business_hours import hours_file
 from callcenter.config import Settings
 from callcenter.models import Call, CallbackRequest, JourneyStep
@@ -59,8 +60,10 @@ def build_recorder(settings: Settings) -> Recorder:
     sessions = db.session_factory(settings.database_url)
 
     def journey(uniqueid: str, first_seq: int, entries: list[JourneyEntry]) -> None:
-        rows = [{"call_uniqueid": uniqueid, "seq": first_seq + i, "at": e.at, "node": e.node,
-                 "input": e.input, "outcome": (e.outcome or None) and e.outcome[:80]} for i, e in enumerate(entries)]
+        c = JourneyStep.__table__.c  # a caller may key more than an input's maximum: cut, never refused
+        rows = [{"call_uniqueid": uniqueid, "seq": first_seq + i, "at": e.at, "node": fit(c.node, e.node),
+                 "input": fit(c.input, e.input), "outcome": fit(c.outcome, e.outcome or None)}
+                for i, e in enumerate(entries)]
         with sessions() as session:
             session.execute(insert(JourneyStep), rows)
             session.commit()

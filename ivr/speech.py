@@ -125,7 +125,7 @@ def amount(cents: int, language: str) -> list[str]:
 
 def digits(text: str, language: str) -> list[str]:
     """An order or phone number, digit by digit."""
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # isdigit alone takes '٣' and '²'
         raise ValueError(f"not a digit string: {text!r}")
     return [f"n{d}" for d in text]
 

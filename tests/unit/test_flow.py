@@ -118,6 +118,13 @@ def test_bad_card_numbers_are_retried_then_agent(card):
     assert [e.outcome for e in state.journey if e.node == "card_number"] == ["invalid"] * 3
 
 
+@pytest.mark.parametrize("keys", ["١٢٣٤٥٦", "12345٦", "²²²²²²", "１２３４５６"])
+def test_only_ascii_digits_are_digits(keys):
+    step, state = Script(["1", keys, keys, keys], KNOWN_OPEN).run()  # str.isdigit accepts all of these
+    assert isinstance(step, HandOff) and step.node == "to_general"
+    assert [e.outcome for e in state.journey if e.node == "password"] == ["invalid"] * 3
+
+
 def test_out_of_hours_callback_then_hangup():
     step, state = Script(["1", "1"], {"identify_caller": "known", "business_hours": "closed",
                                       "create_callback": "ok"}).run()

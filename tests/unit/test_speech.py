@@ -49,5 +49,9 @@ def test_dates_and_digits():
     assert zh(speech.digits("2610", "zh")) == "二六一零"
     with pytest.raises(ValueError):
         speech.digits("12a", "zh")
+    with pytest.raises(ValueError):  # str.isdigit takes these; there are no prompts n٣ or n²
+        speech.digits("1٣", "zh")
+    with pytest.raises(ValueError):
+        speech.digits("²", "zh")
     with pytest.raises(ValueError):
         speech.number(10**9, "en")
