@@ -28,6 +28,7 @@ from typing import Mapping
 
 from acd.agent_state import LOGGED_OUT
 from acd.core import GENERAL, OverflowStep, service_class
+from callcenter import dialplan as dp
 
 # ---------------------------------------------------------------- Redis keys and channels
 AGENTS = "acd:agents"
@@ -340,14 +341,26 @@ _PARSERS = {
 }
 
 
+def from_our_dialplan(event: Mapping, name: str) -> bool:
+    """Sent by our dialplan: Asterisk adds the channel's fields (Channel, Context ...) to a
+    dialplan UserEvent, and this one's context is one that sends it (callcenter.dialplan's
+    EVENT_CONTEXTS). An AMI client's `Action: UserEvent` has no channel; and no header appears
+    twice (panoramisk hands a repeated header over as a list, whose meaning would be a guess)."""
+    if any(isinstance(value, (list, tuple)) for value in event.values()):
+        return False
+    return bool(as_text(event.get("Channel"))) and as_text(event.get("Context")) in dp.EVENT_CONTEXTS.get(name, ())
+
+
 def parse_event(event: Mapping) -> DialplanEvent | None:
-    """Our dialplan's UserEvent as its dataclass; None for any other event, or one of ours that
-    names no call (or, for agent events, no valid agent)."""
+    """Our dialplan's UserEvent as its dataclass; None for any other event, for one not sent by
+    our dialplan (see from_our_dialplan), or for one of ours that names no call (or, for agent
+    events, no valid agent)."""
     if as_text(event.get("Event") or "UserEvent") != "UserEvent":
         return None
-    parser = _PARSERS.get(as_text(event.get("UserEvent")))
+    name = as_text(event.get("UserEvent"))
+    parser = _PARSERS.get(name)
     uid = as_text(event.get("CallId")).strip()
-    if parser is None or not uid:
+    if parser is None or not uid or not from_our_dialplan(event, name):
         return None
     stamp = event.get("Timestamp")
     at = _float(stamp, default=-1.0) if stamp not in (None, "") else None

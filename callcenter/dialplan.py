@@ -6,9 +6,9 @@ every context named here exists in the shipped dialplan.
 from __future__ import annotations
 
 # Contexts
-IVR_END = "cc-ivr-end"
+IVR_END = "cc-ivr-end"  # the menu ended the call itself (out of hours, after a callback request)
 CALLBACK_END = "cc-callback-end"  # a waiting caller took a call back instead
-CALLBACK_DIAL = "cc-callback-dial"  # the agent answered a call back: dial the customer  # the menu ended the call itself (out of hours, after a callback request)
+CALLBACK_DIAL = "cc-callback-dial"  # the agent answered a call back: dial the customer
 HOTLINE = "hotline"  # inbound entry: answer, record, FastAGI to the IVR
 AGI_FAIL = "agi_fail"  # the IVR was unreachable or failed: a general agent
 WAIT = "cc-wait"  # callers wait here (music on hold) for the router
@@ -18,13 +18,17 @@ HOLD = "cc-hold"  # a caller the agent put on hold: music
 AGENT_HOLD = "cc-agent-hold"  # the agent's leg while the caller is on hold
 RESUME = "cc-resume"  # bridges the caller back to CC_AGENT_CHANNEL
 HANGUP_HANDLER = "cc-hangup"
+AGENT_ANSWERED = "cc-agent-answered"  # Gosub on the agent's leg as they answer (Dial's U option)
+CALLBACK_HANGUP = "cc-callback-hangup"  # hangup handler of a call back's agent leg
+AGENT_HOLD_GONE = "cc-agent-hold-gone"  # hangup handler of a held agent leg
 SIM_CALLER = "sim-caller"  # the originating half of a simulated caller
 SIM_PHONE = "sim-phone"
 SIM_HOSTILE_NAME = "sim-hostile-name"  # a simulated caller with any caller ID name at all
+SIM_AGENT_RINGING = "sim-agent-ringing"  # bench/screen_pop.py: an AgentRinging and nothing else
 
 #: contexts our code sends channels to (Originate / Redirect); all must exist in the dialplan
 CONTEXTS_USED_BY_CODE = (HOTLINE, AGI_FAIL, WAIT, CONNECT, AGENT_PHONES, SIM_CALLER, SIM_HOSTILE_NAME, IVR_END, CALLBACK_DIAL,
-                         HOLD, AGENT_HOLD, RESUME)
+                         HOLD, AGENT_HOLD, RESUME, SIM_AGENT_RINGING)
 
 #: contexts where a call from outside the center starts
 INBOUND_CONTEXTS = (HOTLINE,)
@@ -81,3 +85,19 @@ EV_AGENT_NO_ANSWER = "AgentNoAnswer"
 EV_CALL_ENDED = "CallEnded"
 EV_CALLBACK_ENDED = "CallbackEnded"
 EV_AGENT_LEFT_HOLD = "AgentLeftHold"
+
+#: the contexts each of our UserEvents is sent from (extensions.conf). acd.protocol.parse_event
+#: takes one of ours only from a channel in one of these: an AMI client's `Action: UserEvent` has
+#: no channel, and pops no screen and moves no call. tests/unit/test_asterisk_conf.py checks this
+#: table against every UserEvent() in the shipped dialplan.
+EVENT_CONTEXTS: dict[str, frozenset[str]] = {
+    EV_CALL_ENTERED: frozenset({HOTLINE}),
+    EV_IVR_FAILED: frozenset({AGI_FAIL}),
+    EV_CALL_QUEUED: frozenset({WAIT}),
+    EV_AGENT_RINGING: frozenset({CONNECT, SIM_AGENT_RINGING}),
+    EV_AGENT_ANSWERED: frozenset({AGENT_ANSWERED, CALLBACK_DIAL}),
+    EV_AGENT_NO_ANSWER: frozenset({CONNECT}),
+    EV_CALL_ENDED: frozenset({HANGUP_HANDLER}),
+    EV_CALLBACK_ENDED: frozenset({CALLBACK_HANGUP}),
+    EV_AGENT_LEFT_HOLD: frozenset({AGENT_HOLD_GONE}),
+}

@@ -32,6 +32,17 @@ def test_contexts_our_code_names_exist_and_inbound_reach_is_what_we_expect():
     reach = dialplan_check.reachable(plan, dialplan.INBOUND_CONTEXTS + dialplan.CONTEXTS_CODE_SENDS_CALLERS_TO)
     assert {"hotline", "agi_fail", "cc-wait", "cc-connect", "cc-agent-phones", "cc-hangup"} <= reach
     assert "sim-caller" not in reach  # the simulated caller is the outside world, not reachable from it
+    assert dialplan.SIM_AGENT_RINGING not in reach  # the bench's AgentRinging: an inbound call cannot send it
+
+
+def test_every_user_event_of_the_dialplan_is_accepted_from_its_context_and_only_from_there():
+    """acd.protocol.parse_event takes an event of ours only from the contexts in
+    dialplan.EVENT_CONTEXTS: that table is exactly where extensions.conf sends each one."""
+    plan = dialplan_check.parse_extensions(CONF_TEMPLATES / "extensions.conf")
+    sent = {(step.args.split(",", 1)[0].strip(), ctx)
+            for ctx, steps in plan.contexts.items() for step in steps if step.app == "UserEvent"}
+    table = {(name, ctx) for name, contexts in dialplan.EVENT_CONTEXTS.items() for ctx in contexts}
+    assert sent == table
 
 
 def _with_extra(tmp_path: Path, extra: str, replace: tuple[str, str] | None = None) -> Path:

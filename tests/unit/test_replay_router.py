@@ -14,7 +14,7 @@ import pytest
 
 from acd.protocol import AgentChange, AgentSnapshot, Queue
 from tests.unit.fakes import FakeAmi, FakeStore, make_router
-from tests.unit.transcripts import call_id, user_events
+from tests.unit.transcripts import call_id, load, user_events
 
 IDLE_S = 60.0  # how long before the call each agent became ready
 
@@ -176,5 +176,24 @@ async def test_a_no_answer_under_the_limit_makes_the_agent_ready_again_with_the_
         await replay.feed(until=kinds.index("AgentNoAnswer") + 1)
         agent = replay.store.live_agents["1602"]
         assert (agent.state, agent.misses) == ("ready", 1)
+    finally:
+        replay.close()
+
+
+async def test_user_events_from_an_ami_client_move_no_agent_and_no_call():
+    """The recorded `Action: UserEvent`s name the waiting call of no_answer_then_next_agent and
+    agent 1601 (one of them well-formed): not sent by the dialplan, so the router ignores them."""
+    transcript = "no_answer_then_next_agent"
+    replay = Replay.of(transcript, {"1601": {"consult": 5}}, (Queue("consult"),))
+    try:
+        kinds = [e["UserEvent"] for e in replay.events]
+        await replay.feed(until=kinds.index("CallQueued") + 1)  # the router reserves 1601 for the call
+        assert changes(replay.store) == ["1601 reserved"]
+        actions_before = list(replay.ami.actions)
+        for forged in load("ami_client_user_events"):
+            assert forged["CallId"] == call_id(transcript)
+            await replay.router.on_user_event(forged)
+        assert changes(replay.store) == ["1601 reserved"]  # not ringing: its phone never rang
+        assert replay.ami.actions == actions_before
     finally:
         replay.close()
