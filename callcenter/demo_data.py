@@ -35,12 +35,14 @@ USERS = [
     ("bo1", "后台 何涛", "backoffice", None, "zh"),
 ]
 
-# recharge cards: number, PIN, value (cents); the last one is already used
+# recharge cards: number, PIN, value (cents); the last one is already used. Numbers drawn at
+# random, as an issuer's are: one card's number must not lead to another's (the PIN is then all
+# that stands between a guesser and its value).
 CARDS = [
-    ("8800000000000001", "246810", 5_000, False),
-    ("8800000000000002", "135790", 10_000, False),
-    ("8800000000000003", "112233", 3_000, False),
-    ("8800000000000009", "999999", 5_000, True),
+    ("8831467591707476", "246810", 5_000, False),
+    ("8809135533791424", "135790", 10_000, False),
+    ("8856755415186840", "112233", 3_000, False),
+    ("8838943041673036", "999999", 5_000, True),
 ]
 
 # open work orders: number, customer's phone number, category, status

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -312,3 +312,28 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+class IvrAttempt(Base):
+    """A secret tried in the voice menu (the service password, a recharge card's PIN), kept to
+    limit guessing per customer, card, account and calling number, and per call and day
+    (ivr/guard.py). No secret and no full card number is stored: the card by its id."""
+    __tablename__ = "ivr_attempts"
+    __table_args__ = (
+        Index("ix_ivr_attempts_number", "kind", "caller_number", "at"),
+        Index("ix_ivr_attempts_customer", "kind", "customer_id", "at"),
+        Index("ix_ivr_attempts_account", "kind", "account_id", "at"),
+        Index("ix_ivr_attempts_card", "kind", "card_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(16))  # password, recharge
+    # pending (being checked: counts as a failure until it is), ok, wrong, used, refused (a limit
+    # was reached: not checked at all)
+    outcome: Mapped[str] = mapped_column(String(16))
+    call_uniqueid: Mapped[str] = mapped_column(String(64), index=True)
+    caller_number: Mapped[str] = mapped_column(String(20))  # "" when withheld
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("recharge_cards.id", ondelete="SET NULL"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from callcenter.masking import mask_middle
 from ivr.flow import RESUME, Flow, Node
 
 MASK = "******"
@@ -155,7 +156,8 @@ class Engine:
     def _input_keys(self, state: CallState, node: Node, keys: str | None) -> Instruction:
         secret = bool(node.get("secret"))
         raw = keys or ""
-        shown = MASK if (secret and raw) else (raw or None)
+        shown = MASK if (secret and raw) else mask_middle(raw) if node.get("masked") else raw
+        shown = shown or None
         if keys is None or (raw == "" and not node.get("on_empty")):
             self._log(state, node.name, input=shown, outcome="timeout" if keys is None else "empty")
             return self._retry(state, node, "no input")

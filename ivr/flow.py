@@ -5,7 +5,8 @@ A flow has prompts (text per language) and nodes. Node types:
 - ``menu``    play ``prompt``, wait for one key: ``choices`` key -> node; ``*`` repeats, ``#`` goes
               to ``back``; ``on_timeout`` (optional) makes silence an answer instead of a retry.
 - ``input``   play ``prompt``, collect ``min_digits``..``max_digits`` digits (``#`` ends early) into
-              ``slot``; ``secret`` masks them in the journey; ``on_empty`` for a bare ``#``.
+              ``slot``; ``secret`` masks them in the journey, ``masked`` shows only their first
+              and last 4 (a card number); ``on_empty`` for a bare ``#``.
 - ``service`` run a named service (database work, outside the engine); ``next`` outcome -> node.
 - ``say``     play prompts, some made from values (``{amount = "slot"}``, ``{digits = ...}``,
               ``{date = ...}``, ``{number = ...}``, ``{prompt = "slot"}``), then ``next``.
@@ -31,7 +32,7 @@ LANGUAGES = ("zh", "en")
 RESUME = "@resume"
 NODE_TYPES = {
     "menu": {"prompt", "choices", "back", "on_timeout", "timeout_s", "requires_password"},
-    "input": {"prompt", "slot", "min_digits", "max_digits", "secret", "next", "on_empty", "timeout_s",
+    "input": {"prompt", "slot", "min_digits", "max_digits", "secret", "masked", "next", "on_empty", "timeout_s",
               "requires_password"},
     "service": {"service", "next", "requires_password"},
     "say": {"prompt", "next", "requires_password"},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -20,6 +20,7 @@ from ivr import flow as flows
 from ivr import speech
 from ivr.engine import JourneyEntry
 from ivr.fastagi import FastAgiServer
+from ivr.guard import Limits
 from ivr.prompts import PromptError, PromptSpec, verify_wav
 from ivr.queue_routes import QueueRoutes
 from ivr.runner import FlowRunner, Recorder
@@ -92,8 +93,8 @@ def build_routes(settings: Settings) -> dict:
     flow = load_hotline()
     check_audio(prompt_specs(flow), settings.prompts_dir)
     sessions = db.session_factory(settings.database_url)
-    services = HotlineServices(sessions, hours_file(settings.home),
-                               lock_minutes=int(os.environ.get("CC_PASSWORD_LOCK_MINUTES", "30")))
+    limits = Limits(password_lock=timedelta(minutes=int(os.environ.get("CC_PASSWORD_LOCK_MINUTES", "30"))))
+    services = HotlineServices(sessions, hours_file(settings.home), limits)
     queue = QueueRoutes(Store(aioredis.from_url(settings.effective_redis_url)), settings.prompts_dir,
                         queue_callback_writer(sessions), aht_s=float(os.environ.get("CC_AHT_ESTIMATE_S", "180")))
     return {

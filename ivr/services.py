@@ -2,22 +2,31 @@
 
 Each service takes the call's state and returns (outcome, data); data goes into the call's slots.
 They run in a worker thread (blocking database I/O) and take the clock from the caller, so tests
-can set the time. Secrets (password, card PIN) are compared against hashes and never stored.
+can set the time. Secrets (password, card PIN) are compared against hashes and never stored; how
+often they may be tried is ivr/guard.py's, and a lock is logged at WARNING and audited.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
 
+from callcenter import audit
 from callcenter.business_hours import BusinessHours
+from callcenter.masking import mask_middle
 from callcenter.models import Account, CallbackRequest, Customer, CustomerPhone, RechargeCard, WorkOrder
 from callcenter.work_orders import open_work_order
+from ivr import guard
 from ivr.engine import CallState
+from ivr.guard import Limits
+
+log = logging.getLogger("ivr.services")
 
 Outcome = tuple[str, dict]
 
@@ -27,9 +36,9 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "identify_by_number": ("known", "unknown"),
     "business_hours": ("open", "closed"),
     "create_callback": ("ok",),
-    "verify_password": ("ok", "wrong", "locked"),
+    "verify_password": ("ok", "wrong", "locked", "throttled"),
     "bill_summary": ("ok",),
-    "recharge": ("ok", "used", "invalid"),
+    "recharge": ("ok", "used", "invalid", "locked"),
     "report_phone_fault": ("ok",),
     "report_broadband_fault": ("ok",),
     "order_status": ("found", "not_found"),
@@ -41,14 +50,25 @@ class CallContext:
     caller_number: str  # digits only ("" when withheld)
 
 
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=value.tzinfo or timezone.utc) if value is not None else None  # SQLite: naive UTC
+
+
 class HotlineServices:
-    def __init__(self, sessions: Callable[[], Session], hours_path: Path, lock_minutes: int = 30,
-                 max_password_failures: int = 3, clock: Callable[[], datetime] | None = None):
+    def __init__(self, sessions: Callable[[], Session], hours_path: Path, limits: Limits = Limits(),
+                 clock: Callable[[], datetime] | None = None):
         self.sessions = sessions
         self.hours_path = hours_path
-        self.lock = timedelta(minutes=lock_minutes)
-        self.max_failures = max_password_failures
+        self.limits = limits
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+
+    def _alert(self, action: str, target: str, call: CallContext, detail: str) -> None:
+        """A lock or throttle someone may be guessing behind: a WARNING for the operator's log
+        watch, and a row in the audit log."""
+        log.warning("%s %s: %s (call %s from %s)", action, target, detail, call.uniqueid,
+                    call.caller_number or "a withheld number")
+        audit.write(self.sessions, "ivr", action, target,
+                    f"{detail}; call {call.uniqueid} from {call.caller_number or 'withheld'}")
 
     def run(self, name: str, state: CallState, call: CallContext) -> Outcome:
         if name not in SERVICES:
@@ -96,27 +116,60 @@ class HotlineServices:
 
     # ---- the service password ----
     def verify_password(self, state: CallState, call: CallContext) -> Outcome:
+        """Three wrong tries in a row lock the customer's password (a counter on the customer,
+        raised by one UPDATE before the hash is compared, so parallel calls cannot get more tries
+        between them). Before that, a calling number that has failed on customers other than its
+        own N times in a window is throttled: one caller cannot lock anyone out by keying their
+        number. Locked and throttled callers go to an agent."""
         password = state.slots.pop("password", "")  # never kept after the check
         if state.customer_id is None:
             state.handoff_reason = "password_unknown_caller"
             return "locked", {}
-        now = self.clock()
+        limits, now, number = self.limits, self.clock(), call.caller_number
         with self.sessions() as s:
-            customer = s.get(Customer, state.customer_id, with_for_update=True)
-            locked_until = customer.password_locked_until
-            if locked_until is not None and locked_until.replace(tzinfo=locked_until.tzinfo or timezone.utc) > now:
+            customer = s.get(Customer, state.customer_id)
+            if (_aware(customer.password_locked_until) or now) > now:
                 return "locked", {}
-            if customer.check_service_password(password):
-                customer.password_failures, customer.password_locked_until = 0, None
+            own = self._own_number(s, customer.id, number)
+            attempt = guard.start(s, now, guard.PASSWORD, call.uniqueid, number, customer_id=customer.id)
+            s.commit()
+            if not own and guard.count(s, guard.PASSWORD, now - limits.number_window, failed_only=True,
+                                       other_than=attempt, caller_number=number) >= limits.number_password_failures:
+                guard.finish(s, attempt, guard.REFUSED)
                 s.commit()
-                state.verified = True
-                return "ok", {}
-            customer.password_failures = (customer.password_failures or 0) + 1
-            if customer.password_failures >= self.max_failures:
-                customer.password_failures, customer.password_locked_until = 0, now + self.lock
+                return "throttled", {}  # the flow's handoff reason: password_throttled
+            # The try is counted before it is checked: a lost update cannot hand out extra tries.
+            tries = s.scalar(update(Customer).where(Customer.id == customer.id, or_(
+                Customer.password_locked_until.is_(None), Customer.password_locked_until <= now))
+                .values(password_failures=Customer.password_failures + 1).returning(Customer.password_failures)
+                .execution_options(synchronize_session=False))  # not compared in Python (naive SQLite times)
+            if tries is None or tries > limits.password_failures:  # locked meanwhile, or tries in flight
+                guard.finish(s, attempt, guard.REFUSED)
                 s.commit()
                 return "locked", {}
             s.commit()
+            right = customer.check_service_password(password)  # no write lock held while it hashes
+            if right:
+                s.execute(update(Customer).where(Customer.id == customer.id)
+                          .values(password_failures=0, password_locked_until=None))
+                guard.finish(s, attempt, guard.OK)
+                s.commit()
+                state.verified = True
+                return "ok", {}
+            guard.finish(s, attempt, guard.WRONG)
+            if tries >= limits.password_failures:
+                s.execute(update(Customer).where(Customer.id == customer.id)
+                          .values(password_failures=0, password_locked_until=now + limits.password_lock))
+            s.commit()
+            if tries >= limits.password_failures:
+                self._alert("password_locked", f"customer:{customer.id}", call,
+                            f"{tries} wrong service passwords; locked for {limits.password_lock}")
+                return "locked", {}
+            if not own and guard.count(s, guard.PASSWORD, now - limits.number_window, failed_only=True,
+                                       caller_number=number) == limits.number_password_failures:
+                self._alert("password_throttled", f"number:{number or 'withheld'}", call,
+                            f"{limits.number_password_failures} wrong service passwords on customers not its own "
+                            f"within {limits.number_window}")
             return "wrong", {}
 
     # ---- 1: bill and balance ----
@@ -133,25 +186,82 @@ class HotlineServices:
 
     # ---- 2: recharge card ----
     def recharge(self, state: CallState, call: CallContext) -> Outcome:
-        number, pin = state.slots.get("card_number", ""), state.slots.pop("card_pin", "")
+        """Top up the caller's account with a card. Every try is counted first (ivr/guard.py):
+        over a limit (tries per call or day, wrong PINs per card, account or calling number) the
+        caller hears why and goes to an agent, and no PIN is checked."""
+        number, pin = state.slots.pop("card_number", ""), state.slots.pop("card_pin", "")
+        now = self.clock()
         with self.sessions() as s:
             card = s.scalar(select(RechargeCard).where(RechargeCard.number == number))
-            if card is None or not card.check_pin(pin):
-                return "invalid", {}
             account = s.scalar(select(Account).where(Account.customer_id == state.customer_id).order_by(Account.id))
-            if account is None:
+            keys = {"card_id": card.id if card else None, "account_id": account.id if account else None}
+            attempt = guard.start(s, now, guard.RECHARGE, call.uniqueid, call.caller_number,
+                                  customer_id=state.customer_id, **keys)
+            s.commit()
+            refusal = self._recharge_refusal(s, attempt, now, call, **keys)
+            if refusal:
+                guard.finish(s, attempt, guard.REFUSED)
+                s.commit()
+                log.info("recharge refused (%s): call %s from %s", refusal, call.uniqueid,
+                         call.caller_number or "a withheld number")
+                return "locked", {}  # the flow's handoff reason: recharge_locked; the why is in the log
+            if card is None or account is None or not check_password_hash(card.pin_hash, pin):
+                guard.finish(s, attempt, guard.WRONG)
+                s.commit()
+                if self._recharge_locks(s, now, call, number, **keys):
+                    return "locked", {}  # this wrong PIN completed a lock: hear why now, not next time
                 return "invalid", {}
             # Claim the card and credit the account in one transaction; the claim only succeeds
             # for an unused card, so two calls racing with one card credit it once.
             claimed = s.execute(update(RechargeCard).where(RechargeCard.id == card.id, RechargeCard.used_at.is_(None))
-                                .values(used_at=self.clock(), used_by_account_id=account.id)).rowcount
+                                .values(used_at=now, used_by_account_id=account.id)).rowcount
             if claimed != 1:
+                guard.finish(s, attempt, guard.USED)
+                s.commit()
                 return "used", {}
             s.execute(update(Account).where(Account.id == account.id)
                       .values(balance_cents=Account.balance_cents + card.amount_cents))
+            guard.finish(s, attempt, guard.OK)
             s.commit()
             balance = s.scalar(select(Account.balance_cents).where(Account.id == account.id))
             return "ok", {"recharge_cents": card.amount_cents, "balance_cents": balance}
+
+    def _recharge_limits(self, call: CallContext, card_id: int | None,
+                         account_id: int | None) -> list[tuple[str, bool, int, dict]]:
+        """(code, failures only?, limit, what is counted) for each limit on this try, in the order
+        they are checked. A withheld number has no count of its own: the account behind the
+        verified password bounds it."""
+        limits = self.limits
+        caller = {"caller_number": call.caller_number} if call.caller_number else None
+        return [(code, failed, limit, where) for code, failed, limit, where in (
+            ("call_limit", False, limits.recharges_per_call, {"call_uniqueid": call.uniqueid}),
+            ("day_limit", False, limits.recharges_per_day, account_id and {"account_id": account_id}),
+            ("day_limit", False, limits.recharges_per_day, caller),
+            ("card_locked", True, limits.card_failures, card_id and {"card_id": card_id}),
+            ("account_locked", True, limits.account_card_failures, account_id and {"account_id": account_id}),
+            ("number_locked", True, limits.number_card_failures, caller),
+        ) if where]
+
+    def _recharge_refusal(self, s: Session, attempt: int, now: datetime, call: CallContext,
+                          card_id: int | None, account_id: int | None) -> str | None:
+        """The first limit this try is over (other tries in flight count as failures), or None."""
+        for code, failed, limit, where in self._recharge_limits(call, card_id, account_id):
+            if guard.count(s, guard.RECHARGE, now - self.limits.day, failed_only=failed, other_than=attempt,
+                           **where) >= limit:
+                return code
+        return None
+
+    def _recharge_locks(self, s: Session, now: datetime, call: CallContext, card: str,
+                        card_id: int | None, account_id: int | None) -> str | None:
+        """After a wrong PIN: the first lock it completed, each one alerted (logged and audited)."""
+        found = None
+        for code, failed, limit, where in self._recharge_limits(call, card_id, account_id):
+            if failed and guard.count(s, guard.RECHARGE, now - self.limits.day, failed_only=True, **where) >= limit:
+                target = {"card_locked": f"card:{mask_middle(card)}", "account_locked": f"account:{account_id}",
+                          "number_locked": f"number:{call.caller_number}"}[code]
+                self._alert(f"recharge_{code}", target, call, f"{limit} wrong card PINs within {self.limits.day}")
+                found = found or code
+        return found
 
     # ---- 3: fault report ----
     def _fault(self, state: CallState, call: CallContext, category: str) -> Outcome:
@@ -182,3 +292,12 @@ class HotlineServices:
             if order is None:
                 return "not_found", {}
             return "found", {"order_number": order.number, "order_status_prompt": f"status_{order.status}"}
+
+    @staticmethod
+    def _own_number(s: Session, customer_id: int, number: str) -> bool:
+        """Is the caller on one of this customer's numbers (a phone of theirs, or a line they hold)?"""
+        if not number:
+            return False
+        return bool(s.scalar(select(CustomerPhone.id).where(CustomerPhone.customer_id == customer_id,
+                                                           CustomerPhone.number == number))
+                    or s.scalar(select(Account.id).where(Account.customer_id == customer_id, Account.number == number)))

@@ -94,6 +94,23 @@ def test_three_wrong_passwords_lock_and_hand_to_an_agent():
     assert state.path.count("password_wrong") == 2
 
 
+def test_a_throttled_calling_number_hears_why_and_goes_to_an_agent():
+    step, state = Script(["1", "111111", "222222", "123456"],
+                         {**KNOWN_OPEN, "verify_password": ["wrong", "wrong", "throttled"]}).run()
+    assert isinstance(step, HandOff) and step.skill == "general" and step.reason == "password_throttled"
+    assert state.path[-2:] == ["password_throttled", "to_agent_throttled"] and not state.verified
+
+
+def test_recharge_keeps_only_the_ends_of_the_card_number_and_a_locked_caller_goes_to_an_agent():
+    step, state = Script(["2", "123456", "8831467591707476", "246810"],
+                         {**KNOWN_OPEN, "verify_password": "ok", "recharge": "locked"}).run()
+    assert isinstance(step, HandOff) and step.skill == "general" and step.reason == "recharge_locked"
+    assert state.path[-2:] == ["recharge_locked", "to_agent_recharge_locked"]
+    assert [(e.input, e.outcome) for e in state.journey if e.node in ("card_number", "card_pin")] == [
+        ("8831********7476", "ok"), ("******", "ok")]
+    assert "8831467591707476" not in repr(state.journey)
+
+
 def test_silence_three_times_goes_to_a_general_agent():
     step, state = Script([None, None, None], KNOWN_OPEN).run()
     assert isinstance(step, HandOff) and step.node == "to_general"
