@@ -14,6 +14,7 @@ from acd.protocol import LiveCall
 from agent_desktop import live
 from callcenter.models import (Account, AgentStateLog, Bill, Call, CallTransfer, Customer, CustomerPhone,
                                JourneyStep, WorkOrder)
+from callcenter.masking import mask_long_numbers
 from callcenter.work_orders import OPEN_STATUSES
 
 RECENT = 5
@@ -72,7 +73,8 @@ def build_pop(s: Session, uniqueid: str, live_call: LiveCall | None, now: float)
         "transferred": bool(live_call and live_call.transferred),
         "password_verified": bool(call and call.password_verified),
         "language": (call.language if call else None),
-        "journey": [{"node": j.node, "input": j.input, "outcome": j.outcome} for j in journey],
+        # a card number: the IVR stores it masked, and one stored before that is masked here
+        "journey": [{"node": j.node, "input": mask_long_numbers(j.input), "outcome": j.outcome} for j in journey],
         "transfer_notes": [{"from": t.from_extension, "note": t.note, "at": _iso(t.at)} for t in transfers],
         "customer": customer_profile(s, customer_id, exclude_call=uniqueid) if customer_id else None,
     }
