@@ -163,11 +163,8 @@ class Router:
         uid, now = event.call_id, self.clock()
         if isinstance(event, p.CallQueued):
             self._trace(uid, "received")
-            call = await self.store.enqueue(p.LiveCall(uid, channel=event.channel, skill=event.skill,
-                                                       priority=event.priority, transferred=event.transferred,
-                                                       queued_at=now))  # back: keeps its first queued time
-            self._queue_locally(call)
-            await self.route()
+            await self._queued(p.LiveCall(uid, channel=event.channel, skill=event.skill, priority=event.priority,
+                                          transferred=event.transferred, queued_at=now))
         elif isinstance(event, p.AgentRinging):
             await self.store.transition(event.agent, "ring", now, call=uid)
         elif isinstance(event, p.AgentAnswered):
@@ -241,6 +238,37 @@ class Router:
         self.core.remove_call(uid)
 
     # ---------------------------------------------------------------- routing
+    async def _queued(self, call: p.LiveCall) -> None:
+        """A caller (again) waiting. When the first decision is theirs (an agent is free for them:
+        the common case), the enqueue and the reservation are one Redis round trip; else the call
+        is enqueued, then routed. The decision is the one route() would make: a call new here is
+        assumed queued now, and a queued time read back older only makes it more urgent."""
+        uid = call.uniqueid
+        async with self._lock:
+            self._queue_locally(call)  # a call known here keeps its first queued time
+            decision = self.core.next_decision(self.clock())
+            if decision is None or decision.call_id != uid:
+                self._correct_queued_at(uid, (await self.store.enqueue(call)).queued_at)
+            else:
+                self.core.commit(decision)
+                taken, stored = await self.store.enqueue_and_reserve(call, decision.agent_id, self.clock())
+                self._correct_queued_at(uid, stored.queued_at)
+                if taken == AGENT_NOT_READY:  # another router took the agent first
+                    self.core.put_back(uid)  # and the agent is busy in our view now: no loop
+                else:
+                    await self._carry_out(decision, stored)
+        await self.route()
+
+    def _correct_queued_at(self, uid: str, stored: float) -> None:
+        """The queued time Redis keeps (a call come back that this router did not know) wins."""
+        local = self.core.calls.get(uid)
+        if local is None or local.queued_at <= stored:
+            return
+        local.queued_at = stored
+        if local.waiting:  # in the queue under the later time: put back in its true place
+            local.waiting = False
+            self.core.put_back(uid)
+
     async def route(self) -> None:
         async with self._lock:  # one routing pass at a time in this process
             while (decision := self.core.next_decision(self.clock())) is not None:
@@ -253,21 +281,24 @@ class Router:
                 if taken == CALL_GONE or call is None:  # the call is gone, or another router placed it
                     self.core.agent_idle(decision.agent_id, now)
                     continue
-                self._trace(call.uniqueid, "reserved")
-                if call.is_callback:
-                    background(self._dial_callback(decision.agent_id, call), f"call back {call.uniqueid}")
-                    log.info("call back %s -> %s", decision.call_id, decision.reason)
-                    continue
-                try:
-                    await self.actions.connect_to_agent(call.channel, decision.agent_id,
-                                                        self.queue(call.skill).ring_time_s)
-                    self._trace(call.uniqueid, "sent")
-                    log.info("call %s -> %s", decision.call_id, decision.reason)
-                except Exception as exc:
-                    log.warning("could not connect %s to %s: %s", decision.call_id, decision.agent_id, exc)
-                    await self.store.transition(decision.agent_id, "release", self.clock())
-                    await self.store.update_call(decision.call_id, agent="")
-                    self._retry_on_tick.add(decision.call_id)  # not at once: Asterisk just refused it
+                await self._carry_out(decision, call)
+
+    async def _carry_out(self, decision, call: p.LiveCall) -> None:
+        """The agent is reserved for the call: ring them (or dial the call back)."""
+        self._trace(call.uniqueid, "reserved")
+        if call.is_callback:
+            background(self._dial_callback(decision.agent_id, call), f"call back {call.uniqueid}")
+            log.info("call back %s -> %s", decision.call_id, decision.reason)
+            return
+        try:
+            await self.actions.connect_to_agent(call.channel, decision.agent_id, self.queue(call.skill).ring_time_s)
+            self._trace(call.uniqueid, "sent")
+            log.info("call %s -> %s", decision.call_id, decision.reason)
+        except Exception as exc:
+            log.warning("could not connect %s to %s: %s", decision.call_id, decision.agent_id, exc)
+            await self.store.transition(decision.agent_id, "release", self.clock())
+            await self.store.update_call(decision.call_id, agent="")
+            self._retry_on_tick.add(decision.call_id)  # not at once: Asterisk just refused it
 
     async def tick(self) -> None:
         """Once a second: wrap-ups that are over, overflow times that have come."""

@@ -23,6 +23,9 @@ from callcenter.runtime.tasks import Health, background, supervise
 
 log = logging.getLogger("acd")
 
+# The router reads UserEvents (ours) and OriginateResponse (call class, for call backs); not the
+# dialplan class (Newexten, VarSet: most of the stream), which it would only parse and drop.
+ROUTER_EVENTS = "call,user"
 CALLBACK_SCAN_S = 30  # how often due call backs are looked for (also at once after a reload)
 
 
@@ -109,7 +112,13 @@ async def run(settings: Settings) -> None:
 
     ami_manager.register_event("UserEvent", lambda _manager, event: events.put_nowait(dict(event)))
     # after Asterisk restarts (panoramisk logs in again), look at what is waiting again
-    ami_manager.on_login = lambda m: background(router.rebuild(), "rebuild after the AMI login")
+    await actions.limit_events(ROUTER_EVENTS)
+
+    async def after_login() -> None:
+        await actions.limit_events(ROUTER_EVENTS)  # a new session hears everything again
+        await router.rebuild()
+
+    ami_manager.on_login = lambda m: background(after_login(), "rebuild after the AMI login")
     await router.rebuild()
     lost = callbacks.requeue_lost(sessions, set(await store.calls()))
     if lost:

@@ -62,6 +62,24 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
 
+# The two above in one round trip, for a caller who arrives when an agent is free for them (the
+# routing path's common case): KEYS: call hash, calls set, agent hash, state-log stream, changes
+# channel. ARGV: uniqueid, queued_at, agent, now, the change, then the call's field, value pairs.
+# The call is enqueued whatever the agent's state; the queued time in effect comes back with the answer.
+_ENQUEUE_RESERVE = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('HSETNX', KEYS[1], 'queued_at', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+local kept = redis.call('HGET', KEYS[1], 'queued_at')
+if redis.call('HGET', KEYS[3], 'state') ~= 'ready' then return {0, kept} end
+redis.call('HSET', KEYS[3], 'state', 'reserved', 'reason', '', 'since', ARGV[4], 'call', ARGV[1])
+redis.call('HSET', KEYS[1], 'agent', ARGV[3])
+redis.call('XADD', KEYS[4], '*', 'ext', ARGV[3], 'state', 'reserved', 'reason', '', 'call', ARGV[1],
+           'since', ARGV[4])
+redis.call('PUBLISH', KEYS[5], ARGV[5])
+return {1, kept, redis.call('HGETALL', KEYS[1])}
+"""
+
 # What a reservation answers (see Store.reserve)
 RESERVED, AGENT_NOT_READY, CALL_GONE = 1, 0, -1
 
@@ -72,6 +90,7 @@ class Store:
         self._cas = redis.register_script(_CAS)
         self._reserve = redis.register_script(_RESERVE)
         self._enqueue = redis.register_script(_ENQUEUE)
+        self._enqueue_reserve = redis.register_script(_ENQUEUE_RESERVE)
         self._update = redis.register_script(_UPDATE)
 
     # ---- agents ----
@@ -144,6 +163,21 @@ class Store:
         pairs = [item for pair in values.items() for item in pair]
         kept = await self._enqueue(keys=[p.call_key(call.uniqueid), p.CALLS], args=[call.uniqueid, queued_at, *pairs])
         return call.but(agent="", queued_at=float(p.as_text(kept)))
+
+    async def enqueue_and_reserve(self, call: p.LiveCall, ext: str, now: float) -> tuple[int, p.LiveCall]:
+        """enqueue(call), then reserve(ext, call) in the same round trip: (RESERVED, the call as
+        reserved) or (AGENT_NOT_READY, the call as enqueued). The call is enqueued either way."""
+        values = call.but(agent="").to_hash()
+        queued_at = values.pop("queued_at")
+        pairs = [item for pair in values.items() for item in pair]
+        keys = [p.call_key(call.uniqueid), p.CALLS, p.agent_key(ext), p.STATE_LOG, p.AGENT_CHANGES]
+        change = p.AgentChange(ext, "reserved", "", call.uniqueid, now).to_json()
+        result = await self._enqueue_reserve(keys=keys, args=[call.uniqueid, queued_at, ext, repr(now), change, *pairs])
+        kept = float(p.as_text(result[1]))
+        if int(result[0]) != RESERVED:
+            return AGENT_NOT_READY, call.but(agent="", queued_at=kept)
+        flat = result[2]
+        return RESERVED, p.LiveCall.from_hash(call.uniqueid, dict(zip(flat[::2], flat[1::2])))
 
     async def update_call(self, uniqueid: str, **fields) -> None:
         """Change some fields of a live call (LiveCall field names; see protocol.call_fields); a

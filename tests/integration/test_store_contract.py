@@ -310,6 +310,28 @@ async def enqueue_again_keeps_the_first_queued_at(store):
     return back, await store.call(C1)
 
 
+@case(((RESERVED, waiting(agent=A)), ("reserved", "", C1, 0, 4.0, 0.0), {C1: waiting(agent=A)}))
+async def enqueue_and_reserve_a_new_call(store):
+    await ready(store, A)
+    answer = await store.enqueue_and_reserve(waiting(queued_at=100.0), A, 4.0)
+    return answer, await agent(store, A), await store.calls()
+
+
+@case(((AGENT_NOT_READY, waiting()), ("not_ready", "login", "", 0, 1.0, 0.0), waiting()))
+async def enqueue_and_reserve_an_agent_not_ready_still_enqueues(store):
+    await store.transition(A, "login", 1.0)
+    answer = await store.enqueue_and_reserve(waiting(queued_at=100.0), A, 4.0)
+    return answer, await agent(store, A), await store.call(C1)
+
+
+@case((RESERVED, LiveCall(C1, channel=CHANNEL, skill="consult", transferred=True, queued_at=100.0, agent=B)))
+async def enqueue_and_reserve_keeps_the_first_queued_at(store):
+    await ready(store, B)
+    await store.enqueue(waiting(queued_at=100.0))
+    await store.update_call(C1, agent=A)  # rung, not answered: back to wait
+    return await store.enqueue_and_reserve(waiting(queued_at=150.0, skill="consult", transferred=True), B, 4.0)
+
+
 @case(LiveCall(C1, channel=CHANNEL, skill="billing", queued_at=100.0, agent=A, held=True,
                agent_channel="Local/1001@cc-agent-phones-00000001;1"))
 async def update_call_changes_only_those_fields(store):

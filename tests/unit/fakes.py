@@ -73,6 +73,11 @@ class FakeStore:
         self.live_calls[call.uniqueid] = stored
         return stored
 
+    async def enqueue_and_reserve(self, call: LiveCall, ext: str, now: float):
+        stored = await self.enqueue(call)
+        taken, reserved = await self.reserve_call(ext, call.uniqueid, now)
+        return (RESERVED, reserved) if taken == RESERVED else (AGENT_NOT_READY, stored)
+
     async def update_call(self, uid, **fields) -> None:
         call_fields(**fields)  # the same check of names as the real store
         if uid in self.live_calls:  # as the real store: a call no longer live stays gone
