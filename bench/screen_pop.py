@@ -4,10 +4,12 @@ page having drawn it.
 
 How: `callcenter up` in a private home on free ports (real Asterisk, Redis, router, push
 process, one web worker). N agents are created and each logs in over HTTP and holds a websocket
-(python-socketio clients in this process). For each sample the bench sends an AMI `UserEvent`
-AgentRinging (what cc-connect sends as the phone starts to ring) for a random agent and a call
-row with a real customer; t0 is when this bench's own AMI connection sees that event (the same
-moment the push process can), t1 when the agent's socket receives the pop. The push process
+(python-socketio clients in this process). For each sample the bench has Asterisk send the
+AgentRinging UserEvent (what cc-connect sends as the phone starts to ring) from the dialplan, by
+an Originate into sim-agent-ringing, for a random agent and a call row with a real customer (an
+AMI client's own `Action: UserEvent` pops nothing: it is not from our dialplan); t0 is when this
+bench's own AMI connection sees that event (the same moment the push process can), t1 when the
+agent's socket receives the pop. The push process
 builds the pop from the database and emits through Redis; the web worker delivers it. A headless
 Chromium page, logged in as one more agent, times the same for a sample: t1 is the first
 animation frame after the page rendered the pop.
@@ -41,6 +43,7 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 
 from callcenter import ami as ami_connect  # noqa: E402
 from callcenter import db  # noqa: E402
+from callcenter import dialplan  # noqa: E402
 from callcenter.config import Settings  # noqa: E402
 from callcenter.models import Call, Customer, CustomerPhone, User, utcnow  # noqa: E402
 
@@ -131,19 +134,33 @@ def disconnect_all(agents: list[Agent]) -> None:
         list(pool.map(lambda agent: agent.client.disconnect(), agents))
 
 
+def ringing_action(uid: str, ext: str) -> dict:
+    """The Originate that makes Asterisk send AgentRinging for call uid and agent ext from the
+    dialplan (sim-agent-ringing), as cc-connect does when a phone starts to ring: the push process
+    takes our UserEvents only from our dialplan's channels, never from an AMI client. The half that
+    runs the dialplan gets the call's id as its uniqueid; it sends the event and hangs up. (The
+    other half's id must not begin with the call's: Asterisk finds a uniqueid in use by prefix.)"""
+    return {"Action": "Originate", "Channel": f"Local/{ext}@{dialplan.SIM_AGENT_RINGING}/n",
+            "ChannelId": f"ring-{uid}", "OtherChannelId": uid, "Application": "Wait", "Data": "1",
+            "Timeout": "2000", "Async": "true"}
+
+
 async def ringing_events(settings: Settings, targets: list[tuple[str, str]], gap_s: float) -> dict[str, float]:
-    """Send AgentRinging for each (call, ext); return when this AMI client saw each event."""
+    """Have Asterisk send AgentRinging for each (call, ext); return when this AMI client saw each event."""
     manager = await ami_connect.connect(settings)
     seen: dict[str, float] = {}
 
     def on_event(_m, event):
-        if event.get("UserEvent") == "AgentRinging" and event.get("CallId", "").startswith("bench-"):
+        if (event.get("UserEvent") == "AgentRinging" and event.get("Context") == dialplan.SIM_AGENT_RINGING
+                and event.get("CallId", "").startswith("bench-")):
             seen.setdefault(event["CallId"], time.time())
 
     manager.register_event("UserEvent", on_event)
+    pending = []  # an Originate's reply comes when its channel is gone: not waited for one by one
     for uid, ext in targets:
-        await manager.send_action({"Action": "UserEvent", "UserEvent": "AgentRinging", "CallId": uid, "Agent": ext})
+        pending.append(asyncio.ensure_future(manager.send_action(ringing_action(uid, ext))))
         await asyncio.sleep(gap_s)
+    await asyncio.wait(pending, timeout=10)
     await asyncio.sleep(2)
     manager.close()
     return seen
