@@ -21,7 +21,8 @@ MESSAGE_QUEUE_CHANNEL = "flask-socketio"  # Flask-SocketIO's default; agent_desk
 
 def create_app(settings: Settings | None = None, *, router=None, redis=None, message_queue: bool = True) -> Flask:
     """router/redis: fakes for unit tests; message_queue=False: one process, no Redis fan-out."""
-    from agent_desktop import admin, auth, errors, views
+    from agent_desktop import admin, auth, errors, order_api, order_pages, views
+    from callcenter.orders.errors import OrderError
     from agent_desktop.acd_client import RouterClient
     from agent_desktop.context import Desktop
 
@@ -43,10 +44,16 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(order_api.bp)
+    app.register_blueprint(order_pages.bp)
 
     @app.errorhandler(errors.ApiError)
     def api_error(exc: errors.ApiError):
         return errors.answer(exc)
+
+    @app.errorhandler(OrderError)
+    def order_error(exc: OrderError):  # the work-order rules' refusals: the same shape and codes
+        return errors.answer(errors.ApiError(exc.code, exc.status, **exc.params))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

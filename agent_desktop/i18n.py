@@ -1,6 +1,8 @@
 """Screen text in Mandarin and English, chosen by the user's own language setting."""
 from __future__ import annotations
 
+from agent_desktop.order_words import ORDER_STRINGS
+
 STRINGS: dict[str, dict[str, str]] = {
     "title": {"en": "Call center desktop", "zh": "呼叫中心工作台"},
     "login": {"en": "Log in", "zh": "登录"},
@@ -152,6 +154,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "error.ROUTER_ERROR": {"en": "The router failed; try again", "zh": "路由服务出错，请重试"},
     "error.ROUTER_UNAVAILABLE": {"en": "The router did not answer; try again", "zh": "路由服务无响应，请重试"},
 }
+STRINGS.update(ORDER_STRINGS)  # the work-order screens' words (agent_desktop/order_words.py)
 
 
 def translate(key: str, language: str) -> str:

@@ -19,7 +19,7 @@ from agent_desktop.screen_pop import agent_handled, build_pop, customer_profile
 from agent_desktop.wallboard import snapshot
 from callcenter.business_hours import start_of_today
 from callcenter.models import ROLES, AgentStateLog, Call, Customer, CustomerPhone, QueueConfig
-from callcenter.work_orders import CATEGORIES, PRIORITIES, open_work_order
+from callcenter.work_orders import CATEGORIES, PRIORITIES, open_order
 
 bp = Blueprint("views", __name__)
 
@@ -163,10 +163,10 @@ def customer(customer_id: int):
 def create_work_order():
     body = json_body()
     uniqueid = call_id(body.get("call"))
-    category, priority = body.get("category"), body.get("priority", "normal")
+    category, priority = body.get("category"), body.get("priority")  # None: the type's own
     if category not in CATEGORIES:
         raise ApiError("BAD_CATEGORY", choices=", ".join(CATEGORIES))
-    if priority not in PRIORITIES:
+    if priority is not None and priority not in PRIORITIES:
         raise ApiError("BAD_PRIORITY", choices=", ".join(PRIORITIES))
     description = text_field(body, "description", 500, required=True)
     customer_id = body.get("customer_id")
@@ -181,11 +181,14 @@ def create_work_order():
             customer_id = call.customer_id
         if customer_id is not None and s.get(Customer, customer_id) is None:
             raise ApiError("NO_SUCH_CUSTOMER")
-        order = open_work_order(s, datetime.now(timezone.utc), category=category, description=description,
-                                customer_id=customer_id, caller_number=call.caller_number if call else None,
-                                call_uniqueid=uniqueid, priority=priority, created_by=user.username)
+        # business acceptance: only for the customer whose service password the menu verified on this call
+        verified = bool(call and call.password_verified and call.customer_id == customer_id)
+        order, repeat = open_order(s, datetime.now(timezone.utc), category=category, description=description,
+                                   customer_id=customer_id, caller_number=call.caller_number if call else None,
+                                   call_uniqueid=uniqueid, priority=priority, created_by=user.username,
+                                   fields=body.get("fields"), password_verified=verified, home=d.settings.home)
         s.commit()
-        return {"number": order.number, "customer_id": customer_id}, 201
+        return {"number": order.number, "customer_id": customer_id, "repeat": repeat}, 200 if repeat else 201
 
 
 @bp.get("/api/wallboard")

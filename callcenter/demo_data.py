@@ -6,7 +6,9 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.models import Account, AgentSkill, Bill, QueueConfig, Customer, Team, CustomerPhone, RechargeCard, User, WorkOrder
+from callcenter.models import (Account, AgentSkill, Bill, QueueConfig, Customer, Team, CustomerPhone, OrderGroup,
+                               OrderGroupMember, RechargeCard, User, WorkOrder)
+from callcenter.orders.types import TYPES
 
 DEMO_SERVICE_PASSWORD = "123456"  # every demo customer's 6-digit service password
 DEMO_USER_PASSWORD = "demo-pass"  # every demo desktop user's password
@@ -48,7 +50,7 @@ CARDS = [
 # open work orders: number, customer's phone number, category, status
 WORK_ORDERS = [
     ("2610000001", "13800000001", "fault_broadband", "in_progress"),
-    ("2610000002", "13800000003", "complaint", "open"),
+    ("2610000002", "13800000003", "complaint", "new"),
     ("2610000003", "13800000005", "fault_phone", "resolved"),
 ]
 
@@ -126,6 +128,13 @@ def seed(session: Session) -> dict[str, int]:
             continue
         owner = session.scalar(select(CustomerPhone).where(CustomerPhone.number == phone))
         session.add(WorkOrder(number=number, customer_id=owner.customer_id if owner else None, caller_number=phone,
-                              category=category, status=status, description="demo order"))
+                              category=category, status=status, description="demo order",
+                              group_code=TYPES[category].group))  # deadlines: the orders sweep gives them
+    # the back office: bo1 works every group's orders, lead1 leads them (escalations go to lead1)
+    bo1, lead1 = (session.scalar(select(User.id).where(User.username == name)) for name in ("bo1", "lead1"))
+    for group in session.scalars(select(OrderGroup)):
+        group.lead_id = group.lead_id or lead1
+        if session.get(OrderGroupMember, (group.code, bo1)) is None:
+            session.add(OrderGroupMember(group_code=group.code, user_id=bo1))
     session.flush()
     return added

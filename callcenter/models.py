@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -192,21 +193,88 @@ class RechargeCard(Base):
 
 
 class WorkOrder(Base):
-    """A work order (fault report, complaint ...). Minimal here; the back-office issue adds its lifecycle."""
+    """A work order (fault report, complaint, business acceptance ...) and where it stands.
+
+    Its life is callcenter.orders.lifecycle; every change is a WorkOrderEvent (the timeline).
+    Deadlines are fixed when it opens (callcenter.orders.deadlines) and stored here, so a flag is
+    a comparison with the clock; ``version`` makes a change made on a stale view fail, not win.
+    """
     __tablename__ = "work_orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(12), unique=True)  # spoken to the caller digit by digit
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"), index=True)
     caller_number: Mapped[str | None] = mapped_column(String(32))
-    category: Mapped[str] = mapped_column(String(24))  # fault_phone, fault_broadband, complaint, ...
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open, in_progress, resolved, closed
+    category: Mapped[str] = mapped_column(String(24))  # the order type: callcenter.orders.types.CODES
+    # callcenter.orders.lifecycle.STATUSES: new assigned in_progress waiting_customer resolved closed reopened cancelled
+    status: Mapped[str] = mapped_column(String(16), default="new", index=True)
     description: Mapped[str] = mapped_column(String(500), default="")
     call_uniqueid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")  # low normal high urgent
     created_by: Mapped[str | None] = mapped_column(String(40))  # username; None when the menu opened it
+    fields: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")  # the type's own (types.py)
+    group_code: Mapped[str | None] = mapped_column(ForeignKey("order_groups.code", ondelete="SET NULL",
+                                                              name="fk_work_orders_group"), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(40), index=True)  # username working it now
+    owner: Mapped[str | None] = mapped_column(String(40))  # first responder, until handed over
+    reply_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reply_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolve_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolve_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    close_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # closes unconfirmed then
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # waiting for the customer since
+    escalation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0 none, 1 near, 2 overdue
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OrderGroup(Base):
+    """A back-office group that works orders (repair, complaints, billing ...), with its lead,
+    to whom orders nearing or past their deadline are escalated."""
+    __tablename__ = "order_groups"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), default="")
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class OrderGroupMember(Base):
+    __tablename__ = "order_group_members"
+
+    group_code: Mapped[str] = mapped_column(ForeignKey("order_groups.code", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class WorkOrderEvent(Base):
+    """One step of an order's timeline: who did what, when, with their comment."""
+    __tablename__ = "work_order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(40))  # a username, or "system" / "ivr"
+    action: Mapped[str] = mapped_column(String(24))  # created, a lifecycle action, hand_over, escalated ...
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(String(1000), default="")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")  # codes and names only
+
+
+class WorkOrderCall(Base):
+    """A call linked to an order: the one that opened it, a repeat report, a return visit."""
+    __tablename__ = "work_order_calls"
+    __table_args__ = (UniqueConstraint("order_id", "call_uniqueid", name="uq_work_order_calls"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), index=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # opened, repeat, return_visit
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class CallbackRequest(Base):
@@ -217,13 +285,16 @@ class CallbackRequest(Base):
     number: Mapped[str] = mapped_column(String(20))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     call_uniqueid: Mapped[str | None] = mapped_column(String(64), unique=True)  # one request per call
-    reason: Mapped[str] = mapped_column(String(24))  # out_of_hours, queue
+    reason: Mapped[str] = mapped_column(String(24))  # out_of_hours, queue, return_visit
     language: Mapped[str] = mapped_column(String(2), default="zh")
     # pending -> queued (in the router's live queue) -> done | no_answer (tried again later) | failed
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # a return visit (reason "return_visit"): the resolved order the customer is asked to confirm
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id", ondelete="SET NULL",
+                                                                 name="fk_callback_requests_work_order"), index=True)
 
 
 class JourneyStep(Base):

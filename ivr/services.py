@@ -21,7 +21,7 @@ from callcenter import audit
 from callcenter.business_hours import BusinessHours
 from callcenter.masking import mask_middle
 from callcenter.models import Account, CallbackRequest, Customer, CustomerPhone, RechargeCard, WorkOrder
-from callcenter.work_orders import open_work_order
+from callcenter.orders import store as orders_store
 from ivr import guard
 from ivr.engine import CallState
 from ivr.guard import Limits
@@ -39,9 +39,9 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "verify_password": ("ok", "wrong", "locked", "throttled"),
     "bill_summary": ("ok",),
     "recharge": ("ok", "used", "invalid", "locked"),
-    "report_phone_fault": ("ok",),
-    "report_broadband_fault": ("ok",),
-    "order_status": ("found", "not_found"),
+    "report_phone_fault": ("ok", "repeat"),
+    "report_broadband_fault": ("ok", "repeat"),
+    "order_status": ("found", "not_found", "verify"),
 }
 
 @dataclass(frozen=True)
@@ -265,12 +265,15 @@ class HotlineServices:
 
     # ---- 3: fault report ----
     def _fault(self, state: CallState, call: CallContext, category: str) -> Outcome:
+        """A new order on its group's queue; or, if this caller's same fault is already open, that
+        order (the call linked to it, a step on its timeline): "repeat"."""
         with self.sessions() as s:
-            order = open_work_order(s, self.clock(), category=category, description="reported in the voice menu",
-                                    customer_id=state.customer_id, caller_number=call.caller_number or None,
-                                    call_uniqueid=call.uniqueid)
+            order, repeat = orders_store.create(
+                s, self.clock(), orders_store.Rules.load(self.hours_path.parent), code=category,
+                description="reported in the voice menu", customer_id=state.customer_id,
+                caller_number=call.caller_number or None, call_uniqueid=call.uniqueid)
             s.commit()
-            return "ok", {"order_number": order.number}
+            return ("repeat" if repeat else "ok"), {"order_number": order.number}
 
     def report_phone_fault(self, state: CallState, call: CallContext) -> Outcome:
         return self._fault(state, call, "fault_phone")
@@ -280,18 +283,37 @@ class HotlineServices:
 
     # ---- 4: work order progress ----
     def order_status(self, state: CallState, call: CallContext) -> Outcome:
+        """The order's real status and the day it last changed, told only to its own customer: one
+        calling from their own number, or verified by the service password ("verify" sends an
+        identified caller through the password first). Anyone else hears "not found", the same as
+        for a number that does not exist, so a guess learns nothing."""
         number = state.slots.get("order_number")
         with self.sessions() as s:
             if number:
                 order = s.scalar(select(WorkOrder).where(WorkOrder.number == number))
-            else:  # the caller's latest: by customer, else by the number they call from
-                who = (WorkOrder.customer_id == state.customer_id) if state.customer_id else (
-                    WorkOrder.caller_number == call.caller_number)
+            elif state.customer_id is not None or call.caller_number:  # the caller's latest
+                who = (WorkOrder.customer_id == state.customer_id) if state.customer_id is not None else (
+                    (WorkOrder.caller_number == call.caller_number) & WorkOrder.customer_id.is_(None))
                 order = s.scalar(select(WorkOrder).where(who).order_by(WorkOrder.created_at.desc(),
                                                                         WorkOrder.id.desc()))
+            else:
+                order = None
             if order is None:
                 return "not_found", {}
-            return "found", {"order_number": order.number, "order_status_prompt": f"status_{order.status}"}
+            if order.customer_id is None:  # reported by a caller we did not know: only from that number
+                mine = bool(call.caller_number) and order.caller_number == call.caller_number
+                trusted = True
+            else:
+                mine = order.customer_id == state.customer_id
+                trusted = state.verified or self._own_number(s, order.customer_id, call.caller_number)
+            if not mine:
+                return "not_found", {}
+            if not trusted:
+                return "verify", {}
+            zone = BusinessHours.load(self.hours_path).zone
+            changed = order.updated_at.replace(tzinfo=order.updated_at.tzinfo or timezone.utc)
+            return "found", {"order_number": order.number, "order_status_prompt": f"status_{order.status}",
+                             "order_date": changed.astimezone(zone).date()}
 
     @staticmethod
     def _own_number(s: Session, customer_id: int, number: str) -> bool:

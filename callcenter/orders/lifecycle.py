@@ -48,7 +48,7 @@ NEED_COMMENT = ("cancel", "not_fixed", "reopen", "resolve", "wait_customer")
 
 class InvalidTransition(OrderError):
     def __init__(self, status: str, action: str):
-        super().__init__("INVALID_ORDER_TRANSITION", 409, status=status, action=action)
+        super().__init__("INVALID_ORDER_TRANSITION", 409, current=status, action=action)
 
 
 def next_status(current: str, action: str) -> str:
