@@ -1,6 +1,7 @@
-"""Shared by both tiers: one migrated SQLite template per session."""
+"""Shared by both tiers: one migrated SQLite template per session, and no silent skip on CI."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,28 @@ def migrated_db(migrated_template, tmp_path) -> str:
     with CALLCENTER_HOME=tmp_path points at."""
     return db_template.copy(migrated_template, tmp_path / "callcenter.db")
 
+
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _fail_a_skip_on_ci(report) -> None:
+    if report.skipped and _on_ci() and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI={os.environ['CI']}, where nothing may skip: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On CI a skip is a failure: a missing Asterisk, Redis, Chromium or plugin (pytest-asyncio
+    missing turns every async test into a skip) must turn the run red, not shrink it."""
+    outcome = yield
+    _fail_a_skip_on_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """The same for a whole module skipped at import (pytest.importorskip at the top)."""
+    outcome = yield
+    _fail_a_skip_on_ci(outcome.get_result())
