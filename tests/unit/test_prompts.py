@@ -25,9 +25,11 @@ def _mtimes(paths):
     return {key: path.stat().st_mtime_ns for key, path in paths.items()}
 
 
-def test_hotline_prompts_are_8khz_mono_16bit_and_not_silent(tmp_path, caplog):
+def test_hotline_prompts_are_8khz_mono_16bit_and_not_silent(tmp_path):
+    # Whether pyttsx3 made them or its empty files sent them to the espeak-ng fallback (which
+    # happens on some machines: test_empty_pyttsx3_files_fall_back_to_espeak_ng) is not asked here:
+    # either way the files must be right.
     paths = generate(HOTLINE_PROMPTS, tmp_path)
-    assert "espeak-ng" not in caplog.text  # pyttsx3 made them all; the fallback was not needed
     assert set(paths) == {"zh/welcome", "en/welcome", "zh/agent_transfer", "en/agent_transfer"}
     for key, path in paths.items():
         assert path == tmp_path / key.split("/")[0] / f"{key.split('/')[1]}.wav"
