@@ -126,3 +126,11 @@ async def store(stack):
     redis = aioredis.from_url(stack.effective_redis_url)
     yield Store(redis)
     await redis.aclose()
+
+
+def pytest_collection_modifyitems(items):
+    """Every test here is `integration` (pytest -m "not integration" runs the unit tier alone)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.integration)

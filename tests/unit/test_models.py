@@ -17,6 +17,7 @@ def row_counts(session) -> dict[str, int]:
     return {t.name: session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
 
 
+@pytest.mark.slow  # 2 s: the demo's passwords, hashed and checked with scrypt (0.1 s each)
 def test_demo_seed_is_idempotent(sessions):
     with sessions() as s:
         first = seed(s)
@@ -31,6 +32,7 @@ def test_demo_seed_is_idempotent(sessions):
     assert counts["customers"] == 8 and counts["bills"] == 3 * counts["accounts"]
 
 
+@pytest.mark.slow  # 3.5 s: the demo's passwords, hashed and checked with scrypt (0.1 s each)
 def test_demo_customers(sessions):
     with sessions() as s:
         seed(s)
@@ -46,6 +48,7 @@ def test_demo_customers(sessions):
             assert not customer.check_service_password("654321")
 
 
+@pytest.mark.slow  # 3.5 s: the demo's passwords, hashed and checked with scrypt (0.1 s each)
 def test_demo_users_log_in_with_hashed_passwords(sessions):
     with sessions() as s:
         seed(s)

@@ -172,6 +172,7 @@ def test_music_on_hold_is_20s_with_no_dead_air_and_made_once(tmp_path):
     assert generate_moh(tmp_path) == path and path.stat().st_mtime_ns == mtime
 
 
+@pytest.mark.slow  # 4 s: speaks every prompt of the hotline (over 100 files) and the music
 def test_command_line_makes_every_prompt_and_music(tmp_path):
     done = subprocess.run([sys.executable, "-m", "ivr.prompts", str(tmp_path)], capture_output=True, text=True,
                           timeout=120)

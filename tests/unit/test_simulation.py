@@ -21,6 +21,7 @@ def test_erlang_a_without_patience_limit_tends_to_erlang_c():
     assert a.p_wait == pytest.approx(c.p_wait, abs=2e-3) and a.abandon_rate < 1e-3
 
 
+@pytest.mark.slow  # 1.3-1.8 s each: 200,000 simulated calls, for figures within a point of theory
 @pytest.mark.parametrize("agents, per_hour, aht, patience", [
     (20, 320, 180, None),  # Erlang C, 80 % load
     (20, 400, 180, 120),  # Erlang A, overloaded without abandonment

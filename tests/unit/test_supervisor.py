@@ -5,6 +5,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from callcenter.runtime.supervisor import pid_alive, read_status
 
 SCRIPT = """
@@ -30,6 +32,7 @@ def wait_for(predicate, timeout=15.0):
     raise AssertionError("condition not met in time")
 
 
+@pytest.mark.slow  # 2.6 s: real processes, and the supervisor's back-off between two restarts
 def test_crashed_service_is_restarted_and_everything_stops_on_sigterm(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path)], stderr=subprocess.PIPE, text=True)
     try:
