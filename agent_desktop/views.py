@@ -17,7 +17,7 @@ from agent_desktop.errors import ApiError
 from agent_desktop.i18n import strings
 from agent_desktop.screen_pop import agent_handled, build_pop, customer_profile
 from agent_desktop.wallboard import snapshot
-from callcenter.business_hours import start_of_today
+from callcenter.business_hours import BusinessHours, hours_file, start_of_today
 from callcenter.models import ROLES, AgentStateLog, Call, Customer, CustomerPhone, QueueConfig
 from callcenter.work_orders import CATEGORIES, PRIORITIES, open_order
 
@@ -30,9 +30,22 @@ AGENT_REASONS = tuple(r for r in NOT_READY_REASONS if r not in ("login", "no_ans
 UNIQUEID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-def page(template: str, **values):
+CURRENCY = "CNY"  # balances and bills are in fen (cents of a yuan)
+
+
+def center() -> dict[str, str]:
+    """What pages format with: the center's time zone (business_hours.toml) and currency."""
+    hours = BusinessHours.load(hours_file(desktop().settings.home))
+    return {"tz": hours.zone.key, "currency": CURRENCY}
+
+
+def page(template: str, data: dict | None = None, **values):
+    """A page in the user's language; `data` goes to the page's script (#page-data) with the
+    words, the language, the center's time zone and currency."""
     user = current_user()
-    return render_template(template, user=user, t=strings(user.language), csrf=csrf_token(), **values)
+    t = strings(user.language)
+    page_data = {"t": t, "lang": user.language, "ext": user.agent_extension, **center(), **(data or {})}
+    return render_template(template, user=user, t=t, csrf=csrf_token(), page_data=page_data, **values)
 
 
 def skills() -> list[str]:
@@ -62,7 +75,9 @@ def agent_page():
 @bp.get("/wallboard")
 @require("supervisor", "admin")
 def wallboard_page():
-    return page("wallboard.html", reasons=NOT_READY_REASONS)
+    with desktop().sessions() as s:  # each queue's answer target (s), for its thresholds
+        targets = {q.skill: q.service_level_s for q in s.scalars(select(QueueConfig))}
+    return page("wallboard.html", data={"targets": targets}, reasons=NOT_READY_REASONS)
 
 
 # ---------------------------------------------------------------- JSON API
@@ -99,7 +114,10 @@ def me():
 @bp.get("/api/agent/state")
 @require("agent")
 def agent_state():
-    return live.agent(desktop().redis, current_user().agent_extension or "").as_dict()
+    redis = desktop().redis
+    state = live.agent(redis, current_user().agent_extension or "")
+    call = live.call(redis, state.call) if state.call else None
+    return {**state.as_dict(), "held": bool(call and call.held)}  # the page offers resume, not hold
 
 
 @bp.get("/api/agent/today")
