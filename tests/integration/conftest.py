@@ -6,6 +6,7 @@ Nothing here skips: a missing Asterisk, Redis or tool is a setup error, so CI go
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from callcenter import ami as ami_connect
 from callcenter import db
 from acd.store import Store
 from callcenter.config import Settings
+from tests.integration.floor import Floor
 
 CALLCENTER = [sys.executable, "-m", "callcenter.cli"]
 
@@ -106,19 +108,32 @@ async def ami(stack):
     manager.close()
 
 
-async def wait_until(predicate, timeout: float = 20.0, what: str = "condition"):
+async def wait_until(predicate, timeout: float = 20.0, what: str = "condition", every: float = 0.1):
+    """Poll `predicate` until it returns something true, and return that: the tests' one way of
+    waiting. A plain function runs in a thread (database, files); an async one is awaited."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await asyncio.to_thread(predicate)
+    while True:
+        value = await predicate() if inspect.iscoroutinefunction(predicate) else await asyncio.to_thread(predicate)
         if value:
             return value
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{what} not met within {timeout} s")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout} s")
+        await asyncio.sleep(every)
 
 
-def read_log(settings: Settings, name: str) -> str:
+def log_size(settings: Settings, name: str) -> int:
+    """Where a service's log ends now: read_log(..., since=log_size(...)) is what came after."""
     path: Path = settings.log_dir / f"{name}.log"
-    return path.read_text(errors="replace") if path.exists() else ""
+    return path.stat().st_size if path.exists() else 0
+
+
+def read_log(settings: Settings, name: str, since: int = 0) -> str:
+    path: Path = settings.log_dir / f"{name}.log"
+    if not path.exists():
+        return ""
+    with open(path, "rb") as f:
+        f.seek(since)
+        return f.read().decode(errors="replace")
 
 
 @pytest.fixture
@@ -126,6 +141,15 @@ async def store(stack):
     redis = aioredis.from_url(stack.effective_redis_url)
     yield Store(redis)
     await redis.aclose()
+
+
+@pytest.fixture
+async def floor(stack, ami, sessions, store):
+    """This test's own agents, skills, queue settings and calls, taken back when it ends
+    (tests/integration/floor.py): nothing it leaves reaches the next test."""
+    owned = Floor(ami, sessions, store)
+    yield owned
+    await owned.close()
 
 
 def pytest_collection_modifyitems(items):

@@ -1,4 +1,8 @@
-"""Helpers shared by integration tests: database look-ups and what a call heard."""
+"""Helpers shared by integration tests: database look-ups, what a call heard, agent states.
+
+Every wait here is on a condition (an agent's state in Redis, a router that received a reload),
+polled at a short interval with a deadline: never a fixed sleep.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -6,6 +10,7 @@ import time
 
 from sqlalchemy import select
 
+from acd.manager import AgentManager
 from acd.protocol import RELOAD
 from acd.store import Store
 from callcenter.models import Account, AgentSkill, Bill, Call, Customer, CustomerPhone, JourneyStep, User
@@ -83,20 +88,34 @@ def add_agent(sessions, ext: str, skills: dict[str, int]) -> None:
         s.commit()
 
 
-async def reload(store: Store) -> None:
-    await store.redis.publish(RELOAD, "1")
-    await asyncio.sleep(0.5)
+async def reload(store: Store, timeout: float = 20.0) -> None:
+    """Tell the routers that queues or skills changed in the database, once one has received it.
+
+    A router reads reloads and agent changes from one subscription, in order, and applies a
+    reload before it reads on: so every agent change a test makes after this (making an agent
+    ready is one) is applied with the new queues and skills. A router that is restarting (a test
+    killed it) receives nothing: published again until one does."""
+    deadline = time.monotonic() + timeout
+    while await store.redis.publish(RELOAD, "test") == 0:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no router subscribed to {RELOAD} within {timeout} s")
+        await asyncio.sleep(0.1)
 
 
-async def logout(store: Store, *exts: str) -> None:
-    now = time.time()
-    for ext in exts:  # never through ready on the way out: a router would offer them a waiting call
-        for event in ("no_answer", "hangup", "not_ready", "logout"):
-            await store.transition(ext, event, now, reason="break" if event == "not_ready" else None)
+def manager(store: Store, clock=time.time) -> AgentManager:
+    """Agent states the way the desktop and `callcenter agent` change them (rules, audit)."""
+    return AgentManager.for_states(store, clock=clock)
 
 
-async def hang_up(ami, *uids: str | None) -> None:
-    """Hang up simulated calls (by the uniqueid place_call returned) that a test leaves behind."""
-    for uid in filter(None, uids):
-        for event in ami.events.matching(Event="Newchannel", Uniqueid=uid):
-            await ami.send_action({"Action": "Hangup", "Channel": event["Channel"]})
+async def make_ready(store: Store, ext: str, since: float | None = None) -> str:
+    """Log the agent in if needed and make them ready, idle since `since` (default now)."""
+    return await manager(store, clock=time.time if since is None else (lambda: since)).set_state(ext, "ready")
+
+
+async def wait_for_state(store: Store, ext: str, wanted: str, timeout: float = 20.0) -> None:
+    """Until the agent's state in Redis is `wanted`; AssertionError naming the state it stayed in."""
+    deadline = time.monotonic() + timeout
+    while (state := (await store.agent(ext)).state) != wanted:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"agent {ext} is {state}, not {wanted}, after {timeout} s")
+        await asyncio.sleep(0.1)

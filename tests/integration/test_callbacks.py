@@ -3,15 +3,13 @@ open, the agent's phone first and then the customer's; a customer who does not p
 again at the retry time, and a request is closed when answered."""
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 
-from acd.store import make_ready
-from callcenter.models import CallbackRequest, utcnow
+from callcenter.models import Call, CallbackRequest, utcnow
 from callcenter.simulate import set_sim_phone
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import add_agent, fresh_number, logout, reload
+from tests.integration.helpers import fresh_number, manager, wait_for_state
 
 
 def request_state(sessions, request_id):
@@ -22,40 +20,43 @@ def request_state(sessions, request_id):
     return fetch
 
 
-async def test_out_of_hours_request_is_dialled_when_open_and_tried_again_if_unanswered(stack, ami, sessions,
-                                                                                       store):
-    add_agent(sessions, "1601", {"general": 3})
-    await reload(store)
-    await set_sim_phone(ami, "1601", answer_after=1, talk_s=3)
+async def test_out_of_hours_request_is_dialled_when_open_and_tried_again_if_unanswered(ami, sessions, store, floor):
+    # The request's call asked for a skill of this test's own: only this test's agent may take it.
+    skill = floor.skill()
+    agent = floor.agent({skill: 3})
+    await set_sim_phone(ami, agent, answer_after=1, talk_s=3)
     number = fresh_number("1380060")
     busy = {"Action": "Setvar", "Variable": f"SIMCUSTOMER_{number}"}
     await ami.send_action({**busy, "Value": "busy"})
-    uid = f"out-of-hours-{uuid.uuid4().hex[:12]}"
-    with sessions() as s:
+    uid = floor.own_call(f"out-of-hours-{uuid.uuid4().hex[:12]}")
+    with sessions() as s:  # the call that left the request, ended by the closed-hours menu
+        s.add(Call(uniqueid=uid, caller_number=number, started_at=utcnow() - timedelta(hours=1), stage="ivr",
+                   skill=skill, ended_at=utcnow() - timedelta(hours=1), end_reason="ivr_ended"))
         request = CallbackRequest(number=number, call_uniqueid=uid, reason="out_of_hours", language="zh")
         s.add(request)
         s.commit()
         request_id = request.id
     try:
-        await make_ready(store, "1601", time.time())
-        await reload(store)  # the router looks for due call backs at once after a reload
+        await floor.ready(agent)
+        await floor.reload()  # the router looks for due call backs at once after a reload
         answered = await ami.events.wait_for(Event="UserEvent", UserEvent="AgentAnswered", CallId=uid, timeout=40)
-        assert answered["Agent"] == "1601"  # the agent's phone first
+        assert answered["Agent"] == agent  # the agent's phone first
         ended = await ami.events.wait_for(Event="UserEvent", UserEvent="CallbackEnded", CallId=uid, timeout=40)
         assert ended["DialStatus"] != "ANSWER"
         status, attempts, next_try_at = await wait_until(request_state(sessions, request_id),
                                                          what="call back outcome recorded")
         assert (status, attempts) == ("no_answer", 1)
         assert next_try_at is not None
-        assert await store.call(uid) == {}  # nothing of it left in the live queue until the retry time
+        assert await store.call(uid) is None  # nothing of it left in the live queue until the retry time
 
         # the retry time comes; this time the customer picks up
         await ami.send_action({**busy, "Value": ""})
         with sessions() as s:
             s.get(CallbackRequest, request_id).next_try_at = utcnow() - timedelta(seconds=1)
             s.commit()
-        await store.transition("1601", "ready", time.time())  # end the agent's wrap-up now
-        await reload(store)
+        await wait_for_state(store, agent, "wrapup")
+        await manager(store).end_wrapup(agent)  # ready now rather than at the end of the wrap-up time
+        await floor.reload()
         ended = await ami.events.wait_for(Event="UserEvent", UserEvent="CallbackEnded", CallId=uid,
                                           DialStatus="ANSWER", timeout=40)
         status, attempts, _ = await wait_until(
@@ -63,4 +64,3 @@ async def test_out_of_hours_request_is_dialled_when_open_and_tried_again_if_unan
         assert (status, attempts) == ("done", 2)
     finally:
         await ami.send_action({**busy, "Value": ""})
-        await logout(store, "1601")

@@ -13,11 +13,12 @@ import pytest
 import socketio
 from sqlalchemy import select
 
-from callcenter.models import AuditEntry, CallTransfer, CallWrapup, Customer, QueueConfig, WorkOrder
-from callcenter.simulate import place_call, set_sim_phone
+from callcenter.models import AuditEntry, CallTransfer, CallWrapup, Customer, WorkOrder
+from callcenter.runtime.ports import is_listening
+from callcenter.simulate import set_sim_phone
 from tests.integration.conftest import free_port, wait_until
 from tests.integration.desktop_helpers import PASSWORD, make_user, socket_client, web_login
-from tests.integration.helpers import add_agent, ended_row, logout, make_customer, reload
+from tests.integration.helpers import ended_row, make_customer
 
 ACCESS = "10000"
 COMPLAINT = "w" * 10 + "6"  # main menu 6: complaint
@@ -39,13 +40,11 @@ def second_worker(stack_env, stack):
     worker = subprocess.Popen([sys.executable, "-m", "agent_desktop"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    import requests
-    for _ in range(100):
-        try:
-            requests.get(f"{url}/login", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
+    deadline = time.monotonic() + 20
+    while not is_listening(port):
+        assert worker.poll() is None, f"the second web worker exited with {worker.returncode}"
+        assert time.monotonic() < deadline, "the second web worker did not listen within 20 s"
+        time.sleep(0.1)
     yield url
     worker.terminate()
     worker.wait(10)
@@ -61,8 +60,9 @@ async def until(predicate, what: str, timeout: float = 15):
     return await wait_until(predicate, timeout=timeout, what=what)
 
 
-async def test_two_web_workers_share_one_floor_and_foreign_sites_are_refused(stack, sessions, second_worker):
-    make_user(sessions, "w_agent", "agent", ext="1591", team="team-w")
+async def test_two_web_workers_share_one_floor_and_foreign_sites_are_refused(stack, sessions, second_worker, floor):
+    ext = floor.extension()
+    make_user(sessions, "w_agent", "agent", ext=ext, team="team-w")
     make_user(sessions, "w_lead", "supervisor", team="team-w", lead=True)
     first = base_url(stack)
     agent_http, agent_token = web_login(first, "w_agent")
@@ -71,20 +71,19 @@ async def test_two_web_workers_share_one_floor_and_foreign_sites_are_refused(sta
     lead = socket_client(second_worker, lead_http, lead_token)
     try:
         states, boards = received(agent, "agent_state"), received(lead, "wallboard_agents")
-        reply = lead.call("supervise_state", {"ext": "1591", "to": "not_ready"}, timeout=10)
+        reply = lead.call("supervise_state", {"ext": ext, "to": "not_ready"}, timeout=10)
         assert reply == {"ok": True, "state": "not_ready"}
         # the change went router -> Redis -> push process -> Redis message queue -> worker 1 -> agent
         await until(lambda: any(s["state"] == "not_ready" and s["reason"] == "supervisor" for s in states),
                     "agent's socket on worker 1 told")
-        await until(lambda: any(a["ext"] == "1591" and a["state"] == "not_ready"
+        await until(lambda: any(a["ext"] == ext and a["state"] == "not_ready"
                                 for board in boards for a in board["agents"]), "wallboard on worker 2 told")
         with sessions() as s:
-            entry = s.scalar(select(AuditEntry).where(AuditEntry.actor == "w_lead", AuditEntry.target == "1591"))
+            entry = s.scalar(select(AuditEntry).where(AuditEntry.actor == "w_lead", AuditEntry.target == ext))
             assert entry.action == "agent_state" and entry.detail == "to not_ready"
         # the agent may not do a supervisor's work, on either worker
-        assert agent.call("supervise_state", {"ext": "1591", "to": "ready"}, timeout=10)["code"] == "FORBIDDEN"
-    finally:
-        lead.call("supervise_state", {"ext": "1591", "to": "logged_out"}, timeout=10)
+        assert agent.call("supervise_state", {"ext": ext, "to": "ready"}, timeout=10)["code"] == "FORBIDDEN"
+    finally:  # the floor logs the agent out
         agent.disconnect()
         lead.disconnect()
     with pytest.raises(socketio.exceptions.ConnectionError):
@@ -121,18 +120,15 @@ def agent_row(ext: str, state: str) -> str:
     return f'#agents tr[data-ext="{ext}"][data-state="{state}"]'
 
 
-async def test_a_call_from_screen_pop_to_wrap_up_in_the_browser(stack, sessions, ami, store, browser):
-    first, second = "1581", "1582"
+async def test_a_call_from_screen_pop_to_wrap_up_in_the_browser(stack, sessions, ami, store, browser, floor):
+    first, second = floor.extension(), floor.extension()
     make_user(sessions, "b_agent1", "agent", ext=first, team="team-b")
     make_user(sessions, "b_agent2", "agent", ext=second, team="team-b")
     make_user(sessions, "b_lead", "supervisor", team="team-b", lead=True)
-    add_agent(sessions, first, {"complaint": 5})
-    add_agent(sessions, second, {"billing": 5})
-    with sessions() as s:
-        s.merge(QueueConfig(skill="billing", ring_time_s=15, wrapup_s=60, service_level_s=20, overflow="",
-                            no_answer_limit=1))
-        s.commit()
-    await reload(store)
+    floor.agent({"complaint": 5}, ext=first)
+    floor.agent({"billing": 5}, ext=second)
+    floor.queue("billing", ring_time_s=15, wrapup_s=60, service_level_s=20, overflow="", no_answer_limit=1)
+    await floor.reload()
     customer_id, number = make_customer(sessions, name=HOSTILE_NAME, vip_level=2)
     await set_sim_phone(ami, first, answer_after=6, talk_s=120)
     await set_sim_phone(ami, second, answer_after=3, talk_s=120)
@@ -140,93 +136,90 @@ async def test_a_call_from_screen_pop_to_wrap_up_in_the_browser(stack, sessions,
     lead = await open_page(browser, stack, "b_lead", "/wallboard")
     one = await open_page(browser, stack, "b_agent1", "/agent")
     two = await open_page(browser, stack, "b_agent2", "/agent")
+    for page in (one, two):
+        await page.click("#btn-ready")
+        await page.wait_for_selector('#state[data-state="ready"]')
+    await lead.wait_for_selector(agent_row(first, "ready"))
+
+    uid = await floor.call(ACCESS, number, dtmf=COMPLAINT, hold_s=150)
+    # the screen-pop is there while the phone still rings, with the right customer, as text
+    await one.wait_for_selector('#state[data-state="ringing"]', timeout=60_000)
+    await one.wait_for_function("document.getElementById('pop-name').textContent.length > 0", timeout=5_000)
+    assert await one.get_attribute("#state", "data-state") == "ringing"
+    assert await one.text_content("#pop-name") == HOSTILE_NAME
+    assert await one.text_content("#pop-queue") == "complaint"
+    assert await one.text_content("#pop-vip") == "2"
+    assert "42.50" in await one.text_content("#pop-balance")
+    assert await one.locator("#pop-journey li").count() > 0  # the menu path the caller took
+    assert await one.locator("#pop img").count() == 0 and one.alerts == []
+    await lead.wait_for_selector(agent_row(first, "ringing"))
+
+    # answered (the simulated phone); a work order from the screen-pop
+    await one.wait_for_selector('#state[data-state="on_call"]', timeout=20_000)
+    await lead.wait_for_selector(agent_row(first, "on_call"))
+    await one.fill("#wo-description", "double charge on the October bill")
+    await one.select_option("#wo-category", "billing")
+    await one.click("#btn-work-order")
+    await one.wait_for_function("/^[0-9]{10}$/.test(document.getElementById('wo-result').textContent)",
+                                timeout=10_000)
+    order_number = await one.text_content("#wo-result")
+    with sessions() as s:
+        order = s.scalar(select(WorkOrder).where(WorkOrder.number == order_number))
+        assert (order.customer_id, order.call_uniqueid, order.created_by) == (customer_id, uid, "b_agent1")
+    await one.wait_for_selector(f"#pop-orders li:has-text('{order_number}')")  # on the profile at once
+
+    # hold: the caller hears music (a new MusicOnHoldStart); resume: back in a bridge with the agent
+    moh_before = len(ami.events.matching(Event="MusicOnHoldStart", Uniqueid=uid))
+    await one.click("#btn-hold")
+    await one.wait_for_selector("#held", state="visible", timeout=10_000)
+    await until(lambda: len(ami.events.matching(Event="MusicOnHoldStart", Uniqueid=uid)) > moh_before,
+                "music to the held caller")
+    bridges_before = len(ami.events.matching(Event="BridgeEnter", Uniqueid=uid))
+    await one.click("#btn-resume")
+    await one.wait_for_selector("#held", state="hidden", timeout=10_000)
+    await until(lambda: len(ami.events.matching(Event="BridgeEnter", Uniqueid=uid)) > bridges_before,
+                "caller bridged back to the agent")
+    assert not (await store.call(uid)).held
+
+    # transfer to the billing skill with a note: the second agent's screen-pop shows it
+    await one.select_option("#transfer-skill", "billing")
+    await one.fill("#transfer-note", "refund promised <b>today</b>")
+    await one.click("#btn-transfer")
+    await one.wait_for_selector('#state[data-state="wrapup"]', timeout=10_000)
+    await lead.wait_for_selector(agent_row(first, "wrapup"))
+    await two.wait_for_selector("#pop-notes li", timeout=30_000)
+    assert await two.text_content("#pop-notes li") == f"{first}: refund promised <b>today</b>"
+    assert await two.text_content("#pop-name") == HOSTILE_NAME
+    await two.wait_for_selector('#state[data-state="on_call"]', timeout=20_000)
+    await lead.wait_for_selector(agent_row(second, "on_call"))
+
+    # the first agent's wrap-up: a disposition, then ready by choice
+    await one.select_option("#disposition", "order_created")
+    await one.fill("#wrapup-notes", "passed to billing")
+    await one.click("#btn-wrapup-ready")
+    await one.wait_for_selector('#state[data-state="ready"]', timeout=10_000)
+    await lead.wait_for_selector(agent_row(first, "ready"))
+    with sessions() as s:
+        wrap = s.scalar(select(CallWrapup).where(CallWrapup.call_uniqueid == uid, CallWrapup.extension == first))
+        assert (wrap.disposition, wrap.notes) == ("order_created", "passed to billing")
+        note = s.scalar(select(CallTransfer).where(CallTransfer.call_uniqueid == uid))
+        assert (note.from_extension, note.to_skill) == (first, "billing")
+
+    # the second agent hangs up from the desktop: wrap-up, and the call record says so
+    await two.click("#btn-hangup")
+    await two.wait_for_selector('#state[data-state="wrapup"]', timeout=10_000)
+    await lead.wait_for_selector(agent_row(second, "wrapup"))
+    row = await wait_until(ended_row(sessions, uid), what="call closed")
+    assert row.end_reason == "agent_hangup" and row.recording_path
+    # the wallboard counts the call as answered in the queue it ended in
     try:
-        for page in (one, two):
-            await page.click("#btn-ready")
-            await page.wait_for_selector('#state[data-state="ready"]')
-        await lead.wait_for_selector(agent_row(first, "ready"))
-
-        uid = await place_call(ami, ACCESS, number, dtmf=COMPLAINT, hold_s=150)
-        # the screen-pop is there while the phone still rings, with the right customer, as text
-        await one.wait_for_selector('#state[data-state="ringing"]', timeout=60_000)
-        await one.wait_for_function("document.getElementById('pop-name').textContent.length > 0", timeout=5_000)
-        assert await one.get_attribute("#state", "data-state") == "ringing"
-        assert await one.text_content("#pop-name") == HOSTILE_NAME
-        assert await one.text_content("#pop-queue") == "complaint"
-        assert await one.text_content("#pop-vip") == "2"
-        assert "42.50" in await one.text_content("#pop-balance")
-        assert await one.locator("#pop-journey li").count() > 0  # the menu path the caller took
-        assert await one.locator("#pop img").count() == 0 and one.alerts == []
-        await lead.wait_for_selector(agent_row(first, "ringing"))
-
-        # answered (the simulated phone); a work order from the screen-pop
-        await one.wait_for_selector('#state[data-state="on_call"]', timeout=20_000)
-        await lead.wait_for_selector(agent_row(first, "on_call"))
-        await one.fill("#wo-description", "double charge on the October bill")
-        await one.select_option("#wo-category", "billing")
-        await one.click("#btn-work-order")
-        await one.wait_for_function("/^[0-9]{10}$/.test(document.getElementById('wo-result').textContent)",
-                                    timeout=10_000)
-        order_number = await one.text_content("#wo-result")
-        with sessions() as s:
-            order = s.scalar(select(WorkOrder).where(WorkOrder.number == order_number))
-            assert (order.customer_id, order.call_uniqueid, order.created_by) == (customer_id, uid, "b_agent1")
-        await one.wait_for_selector(f"#pop-orders li:has-text('{order_number}')")  # on the profile at once
-
-        # hold: the caller hears music (a new MusicOnHoldStart); resume: back in a bridge with the agent
-        moh_before = len(ami.events.matching(Event="MusicOnHoldStart", Uniqueid=uid))
-        await one.click("#btn-hold")
-        await one.wait_for_selector("#held", state="visible", timeout=10_000)
-        await until(lambda: len(ami.events.matching(Event="MusicOnHoldStart", Uniqueid=uid)) > moh_before,
-                    "music to the held caller")
-        bridges_before = len(ami.events.matching(Event="BridgeEnter", Uniqueid=uid))
-        await one.click("#btn-resume")
-        await one.wait_for_selector("#held", state="hidden", timeout=10_000)
-        await until(lambda: len(ami.events.matching(Event="BridgeEnter", Uniqueid=uid)) > bridges_before,
-                    "caller bridged back to the agent")
-        assert (await store.call(uid)).get("held") == ""
-
-        # transfer to the billing skill with a note: the second agent's screen-pop shows it
-        await one.select_option("#transfer-skill", "billing")
-        await one.fill("#transfer-note", "refund promised <b>today</b>")
-        await one.click("#btn-transfer")
-        await one.wait_for_selector('#state[data-state="wrapup"]', timeout=10_000)
-        await lead.wait_for_selector(agent_row(first, "wrapup"))
-        await two.wait_for_selector("#pop-notes li", timeout=30_000)
-        assert await two.text_content("#pop-notes li") == f"{first}: refund promised <b>today</b>"
-        assert await two.text_content("#pop-name") == HOSTILE_NAME
-        await two.wait_for_selector('#state[data-state="on_call"]', timeout=20_000)
-        await lead.wait_for_selector(agent_row(second, "on_call"))
-
-        # the first agent's wrap-up: a disposition, then ready by choice
-        await one.select_option("#disposition", "order_created")
-        await one.fill("#wrapup-notes", "passed to billing")
-        await one.click("#btn-wrapup-ready")
-        await one.wait_for_selector('#state[data-state="ready"]', timeout=10_000)
-        await lead.wait_for_selector(agent_row(first, "ready"))
-        with sessions() as s:
-            wrap = s.scalar(select(CallWrapup).where(CallWrapup.call_uniqueid == uid, CallWrapup.extension == first))
-            assert (wrap.disposition, wrap.notes) == ("order_created", "passed to billing")
-            note = s.scalar(select(CallTransfer).where(CallTransfer.call_uniqueid == uid))
-            assert (note.from_extension, note.to_skill) == (first, "billing")
-
-        # the second agent hangs up from the desktop: wrap-up, and the call record says so
-        await two.click("#btn-hangup")
-        await two.wait_for_selector('#state[data-state="wrapup"]', timeout=10_000)
-        await lead.wait_for_selector(agent_row(second, "wrapup"))
-        row = await wait_until(ended_row(sessions, uid), what="call closed")
-        assert row.end_reason == "agent_hangup" and row.recording_path
-        # the wallboard counts the call as answered in the queue it ended in
-        try:
-            await lead.wait_for_function("""() => {
-                const cell = document.querySelector('#queues tr[data-skill="billing"] td.answered');
-                return cell !== null && Number(cell.textContent) >= 1; }""", timeout=10_000)
-        except Exception:
-            board = await lead.evaluate("fetch('/api/wallboard').then(r => r.json())")
-            raise AssertionError(f"wallboard: {await lead.inner_text('#queues')!r}; api: {board}; call: "
-                                 f"{(row.skill, row.queued_at, row.answered_at, row.started_at)}")
-        assert lead.alerts == [] and one.alerts == [] and two.alerts == []
-    finally:
-        await logout(store, first, second)
+        await lead.wait_for_function("""() => {
+            const cell = document.querySelector('#queues tr[data-skill="billing"] td.answered');
+            return cell !== null && Number(cell.textContent) >= 1; }""", timeout=10_000)
+    except Exception:
+        board = await lead.evaluate("fetch('/api/wallboard').then(r => r.json())")
+        raise AssertionError(f"wallboard: {await lead.inner_text('#queues')!r}; api: {board}; call: "
+                             f"{(row.skill, row.queued_at, row.answered_at, row.started_at)}")
+    assert lead.alerts == [] and one.alerts == [] and two.alerts == []
     with sessions() as s:
         assert s.get(Customer, customer_id).name == HOSTILE_NAME

@@ -16,9 +16,8 @@ from sqlalchemy import select
 from callcenter.models import Account, CallbackRequest, Customer, RechargeCard, WorkOrder
 from callcenter.runtime.ports import is_listening
 from callcenter.runtime.supervisor import read_status
-from callcenter.simulate import place_call
 from ivr import speech
-from tests.integration.conftest import read_log, wait_until
+from tests.integration.conftest import log_size, read_log, wait_until
 from tests.integration.helpers import call_row, ended_row, fresh_number, handoff, journey, make_customer, streamed
 
 ACCESS = "10000"
@@ -41,9 +40,9 @@ def prompt_names(events, uniqueid, language="zh"):
     return [p.rsplit("/", 2)[-1] for p in streamed(events, uniqueid) if f"/{language}/" in p]
 
 
-async def test_bill_query_with_the_right_password(stack, ami, sessions):
+async def test_bill_query_with_the_right_password(stack, ami, sessions, floor):
     customer_id, number = make_customer(sessions, balance_cents=4_250, bill_cents=5_900)
-    uid = await place_call(ami, ACCESS, number, dtmf=GREETED + "1wwww123456" + "w" * 30 + AGENT_LATER, hold_s=50)
+    uid = await floor.call(ACCESS, number, dtmf=GREETED + "1wwww123456" + "w" * 30 + AGENT_LATER, hold_s=50)
     variables = await handed_off(ami, uid, timeout=70)
     assert variables["__CC_VERIFIED"] == "1" and variables["__CC_SKILL"] == "general"
     assert variables["__CC_HANDOFF_REASON"] == "caller_asked"
@@ -62,10 +61,10 @@ async def test_bill_query_with_the_right_password(stack, ami, sessions):
     assert row.password_verified and row.handoff_reason == "caller_asked"
 
 
-async def test_three_wrong_passwords_lock_even_across_an_ivr_restart(stack, ami, sessions):
+async def test_three_wrong_passwords_lock_even_across_an_ivr_restart(stack, ami, sessions, floor):
     customer_id, number = make_customer(sessions)
     # two wrong tries, then the caller hangs up
-    uid = await place_call(ami, ACCESS, number, dtmf=GREETED + "1wwww111111wwwwww222222", hold_s=6)
+    uid = await floor.call(ACCESS, number, dtmf=GREETED + "1wwww111111wwwwww222222", hold_s=6)
     await wait_until(ended_row(sessions, uid), timeout=40, what="first call closed")
     assert [o for n, _, o in journey(sessions, uid) if n == "verify_password"] == ["wrong", "wrong"]
     with sessions() as s:
@@ -75,7 +74,7 @@ async def test_three_wrong_passwords_lock_even_across_an_ivr_restart(stack, ami,
     os.kill(ivr["pid"], signal.SIGKILL)
     await wait_until(lambda: read_status(stack.run_dir)["services"]["ivr"]["restarts"] > ivr["restarts"]
                      and is_listening(stack.agi_port), timeout=30, what="ivr back")
-    uid = await place_call(ami, ACCESS, number, dtmf=GREETED + "1wwww333333", hold_s=40)
+    uid = await floor.call(ACCESS, number, dtmf=GREETED + "1wwww333333", hold_s=40)
     variables = await handed_off(ami, uid)
     assert variables["__CC_HANDOFF_REASON"] == "password_locked" and variables["__CC_SKILL"] == "general"
     assert variables["__CC_VERIFIED"] == "0"
@@ -83,7 +82,7 @@ async def test_three_wrong_passwords_lock_even_across_an_ivr_restart(stack, ami,
     with sessions() as s:
         assert s.get(Customer, customer_id).password_locked_until is not None
     # locked: even the right password goes to an agent, with the reason on the call
-    uid = await place_call(ami, ACCESS, number, dtmf=GREETED + "1wwww123456", hold_s=40)
+    uid = await floor.call(ACCESS, number, dtmf=GREETED + "1wwww123456", hold_s=40)
     variables = await handed_off(ami, uid)
     assert variables["__CC_HANDOFF_REASON"] == "password_locked" and variables["__CC_VERIFIED"] == "0"
 
@@ -101,19 +100,19 @@ def _balance(sessions, customer_id):
         return s.scalar(select(Account.balance_cents).where(Account.customer_id == customer_id))
 
 
-async def test_recharge_with_a_valid_card_then_the_same_card_again(stack, ami, sessions):
+async def test_recharge_with_a_valid_card_then_the_same_card_again(stack, ami, sessions, floor):
     customer_id, number = make_customer(sessions, balance_cents=1_000)
     card = "88" + fresh_number("9")[-14:].rjust(14, "0")
     _card(sessions, card, "246810", 5_000)
     script = GREETED + "2wwww123456wwwwww" + card + "wwwwww246810#"
-    uid = await place_call(ami, ACCESS, number, dtmf=script, hold_s=45)
+    uid = await floor.call(ACCESS, number, dtmf=script, hold_s=45)
     await wait_until(lambda: "recharge" in nodes(journey(sessions, uid)), timeout=60, what="recharge done")
     assert ("recharge", None, "ok") in journey(sessions, uid)
     assert _balance(sessions, customer_id) == 6_000
     await ami.events.wait_for(Event="AGIExecStart", Uniqueid=uid,
                               Command=f'STREAM FILE "{stack.prompts_dir}/zh/recharge_ok" ""')
     # the same card on a second call: refused with a clear prompt, balance unchanged
-    uid2 = await place_call(ami, ACCESS, number, dtmf=script, hold_s=45)
+    uid2 = await floor.call(ACCESS, number, dtmf=script, hold_s=45)
     await wait_until(lambda: "recharge" in nodes(journey(sessions, uid2)), timeout=60, what="second recharge")
     assert ("recharge", None, "used") in journey(sessions, uid2)
     await ami.events.wait_for(Event="AGIExecStart", Uniqueid=uid2,
@@ -123,9 +122,9 @@ async def test_recharge_with_a_valid_card_then_the_same_card_again(stack, ami, s
         assert s.scalar(select(RechargeCard).where(RechargeCard.number == card)).used_at is not None
 
 
-async def test_fault_report_opens_a_work_order_and_speaks_its_number(stack, ami, sessions):
+async def test_fault_report_opens_a_work_order_and_speaks_its_number(stack, ami, sessions, floor):
     customer_id, number = make_customer(sessions)
-    uid = await place_call(ami, ACCESS, number, dtmf=GREETED + "3wwww1", hold_s=30)
+    uid = await floor.call(ACCESS, number, dtmf=GREETED + "3wwww1", hold_s=30)
     order = await wait_until(lambda: _order_for_call(sessions, uid), timeout=40, what="work order")
     assert order.customer_id == customer_id and order.caller_number == number
     assert order.category == "fault_phone" and order.status == "open"
@@ -141,14 +140,14 @@ def _order_for_call(sessions, uid):
         return s.scalar(select(WorkOrder).where(WorkOrder.call_uniqueid == uid))
 
 
-async def test_order_status_by_number(stack, ami, sessions):
+async def test_order_status_by_number(stack, ami, sessions, floor):
     customer_id, number = make_customer(sessions)
     order_number = "27" + fresh_number("0")[-8:]
     with sessions() as s:
         s.add(WorkOrder(number=order_number, customer_id=customer_id, caller_number=number,
                         category="fault_broadband", status="in_progress"))
         s.commit()
-    uid = await place_call(ami, ACCESS, number, dtmf=GREETED + f"4wwww{order_number}#", hold_s=40)
+    uid = await floor.call(ACCESS, number, dtmf=GREETED + f"4wwww{order_number}#", hold_s=40)
     await ami.events.wait_for(Event="AGIExecStart", Uniqueid=uid, timeout=40,
                               Command=f'STREAM FILE "{stack.prompts_dir}/zh/status_in_progress" ""')
     heard = prompt_names(ami.events, uid)
@@ -157,14 +156,14 @@ async def test_order_status_by_number(stack, ami, sessions):
     assert ("order_number", order_number, "ok") in journey(sessions, uid)
 
 
-async def test_out_of_hours_takes_a_callback_request_confirmed_by_keypad(stack, ami, sessions):
+async def test_out_of_hours_takes_a_callback_request_confirmed_by_keypad(stack, ami, sessions, floor):
     _, number = make_customer(sessions)
     hours = stack.home / "business_hours.toml"
     saved = hours.read_text()
     today = datetime.now(timezone.utc).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
     hours.write_text(f'timezone = "Asia/Shanghai"\nopen = "08:00"\nclose = "20:00"\nholidays = ["{today}"]\n')
     try:
-        uid = await place_call(ami, ACCESS, number, dtmf=GREETED + "1" + "w" * 22 + "1", hold_s=60)
+        uid = await floor.call(ACCESS, number, dtmf=GREETED + "1" + "w" * 22 + "1", hold_s=60)
         await ami.events.wait_for(Event="VarSet", Uniqueid=uid, Variable="CC_IVR_RESULT", Value="hangup",
                                   timeout=60)
         with sessions() as s:
@@ -183,18 +182,18 @@ async def test_out_of_hours_takes_a_callback_request_confirmed_by_keypad(stack, 
     assert row.end_reason == "ivr_ended"
 
 
-async def test_silence_goes_to_a_general_agent(stack, ami, sessions):
+async def test_silence_goes_to_a_general_agent(stack, ami, sessions, floor):
     unknown = fresh_number("1390000")
-    uid = await place_call(ami, ACCESS, unknown, hold_s=90)
+    uid = await floor.call(ACCESS, unknown, hold_s=90)
     variables = await handed_off(ami, uid, timeout=90)
     assert variables["__CC_SKILL"] == "general"
     assert variables["__CC_HANDOFF_REASON"] == "no_input_x3_at_service_number"
     assert [o for n, _, o in journey(sessions, uid) if n == "service_number"] == ["timeout"] * 3
 
 
-async def test_english_selection(stack, ami, sessions):
+async def test_english_selection(stack, ami, sessions, floor):
     unknown = fresh_number("1390000")
-    uid = await place_call(ami, ACCESS, unknown, dtmf="wwww9wwwwwwww#wwwwww5", hold_s=40)
+    uid = await floor.call(ACCESS, unknown, dtmf="wwww9wwwwwwww#wwwwww5", hold_s=40)
     variables = await handed_off(ami, uid)
     assert variables["__CC_LANGUAGE"] == "en" and variables["__CC_SKILL"] == "consult"
     files = streamed(ami.events, uid)
@@ -202,24 +201,25 @@ async def test_english_selection(stack, ami, sessions):
     assert not [f for f in files[2:] if "/zh/" in f]  # after choosing English, nothing in Mandarin
 
 
-async def test_bad_keys_in_number_fields_are_refused_and_retried(stack, ami, sessions):
+async def test_bad_keys_in_number_fields_are_refused_and_retried(stack, ami, sessions, floor):
     _, number = make_customer(sessions)
     # a 7-digit password, then a card number with * in it
-    uid = await place_call(ami, ACCESS, number, dtmf=GREETED + "1wwww1234567", hold_s=6)
+    uid = await floor.call(ACCESS, number, dtmf=GREETED + "1wwww1234567", hold_s=6)
     await wait_until(ended_row(sessions, uid), timeout=40, what="call closed")
     assert ("password", "******", "invalid") in journey(sessions, uid)
     unknown = fresh_number("1390000")
-    uid = await place_call(ami, ACCESS, unknown, dtmf=UNKNOWN_TO_NUMBER + "138*0001#", hold_s=6)
+    uid = await floor.call(ACCESS, unknown, dtmf=UNKNOWN_TO_NUMBER + "138*0001#", hold_s=6)
     await wait_until(ended_row(sessions, uid), timeout=40, what="call closed")
     assert ("service_number", "138*0001", "invalid") in journey(sessions, uid)
 
 
-async def test_hostile_caller_name_reaches_nothing_unescaped(stack, ami, sessions):
+async def test_hostile_caller_name_reaches_nothing_unescaped(stack, ami, sessions, floor):
     name = 'Zhang "San"\nagi_extension: 666\n$(reboot) `id` ; DROP TABLE calls'
+    log_from = log_size(stack, "ivr")  # what other tests' calls wrote is theirs
     number = fresh_number("1390000")
-    uid = await place_call(ami, ACCESS, number, dtmf=UNKNOWN_TO_NUMBER + "#wwwwww0", hold_s=25, any_name=name)
+    uid = await floor.call(ACCESS, number, dtmf=UNKNOWN_TO_NUMBER + "#wwwwww0", hold_s=25, any_name=name)
     variables = await handed_off(ami, uid)
     assert variables["__CC_SKILL"] == "general" and variables["__CC_HANDOFF_REASON"] == "caller_asked"
     row = await wait_until(ended_row(sessions, uid), timeout=40, what="call closed")
     assert row.caller_number == number and row.access_number != "666"
-    assert "Traceback" not in read_log(stack, "ivr")
+    assert "Traceback" not in read_log(stack, "ivr", since=log_from)
