@@ -8,8 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(redis-server debootstrap espeak-ng libespeak-ng1 sox util-linux python3-venv)
-# the browser tests drive Debian's Chromium (Playwright downloads no browser of its own here)
-[ "${1:-}" = "--test" ] && packages+=(chromium)
+# the browser tests drive Debian's Chromium (Playwright downloads no browser of its own here); a
+# CJK font so screenshots of the Mandarin pages show words, not boxes; npm fetches axe-core
+if [ "${1:-}" = "--test" ]; then
+  packages+=(chromium fonts-wqy-microhei)
+  command -v npm >/dev/null || packages+=(npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,4 +32,24 @@ extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".${extras}"
+
+# axe-core for the accessibility checks: the version pinned in tests/integration/axe-core.lock,
+# its tarball's sha512 checked against the one committed there (a mismatch stops the setup)
+if [ "${1:-}" = "--test" ]; then
+  lock=tests/integration/axe-core.lock
+  axe_version=$(sed -n 's/^version=//p' "$lock")
+  axe_sha512=$(sed -n 's/^sha512=//p' "$lock")
+  axe_tgz="tests/.vendor/axe-core-$axe_version.tgz"
+  sha512() { .venv/bin/python -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$1"; }
+  if [ ! -f "$axe_tgz" ] || [ "$(sha512 "$axe_tgz")" != "$axe_sha512" ]; then
+    mkdir -p tests/.vendor
+    rm -f "$axe_tgz"
+    (cd tests/.vendor && npm pack --silent "axe-core@$axe_version" >/dev/null)
+  fi
+  if [ "$(sha512 "$axe_tgz")" != "$axe_sha512" ]; then
+    rm -f "$axe_tgz"
+    echo "setup: axe-core $axe_version's tarball does not match the sha512 in $lock" >&2
+    exit 1
+  fi
+fi
 echo "setup: ready (.venv/bin/callcenter)"
