@@ -34,6 +34,8 @@ def extension(value) -> str:
 
 
 class AgentManager:
+    on_hold: Callable[[str, str, str, float], None] | None = None  # (call, ext, hold|resume, now): acd.call_log
+
     def __init__(self, store, actions, queues: Mapping[str, Queue], clock: Callable[[], float] = time.time,
                  audit: Audit | None = None):
         self.store = store
@@ -129,6 +131,8 @@ class AgentManager:
             raise AcdError("ALREADY_HELD")
         peer = await self.actions.hold(call.channel, call.uniqueid)
         await self.store.update_call(call.uniqueid, held=True, agent_channel=peer)
+        if self.on_hold is not None:
+            self.on_hold(call.uniqueid, ext, "hold", self.clock())
 
     async def resume(self, ext, uid) -> None:
         call = await self.own_call(ext, uid)
@@ -136,6 +140,8 @@ class AgentManager:
             raise AcdError("NOT_HELD")
         await self.actions.resume(call.channel, call.agent_channel)
         await self.store.update_call(call.uniqueid, held=False)
+        if self.on_hold is not None:
+            self.on_hold(call.uniqueid, ext, "resume", self.clock())
 
     async def transfer_to_agent(self, ext, uid, target) -> None:
         """Straight to a named agent who is ready now; the call keeps its skill."""

@@ -35,6 +35,8 @@ def _policies(queues: dict[str, p.Queue]) -> dict[str, QueuePolicy]:
 
 
 class Router:
+    on_decision: Callable[..., None] | None = None  # (Decision, LiveCall, now): acd.call_log.CallLog.decision
+
     def __init__(self, store, actions: Actions, manager: AgentManager, agents: dict[str, dict[str, int]],
                  clock: Callable[[], float] = time.time,
                  on_callback: Callable[[str, str], Awaitable[None]] | None = None):
@@ -289,11 +291,15 @@ class Router:
         if call.is_callback:
             background(self._dial_callback(decision.agent_id, call), f"call back {call.uniqueid}")
             log.info("call back %s -> %s", decision.call_id, decision.reason)
+            if self.on_decision is not None:  # the journey keeps the reason (acd.call_log)
+                self.on_decision(decision, call, self.clock())
             return
         try:
             await self.actions.connect_to_agent(call.channel, decision.agent_id, self.queue(call.skill).ring_time_s)
             self._trace(call.uniqueid, "sent")
             log.info("call %s -> %s", decision.call_id, decision.reason)
+            if self.on_decision is not None:  # the journey keeps the reason (acd.call_log)
+                self.on_decision(decision, call, self.clock())
         except Exception as exc:
             log.warning("could not connect %s to %s: %s", decision.call_id, decision.agent_id, exc)
             await self.store.transition(decision.agent_id, "release", self.clock())

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import redis.asyncio as aioredis
 from sqlalchemy import select
 
+from acd import call_log as journey_log
 from acd import callbacks, commands
 from acd.actions import Actions
 from acd.manager import AgentManager
@@ -95,6 +96,8 @@ async def run(settings: Settings) -> None:
     actions = Actions(ami_manager)
     manager = AgentManager(store, actions, queues, audit=audit.recorder(sessions))
     router = Router(store, actions, manager, agents, on_callback=callback_outcome(sessions))
+    kept = journey_log.CallLog()  # decisions and holds, for the call's journey
+    router.on_decision, manager.on_hold = kept.decision, kept.hold
     if os.environ.get("CC_ROUTE_TRACE") == "1":  # per-hop times for bench/acd_vs_app_queue.py
         logging.getLogger("acd.trace").setLevel(logging.DEBUG)
 
@@ -137,6 +140,7 @@ async def run(settings: Settings) -> None:
                 await router.tick()
                 if ticks % CALLBACK_SCAN_S == 0:
                     await release_callbacks()
+                await journey_log.drain(kept, sessions)  # last: a refusal here delays no routing
             except Exception:  # noqa: BLE001 - a pass that fails is tried again; the loop goes on
                 log.exception("routing pass failed; trying again in a second")
 

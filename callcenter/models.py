@@ -408,3 +408,36 @@ class IvrAttempt(Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     card_id: Mapped[int | None] = mapped_column(ForeignKey("recharge_cards.id", ondelete="SET NULL"))
+
+
+class RoutingDecision(Base):
+    """One choice of the router: the agent taken for a call, and the decision core's own reason
+    (acd.core.Decision.reason), kept for the call's journey. Written by the router process
+    (acd.call_log), duplicates ignored."""
+    __tablename__ = "routing_decisions"
+    __table_args__ = (UniqueConstraint("call_uniqueid", "agent_extension", "decided_at", name="uq_routing_decisions"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), index=True)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    agent_extension: Mapped[str] = mapped_column(String(4))
+    skill: Mapped[str] = mapped_column(String(32))
+    service_class: Mapped[str] = mapped_column(String(12))  # transferred, vip, normal (acd.core's order)
+    callback: Mapped[bool] = mapped_column(Boolean, default=False)  # a call back, dialled for the agent
+    reason: Mapped[str] = mapped_column(String(300), default="")
+
+
+class CallHold(Base):
+    """An agent put the caller on hold, or took them back (acd.manager), for the journey and the
+    hold part of handle time."""
+    __tablename__ = "call_holds"
+    __table_args__ = (
+        UniqueConstraint("call_uniqueid", "extension", "at", "action", name="uq_call_holds"),
+        CheckConstraint("action IN ('hold', 'resume')", name="ck_call_holds_action"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), index=True)
+    extension: Mapped[str] = mapped_column(String(4))
+    action: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -18,8 +18,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from callcenter.runtime.health_log import HealthLog, health_log_path
 from callcenter.runtime.ports import is_listening
-from callcenter.runtime.tasks import health_path
+from callcenter.runtime.tasks import health_path, read_health
 
 log = logging.getLogger("callcenter.supervisor")
 
@@ -55,6 +56,7 @@ class Supervisor:
         self.procs: dict[str, subprocess.Popen] = {}
         self.states = {s.name: ServiceState(log=str(log_dir / f"{s.name}.log")) for s in services}
         self.stopping = False
+        self.health_log = HealthLog(health_log_path(log_dir))  # for the availability KPI
 
     @property
     def status_path(self) -> Path:
@@ -66,6 +68,7 @@ class Supervisor:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        self.health_log.start([s.name for s in self.services])
         for service in self.services:
             if self.stopping:
                 break
@@ -73,6 +76,7 @@ class Supervisor:
             self._wait_ready(service)
         while not self.stopping:
             self._check()
+            self._log_health()
             time.sleep(0.5)
         self._stop_all()
 
@@ -145,6 +149,18 @@ class Supervisor:
             self.states[service.name].state = "stopped"
             log.info("%s: stopped", service.name)
         self._write_status(running=False)
+        self.health_log.stop()
+
+    def _log_health(self) -> None:
+        """Each service up (running, no supervised task down) or not, into the health log."""
+        for service in self.services:
+            st = self.states[service.name]
+            if st.state != "running" or st.pid is None:
+                self.health_log.health(service.name, False, st.state)
+                continue
+            down = [task for task, state in read_health(self.run_dir, st.pid).items() if not state.get("up", True)]
+            self.health_log.health(service.name, not down, f"task {', '.join(sorted(down))} down" if down else "running")
+        self.health_log.alive()
 
     # ------------------------------------------------------------ status file
     def _write_status(self, running: bool = True) -> None:
