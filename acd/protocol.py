@@ -344,10 +344,13 @@ _PARSERS = {
 def from_our_dialplan(event: Mapping, name: str) -> bool:
     """Sent by our dialplan: Asterisk adds the channel's fields (Channel, Context ...) to a
     dialplan UserEvent, and this one's context is one that sends it (callcenter.dialplan's
-    EVENT_CONTEXTS). An AMI client's `Action: UserEvent` has no channel; and no header appears
-    twice (panoramisk hands a repeated header over as a list, whose meaning would be a guess)."""
+    EVENT_CONTEXTS). An AMI client's `Action: UserEvent` has no channel; no header appears twice
+    (panoramisk hands a repeated header over as a list, whose meaning would be a guess); and an
+    event the caller's channel sends about itself names that channel's own uniqueid."""
     if any(isinstance(value, (list, tuple)) for value in event.values()):
         return False
+    if name in dp.OWN_CHANNEL_EVENTS and as_text(event.get("CallId")) != as_text(event.get("Uniqueid")):
+        return False  # sent with CallId: ${UNIQUEID}: a comma in that uniqueid started another header
     return bool(as_text(event.get("Channel"))) and as_text(event.get("Context")) in dp.EVENT_CONTEXTS.get(name, ())
 
 

@@ -101,3 +101,9 @@ EVENT_CONTEXTS: dict[str, frozenset[str]] = {
     EV_CALLBACK_ENDED: frozenset({CALLBACK_HANGUP}),
     EV_AGENT_LEFT_HOLD: frozenset({AGENT_HOLD_GONE}),
 }
+
+#: events sent on the caller's own channel with `CallId: ${UNIQUEID}`: their CallId must be the
+#: channel's Uniqueid, so a channel whose uniqueid an AMI client chose ("x,CallId: <another
+#: call>") cannot speak for another call
+OWN_CHANNEL_EVENTS = frozenset({EV_CALL_ENTERED, EV_IVR_FAILED, EV_CALL_QUEUED, EV_AGENT_RINGING, EV_AGENT_NO_ANSWER,
+                                EV_CALL_ENDED})

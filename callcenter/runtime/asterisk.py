@@ -14,6 +14,7 @@ import fcntl
 import glob
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -154,9 +155,24 @@ def render_text(text: str, values: dict[str, str], source: str = "template") -> 
     return text
 
 
+# Values written into application arguments of the dialplan (AGI's URL, MixMonitor's file name):
+# a comma, a quote or a parenthesis there would split or group the arguments, "${" or "$[" be
+# evaluated, a ";" start a comment. A home folder named so is refused before Asterisk runs.
+DIALPLAN_VALUES = ("AGI_URL", "RECORDINGS_DIR")
+_DIALPLAN_SAFE = re.compile(r"[A-Za-z0-9_./:@%+=?&~-]+")
+
+
+def check_dialplan_values(values: dict[str, str]) -> None:
+    for key in DIALPLAN_VALUES:
+        if not _DIALPLAN_SAFE.fullmatch(values[key]):
+            raise ConfigError(f"{key} {values[key]!r} cannot go into the dialplan: letters, digits and "
+                              "_ . / : @ % + = ? & ~ - only")
+
+
 def render_config(settings: Settings, install: AsteriskInstall) -> Path:
     """Write asterisk_conf/*.conf, filled in, to <home>/asterisk/etc; return asterisk.conf."""
     values = config_values(settings, install)
+    check_dialplan_values(values)
     etc = Path(values["ETC_DIR"])
     for key in ("ETC_DIR", "VARLIB_DIR", "SPOOL_DIR", "RUN_DIR", "LOG_DIR", "RECORDINGS_DIR", "MOH_DIR"):
         Path(values[key]).mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,14 @@ Parsed with pyst2's config parser. What is checked:
   exists;
 - no context that an inbound call can reach dials out: a Dial there may only ring
   ``Local/<x>@<context>`` (that context is then checked too) or ``PJSIP/${EXTEN}`` in an extension
-  whose pattern matches agent extensions only (``_1XXX``); System-like applications are refused.
+  whose pattern matches agent extensions only (``_1XXX``); System-like applications are refused;
+- in every context (an AMI Originate reaches any), nothing substituted into the arguments of an
+  application that runs a command, writes a file or reaches a server (MixMonitor, Monitor, AGI,
+  EAGI, Dial) can hold a comma: each ``${...}`` there is a FILTER to letters, digits and ``._-``,
+  Asterisk's clock through STRFTIME, EXTEN under an agent-only pattern, or a variable the same
+  extension Set from only such parts. A global never is: AMI's Setvar writes any, and an
+  Originate's Variable shadows it. (A comma would be one more argument: MixMonitor's third is a
+  shell command, run as root.)
 """
 from __future__ import annotations
 
@@ -24,6 +31,11 @@ FORBIDDEN_APPS = {"system", "trysystem", "originate", "exec", "tryexec", "agi", 
 # AGI is allowed only where we put it ourselves, reaching our own server: the hotline entry
 # and the waiting loop (position announcements, call-back requests).
 AGI_ALLOWED = {dialplan.HOTLINE, dialplan.WAIT}
+GUARDED_APPS = {"mixmonitor", "monitor", "agi", "eagi", "dial"}
+# FILTER's allowed characters: ranges within digits, lower or upper case letters (A-z would take
+# [ \ ] ^ ` too), and single letters, digits, . _ and \- (a literal hyphen); nothing that splits
+# or groups arguments (, ( ) " \ |) gets through.
+SAFE_FILTER = re.compile(r"FILTER\((?:[0-9]-[0-9]|[a-z]-[a-z]|[A-Z]-[A-Z]|[0-9A-Za-z._]|\\-)+,")
 
 
 @dataclass
@@ -41,8 +53,10 @@ class Dialplan:
 
 
 def _parse_conf(path: Path) -> asterisk.config.Config:
-    # pyst2 does not know template markers "[name](!)" / "[name](tpl)": drop them before parsing
+    # pyst2 does not know template markers "[name](!)" / "[name](tpl)" nor #include/#tryinclude
+    # lines (files outside asterisk_conf/): drop them before parsing
     text = re.sub(r"^(\[[^\]]+\])\([^)]*\)", r"\1", path.read_text(), flags=re.M)
+    text = re.sub(r"^#(?:try)?include\b.*$", "", text, flags=re.M)
     with tempfile.NamedTemporaryFile("w", suffix=".conf") as tmp:
         tmp.write(text)
         tmp.flush()
@@ -129,6 +143,59 @@ def dial_violations(step: Step, context: str) -> list[str]:
     return problems
 
 
+def references(text: str) -> list[str]:
+    """The outermost ${...} expressions in text, without the ${ }."""
+    found, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        if text.startswith("${", i):
+            if depth == 0:
+                start = i + 2
+            depth += 1
+            i += 2
+            continue
+        if text[i] == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                found.append(text[start:i])
+        elif text[i] == "{" and depth:
+            depth += 1
+        i += 1
+    return found
+
+
+def _clean(expr: str, exten: str, assigned: set[str]) -> bool:
+    """A substitution that cannot hold a comma (or anything else that splits arguments)."""
+    return (SAFE_FILTER.match(expr) is not None
+            or expr.startswith("STRFTIME(${EPOCH},")
+            or (expr == "EXTEN" and exten in AGENT_ONLY_PATTERNS)
+            or expr in assigned)
+
+
+def unfiltered_arguments(plan: Dialplan) -> list[str]:
+    """Values that reach a command, a file name or a server's address unfiltered (module doc)."""
+    problems = []
+    for ctx, steps in plan.contexts.items():
+        assigned: set[str] = set()  # channel variables this extension Set from clean parts only
+        exten = None
+        for step in steps:
+            if step.exten != exten:
+                exten, assigned = step.exten, set()
+            app = step.app.lower()
+            if app == "set" and "=" in step.args:
+                name, value = step.args.split("=", 1)
+                name = name.strip().lstrip("_")
+                if all(_clean(ref, exten, assigned) for ref in references(value)):
+                    assigned.add(name)
+                else:
+                    assigned.discard(name)
+            elif app in GUARDED_APPS:
+                for ref in references(step.args):
+                    if not _clean(ref, exten, assigned):
+                        problems.append(f"[{ctx}] line {step.line}: {step.app}() takes ${{{ref}}} unfiltered "
+                                        "(a comma in it would be one more argument)")
+    return problems
+
+
 def reachable(plan: Dialplan, starts: tuple[str, ...]) -> set[str]:
     seen: set[str] = set()
     todo = list(starts)
@@ -164,6 +231,7 @@ def check(conf_dir: Path) -> list[str]:
             for target in targets(step, ctx):
                 need(target, f"[{ctx}] line {step.line} {step.app}")
 
+    problems += unfiltered_arguments(plan)
     inbound_starts = tuple(dialplan.INBOUND_CONTEXTS) + tuple(
         ctx for ctx in endpoints.values() if ctx == dialplan.HOTLINE) + dialplan.CONTEXTS_CODE_SENDS_CALLERS_TO
     for ctx in sorted(reachable(plan, inbound_starts)):

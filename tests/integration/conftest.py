@@ -21,6 +21,7 @@ from callcenter import ami as ami_connect
 from callcenter import db
 from acd.store import Store
 from callcenter.config import Settings
+from tests.integration import ami_user
 from tests.integration.floor import Floor
 
 CALLCENTER = [sys.executable, "-m", "callcenter.cli"]
@@ -41,6 +42,7 @@ def stack_env(tmp_path_factory) -> dict[str, str]:
         "CC_AMI_PORT": str(free_port()),
         "CC_AGI_PORT": str(free_port()),
         "CC_SIP_PORT": str(free_port()),
+        "CC_SIP_WS_PORT": str(free_port()),
         "CC_REDIS_PORT": str(free_port()),
         "CC_WEB_PORT": str(free_port()),
     })
@@ -52,6 +54,7 @@ def stack_env(tmp_path_factory) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def stack(stack_env) -> Settings:
     """`callcenter up` in a private home; `callcenter down` at the end."""
+    ami_user.install(Settings.from_env(stack_env))  # the tests' own AMI user, before Asterisk starts
     up = subprocess.run(CALLCENTER + ["up"], env=stack_env, capture_output=True, text=True, timeout=400)
     settings = Settings.from_env(stack_env)
     if up.returncode != 0:
@@ -100,7 +103,7 @@ class EventLog:
 
 @pytest.fixture
 async def ami(stack):
-    manager = await ami_connect.connect(stack)
+    manager = await ami_connect.connect(ami_user.login(stack))  # the tests' user: it reads VarSet, AGIExec ...
     events = EventLog()
     manager.register_event("*", events)
     manager.events = events

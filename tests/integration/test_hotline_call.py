@@ -3,12 +3,20 @@ the call ledger."""
 from __future__ import annotations
 
 import os
+import re
 import signal
+import uuid
 
+import pytest
+from sqlalchemy import select
+
+from callcenter.models import Call
+from callcenter.runtime.ports import is_listening
 from callcenter.runtime.supervisor import read_status
+from callcenter.simulate import originate_caller_action
 from ivr.prompts import verify_wav
 from tests.integration.conftest import log_size, read_log, wait_until
-from tests.integration.helpers import ended_row, make_customer
+from tests.integration.helpers import ended_row, fresh_number, make_customer
 
 ACCESS = "10000"
 # an unknown caller: language menu (silence: Mandarin), skip the service number with #, 0 for an agent
@@ -43,12 +51,18 @@ async def test_call_into_hotline_is_greeted_by_fastagi_and_recorded_in_the_ledge
     assert row.customer_id == customer_id and row.skill == "general"
     assert row.end_reason == "abandoned_waiting" and row.hangup_cause == 16
     assert row.recording_path and os.path.getsize(row.recording_path) > 44  # more than a WAV header
+    assert row.recording_path.endswith(f"/{uniqueid}.wav")  # a uniqueid's letters, digits and - kept
 
 
 async def test_with_the_fastagi_server_down_the_caller_lands_in_agi_fail(stack, ami, sessions, floor):
-    dead_port = 9  # discard: nothing listens there on this machine
-    await ami.send_action({"Action": "Setvar", "Variable": "CC_AGI_URL", "Value": f"agi://127.0.0.1:{dead_port}"})
+    # The IVR's address is written into the dialplan, where AMI cannot change it: to have nothing
+    # listen there, hold the supervisor still and kill the IVR; then let the supervisor restart it.
+    status = read_status(stack.run_dir)
+    supervisor, ivr = status["supervisor_pid"], status["services"]["ivr"]["pid"]
+    os.kill(supervisor, signal.SIGSTOP)
     try:
+        os.kill(ivr, signal.SIGKILL)
+        await wait_until(lambda: not is_listening(stack.agi_port), what="FastAGI port closed")
         uniqueid = await floor.call(ACCESS, "13800000102", hold_s=6)
         events = ami.events
         await events.wait_for(Event="Newexten", Uniqueid=uniqueid, Context="agi_fail")
@@ -58,9 +72,35 @@ async def test_with_the_fastagi_server_down_the_caller_lands_in_agi_fail(stack, 
         assert queued["Skill"] == "general"  # a general agent, not dead air
         await events.wait_for(Event="Newexten", Uniqueid=uniqueid, Context="cc-wait", Application="WaitExten")
     finally:
-        await ami.send_action({"Action": "Setvar", "Variable": "CC_AGI_URL", "Value": stack.agi_url})
+        os.kill(supervisor, signal.SIGCONT)
+        await wait_until(lambda: is_listening(stack.agi_port), timeout=30, what="FastAGI restarted and listening")
     row = await wait_until(ended_row(sessions, uniqueid), timeout=30, what="call row closed")
     assert row.end_reason == "abandoned_waiting" and row.end_detail == "ivr_unreachable"
+
+
+async def test_a_uniqueid_an_ami_client_chose_runs_no_command_through_the_recording(stack, ami, sessions, floor):
+    """MixMonitor's third argument is a shell command Asterisk runs, as root, once the recording is
+    closed. The recording's name was built from ${UNIQUEID}, which an AMI Originate chooses
+    (OtherChannelId): "x.wav,,touch FILE" made Asterisk create FILE. Now the name is filtered to
+    letters, digits and ._-, and events whose CallId stops at the comma are not taken as the call's."""
+    marker = stack.home / f"made-by-asterisk-{uuid.uuid4().hex[:8]}"
+    uid = floor.own_call(f"cc{uuid.uuid4().hex[:10]}.wav,,touch {marker}")
+    action = originate_caller_action(ACCESS, fresh_number(), hold_s=3)
+    action["OtherChannelId"] = uid
+    reply = await ami.send_action(action)
+    assert (reply[0] if isinstance(reply, list) else reply).get("Response") == "Success"
+    await ami.events.wait_for(Event="Hangup", Uniqueid=uid, timeout=30)
+    entered = await ami.events.wait_for(Event="UserEvent", UserEvent="CallEntered", Uniqueid=uid)
+    assert entered["CallId"] == uid.split(",")[0]  # the comma did end the header
+    recording = next(stack.recordings_dir.rglob(re.sub(r"[^0-9A-Za-z._-]", "", uid) + ".wav"))
+
+    def closed() -> bool:  # WAV sizes are written when MixMonitor closes the file, just before its command
+        return recording.stat().st_size > 44 and verify_wav(recording).frames > 0
+    await wait_until(closed, what="recording closed")
+    with pytest.raises(AssertionError):  # the command would have run right after the close
+        await wait_until(marker.exists, timeout=3, what="a file made by the injected command")
+    with sessions() as s:  # and the events that named another id moved no call record
+        assert s.scalar(select(Call).where(Call.uniqueid == entered["CallId"])) is None
 
 
 async def test_caller_hanging_up_mid_prompt_is_recorded_and_leaks_nothing(stack, ami, sessions, floor):
@@ -84,7 +124,6 @@ async def test_a_killed_ivr_is_restarted_by_the_supervisor_and_serves_again(stac
     after = await wait_until(restarted, timeout=30, what="ivr restarted")
     assert after["pid"] != before["pid"]
     assert "ivr: exited with code -9" in read_log(stack, "supervisor", since=log_from)
-    from callcenter.runtime.ports import is_listening
     await wait_until(lambda: is_listening(stack.agi_port), what="FastAGI port open again")
     uniqueid = await floor.call(ACCESS, "13800000104", dtmf=UNKNOWN_TO_AGENT, hold_s=20)
     await ami.events.wait_for(Event="VarSet", Uniqueid=uniqueid, Variable="CC_IVR_RESULT", Value="ok")

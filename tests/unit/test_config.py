@@ -63,4 +63,7 @@ def test_the_rendered_dialplan_calls_fastagi_with_the_secret(tmp_path):
     s = Settings.from_env({"CALLCENTER_HOME": str(tmp_path)})
     install = AsteriskInstall(root=None, binary="/usr/sbin/asterisk", module_dir="/m", data_dir="/d")
     rendered = render_text((CONF_TEMPLATES / "extensions.conf").read_text(), config_values(s, install))
-    assert f"CC_AGI_URL = agi://127.0.0.1:4573/{s.agi_secret}\n" in rendered
+    # written into each AGI() itself, not a global: AMI's Setvar could point a global elsewhere
+    for route in ("hotline", "queue-position", "queue-callback"):
+        assert f"AGI(agi://127.0.0.1:4573/{s.agi_secret}/{route})" in rendered
+    assert "CC_AGI_URL" not in rendered

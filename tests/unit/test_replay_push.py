@@ -124,7 +124,11 @@ def ringing(transcript: str) -> dict:
     {"Channel": ""},
     {"CallId": ["x", "y"]},  # any header twice, not only Agent
     {"Uniqueid": ["a", "b"]},
-], ids=["other-context", "no-context", "no-channel", "repeated-callid", "repeated-channel-field"])
+    # a channel whose uniqueid an AMI Originate chose as "<another call>,x": its ${UNIQUEID} in
+    # "CallId: ${UNIQUEID}" ended at the comma and named the other call
+    {"Uniqueid": "1153c96b7dfe4278838e879e-2,x"},
+], ids=["other-context", "no-context", "no-channel", "repeated-callid", "repeated-channel-field",
+        "callid-not-the-channels"])
 async def test_a_recorded_ringing_changed_so_it_is_not_from_cc_connect_pops_nothing(pusher, change):
     transcript = "answered_agent_hangs_up"
     rows_until_ring(pusher, transcript)

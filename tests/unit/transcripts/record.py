@@ -1,7 +1,8 @@
 """Record the AMI transcripts in this folder from a real stack (not run by the tests).
 
     env CALLCENTER_HOME=/tmp/rec-home CC_AMI_PORT=... CC_AGI_PORT=... CC_SIP_PORT=... \\
-        CC_REDIS_PORT=... CC_WEB_PORT=... .venv/bin/callcenter up
+        CC_REDIS_PORT=... CC_WEB_PORT=... .venv/bin/python -m tests.integration.ami_user
+    env <the same> .venv/bin/callcenter up
     env <the same> .venv/bin/python -m tests.unit.transcripts.record /tmp/recorded
     env <the same> .venv/bin/callcenter down
 
@@ -29,6 +30,7 @@ from callcenter import db
 from callcenter.config import Settings
 from callcenter.models import Account, AgentSkill, Customer, CustomerPhone, QueueConfig, User
 from callcenter.simulate import place_call, set_sim_phone
+from tests.integration import ami_user
 
 ACCESS = "10000"
 CONSULT = "w" * 10 + "5"  # greeting, then main menu key 5: skill consult
@@ -99,7 +101,7 @@ async def main(out: Path) -> None:
     await asyncio.sleep(1)
     store = Store(redis)
     agents = AgentManager.for_states(store)
-    ami = await ami_connect.connect(settings)
+    ami = await ami_connect.connect(ami_user.login(settings))  # it sends UserEvents: the services' user may not
     rec = Recorder()
     ami.register_event("*", rec)
     out.mkdir(parents=True, exist_ok=True)
