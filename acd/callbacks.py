@@ -1,6 +1,8 @@
 """Call-back requests that wait in the database until the center can dial them.
 
-Two kinds wait here: a caller who rang out of hours and left a number (reason ``out_of_hours``),
+Three kinds wait here: a caller who rang out of hours and left a number (reason ``out_of_hours``),
+a resolved work order's return visit, asking the customer whether it is fixed (``return_visit``,
+with its order: callcenter.orders.store.return_visit),
 and a call back whose customer did not answer (status ``no_answer``), tried again after
 RETRY_AFTER_S, at most MAX_ATTEMPTS times in all. A waiting caller's own call back (reason
 ``queue``, status ``pending``) is not taken here: it is already in the live queue, in its place.
@@ -26,6 +28,7 @@ from callcenter.models import Call, CallbackRequest
 log = logging.getLogger("acd.callbacks")
 
 MAX_ATTEMPTS = 3
+DIALLED_LATER = ("out_of_hours", "return_visit")  # pending requests this module dials
 RETRY_AFTER_S = 600
 NUMBER = re.compile(r"\d{3,20}")  # what the dialplan dials; anything else is never queued
 
@@ -45,7 +48,7 @@ def due_requests(sessions, now: datetime) -> list[Due]:
         rows = s.execute(
             select(CallbackRequest, Call.skill)
             .outerjoin(Call, Call.uniqueid == CallbackRequest.call_uniqueid)
-            .where(or_(and_(CallbackRequest.status == "pending", CallbackRequest.reason == "out_of_hours"),
+            .where(or_(and_(CallbackRequest.status == "pending", CallbackRequest.reason.in_(DIALLED_LATER)),
                        and_(CallbackRequest.status == "no_answer", CallbackRequest.attempts < MAX_ATTEMPTS,
                             or_(CallbackRequest.next_try_at.is_(None), CallbackRequest.next_try_at <= now))))
             .order_by(CallbackRequest.created_at, CallbackRequest.id)).all()

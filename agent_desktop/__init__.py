@@ -21,7 +21,8 @@ MESSAGE_QUEUE_CHANNEL = "flask-socketio"  # Flask-SocketIO's default; agent_desk
 
 def create_app(settings: Settings | None = None, *, router=None, redis=None, message_queue: bool = True) -> Flask:
     """router/redis: fakes for unit tests; message_queue=False: one process, no Redis fan-out."""
-    from agent_desktop import admin, auth, errors, order_api, order_pages, views
+    from agent_desktop import admin, auth, errors, order_admin, order_api, order_pages, views
+    from agent_desktop import journeys, reports
     from callcenter.orders.errors import OrderError
     from agent_desktop.acd_client import RouterClient
     from agent_desktop.context import Desktop
@@ -46,6 +47,9 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
     app.register_blueprint(admin.bp)
     app.register_blueprint(order_api.bp)
     app.register_blueprint(order_pages.bp)
+    app.register_blueprint(order_admin.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(journeys.bp)
 
     @app.errorhandler(errors.ApiError)
     def api_error(exc: errors.ApiError):

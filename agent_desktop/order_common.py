@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from acd.callbacks import LIVE_PREFIX  # a call back's id in the live queue
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
 from callcenter import audit
@@ -24,7 +25,6 @@ from callcenter.orders.sweep import flags_of
 
 VIEW_REASONS = ("working_order", "return_visit", "customer_request", "escalation")
 RECORDING_ROLES = ("supervisor", "quality", "admin")  # who may know a linked call's recording
-CALLBACK_PREFIX = "callback-request-"  # acd.callbacks.LIVE_PREFIX: a call back's id in the live queue
 BULK_LIMIT = 100
 
 
@@ -49,7 +49,7 @@ def on_visit(s: Session, user: User, order: WorkOrder) -> bool:
     from agent_desktop.screen_pop import agent_handled
 
     visits = s.scalars(select(CallbackRequest.id).where(CallbackRequest.work_order_id == order.id)).all()
-    return any(agent_handled(s, desktop().redis, user.agent_extension, f"{CALLBACK_PREFIX}{v}") for v in visits)
+    return any(agent_handled(s, desktop().redis, user.agent_extension, f"{LIVE_PREFIX}{v}") for v in visits)
 
 
 def load(s: Session, number, user: User) -> tuple[WorkOrder, access.Actor, bool]:

@@ -174,6 +174,11 @@ ORDER_STRINGS: dict[str, dict[str, str]] = {
     "deadlines_board": {"en": "Work orders by deadline", "zh": "工单时限"},
     "system": {"en": "System", "zh": "系统"},
     "ivr": {"en": "Voice menu", "zh": "语音菜单"},
+    "order_groups": {"en": "Back-office groups", "zh": "后台处理组"},
+    "group_lead": {"en": "Lead (escalations)", "zh": "组长（接收升级）"},
+    "group_members": {"en": "Members", "zh": "组员"},
+    "group_name": {"en": "Name", "zh": "名称"},
+    "remove_member": {"en": "Remove", "zh": "移除"},
     # ---- refusals ----
     "error.BAD_ORDER_TYPE": {"en": "type: one of {choices}", "zh": "工单类型须为：{choices}"},
     "error.BAD_FIELDS": {"en": "fields: an object of the type's fields", "zh": "fields须为该类型字段的对象"},
@@ -202,6 +207,7 @@ ORDER_STRINGS: dict[str, dict[str, str]] = {
     "error.BAD_STATUS": {"en": "status: one of {choices}", "zh": "状态须为：{choices}"},
     "error.BAD_ORDER_NUMBER": {"en": "An order number is 6 to 12 digits", "zh": "工单号为6到12位数字"},
     "error.BAD_VIEW_REASON": {"en": "reason: one of {choices}", "zh": "查看原因须为：{choices}"},
+    "error.BAD_GROUP_CODE": {"en": "group: lower-case letters and _ (2 to 32)", "zh": "处理组代码须为小写字母和_（2到32个）"},
     "error.BAD_ORDER_LIST": {"en": "numbers: a list of 1 to {limit} order numbers",
                              "zh": "numbers须为1到{limit}个工单号的列表"},
 }

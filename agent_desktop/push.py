@@ -2,9 +2,11 @@
 
 AMI's AgentRinging (the dialplan's UserEvent, sent as the agent's phone starts to ring) becomes a
 screen-pop for that agent; every agent state change in Redis (acd:agent-changes) goes to the
-agent and to the wallboards; queue figures go to the wallboards once a second when they change.
+agent and to the wallboards; queue figures go to the wallboards once a second when they change;
+once a minute the work orders' timer runs (escalation, close on timeout) and their deadline
+figures go to the wallboards.
 All of it through Socket.IO's Redis message queue, so any web worker delivers it. The changes
-listener and the wallboard loop run supervised (callcenter.runtime.tasks): one that fails is logged,
+listener, the wallboard loop and the orders' timer run supervised (callcenter.runtime.tasks): one that fails is logged,
 shown down in `callcenter status`, and started again.
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import json
 import logging
 import time
+from datetime import datetime, timezone
 from typing import Awaitable, Callable
 
 import redis as sync_redis
@@ -28,6 +31,9 @@ from callcenter import ami, db
 from callcenter.business_hours import start_of_today
 from callcenter.config import Settings
 from callcenter.models import QueueConfig, User
+from callcenter.orders.queue import deadline_counts
+from callcenter.orders.store import Rules
+from callcenter.orders.sweep import sweep
 from callcenter.runtime.tasks import Health, background, supervise
 
 log = logging.getLogger("agent_desktop.push")
@@ -122,6 +128,20 @@ async def follow_agent_changes(redis_url: str, on_change: Callable[[str], Awaita
         await client.aclose()
 
 
+async def sweep_orders(pusher: Pusher, every_s: float = 60.0) -> None:
+    """Work orders' timer (callcenter.orders.sweep: escalation, close on timeout, unanswered return
+    visits), then the deadline figures to the wallboards. Safe in several push processes at once."""
+    while True:
+        def once() -> dict:
+            now = datetime.now(timezone.utc)
+            sweep(pusher.sessions, now, Rules.load(pusher.home))
+            with pusher.sessions() as s:
+                return deadline_counts(s, now)
+        counts = await asyncio.to_thread(once)
+        await pusher._if_changed("wallboard_orders", counts, "wallboard", "orders")
+        await asyncio.sleep(every_s)
+
+
 async def push_wallboards(pusher: Pusher, every_s: float = 1.0) -> None:
     while True:
         await pusher.push_wallboard()
@@ -141,7 +161,8 @@ async def run(settings: Settings) -> None:
     await asyncio.gather(
         supervise("agent-changes", lambda: follow_agent_changes(settings.effective_redis_url, pusher.on_agent_change),
                   health=health),
-        supervise("wallboards", lambda: push_wallboards(pusher), health=health))
+        supervise("wallboards", lambda: push_wallboards(pusher), health=health),
+        supervise("orders-sweep", lambda: sweep_orders(pusher), health=health))
 
 
 def main() -> None:

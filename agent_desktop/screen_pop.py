@@ -10,10 +10,11 @@ from datetime import datetime, timezone
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from acd.callbacks import LIVE_PREFIX
 from acd.protocol import LiveCall
 from agent_desktop import live
-from callcenter.models import (Account, AgentStateLog, Bill, Call, CallTransfer, Customer, CustomerPhone,
-                               JourneyStep, WorkOrder)
+from callcenter.models import (Account, AgentStateLog, Bill, Call, CallbackRequest, CallTransfer, Customer,
+                               CustomerPhone, JourneyStep, WorkOrder)
 from callcenter.masking import mask_long_numbers
 from callcenter.work_orders import OPEN_STATUSES
 
@@ -59,6 +60,9 @@ def build_pop(s: Session, uniqueid: str, live_call: LiveCall | None, now: float)
     """The screen-pop for one call: who, what they did in the menu, how long they waited, notes."""
     call = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
     customer_id = call.customer_id if call and call.customer_id else find_customer(s, call.caller_number if call else None)
+    visit = return_visit(s, uniqueid)
+    if visit is not None and customer_id is None:
+        customer_id = visit["customer_id"]
     journey = s.scalars(select(JourneyStep).where(JourneyStep.call_uniqueid == uniqueid)
                         .order_by(JourneyStep.seq)).all()
     transfers = s.scalars(select(CallTransfer).where(CallTransfer.call_uniqueid == uniqueid)
@@ -77,7 +81,21 @@ def build_pop(s: Session, uniqueid: str, live_call: LiveCall | None, now: float)
         "journey": [{"node": j.node, "input": mask_long_numbers(j.input), "outcome": j.outcome} for j in journey],
         "transfer_notes": [{"from": t.from_extension, "note": t.note, "at": _iso(t.at)} for t in transfers],
         "customer": customer_profile(s, customer_id, exclude_call=uniqueid) if customer_id else None,
+        "return_visit": visit,  # a call back asking whether a resolved work order is fixed, else None
     }
+
+
+def return_visit(s: Session, uniqueid: str) -> dict | None:
+    """The work order a return-visit call back is about (its live id is the request's)."""
+    number = uniqueid[len(LIVE_PREFIX):] if uniqueid.startswith(LIVE_PREFIX) else ""
+    if not (number.isascii() and number.isdigit()):
+        return None
+    request = s.get(CallbackRequest, int(number))
+    order = s.get(WorkOrder, request.work_order_id) if request and request.work_order_id else None
+    if order is None:
+        return None
+    return {"order": order.number, "type": order.category, "status": order.status, "customer_id": order.customer_id,
+            "resolved_at": _iso(order.resolved_at)}
 
 
 def agent_handled(s: Session, redis, ext: str, uniqueid: str) -> bool:

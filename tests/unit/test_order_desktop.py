@@ -207,7 +207,8 @@ def _codes_raised(paths) -> set[str]:
 def test_every_order_code_has_words_in_both_languages():
     root = Path(__file__).resolve().parents[2]
     sources = [*root.glob("callcenter/orders/*.py"), root / "agent_desktop/order_common.py",
-               root / "agent_desktop/order_api.py", root / "agent_desktop/order_pages.py"]
+               root / "agent_desktop/order_api.py", root / "agent_desktop/order_pages.py",
+               root / "agent_desktop/order_admin.py"]
     keys = ({f"error.{c}" for c in _codes_raised(sources) | {"INVALID_ORDER_TRANSITION"}}
             | {f"category.{c}" for c in types.CODES} | {f"order_status.{s}" for s in lifecycle.STATUSES}
             | {f"order_action.{a}" for a in (*lifecycle.ACTIONS, "hand_over", "comment")}
@@ -221,3 +222,57 @@ def test_every_order_code_has_words_in_both_languages():
     missing = sorted(k for k in keys if not (STRINGS.get(k, {}).get("en") and STRINGS.get(k, {}).get("zh")))
     assert missing == []
     assert errors.message("ORDER_CHANGED", "zh", number="1") == "工单1已被他人更新，请刷新后重试"
+
+
+def test_the_agent_on_a_return_visit_sees_it_on_the_pop_and_records_the_outcome(world):
+    from acd import protocol as p
+    from callcenter.models import CallbackRequest
+
+    app, _router, redis, _customer = world
+    lead = login(app, "supervisor")
+    for action, extra in (("start", {}), ("resolve", {"comment": "line card replaced"})):
+        post(lead, f"/api/work-orders/{ORDER}/actions", {"action": action, **extra})
+    with app.extensions["callcenter"].sessions() as s:
+        visit = s.scalar(select(CallbackRequest).where(CallbackRequest.reason == "return_visit"))
+    live_id = f"callback-request-{visit.id}"
+    agent2 = login(app, "agent2")
+    assert agent2.get(f"/api/work-orders/{ORDER}").status_code == 403  # not theirs, not their call
+    redis.hashes[p.agent_key("1002")] = {"state": "on_call", "call": live_id, "since": "1"}
+    pop = agent2.get(f"/api/calls/{live_id}/pop").get_json()
+    assert pop["return_visit"]["order"] == ORDER and pop["customer"]["phones"] == ["13800000001"]
+    order = agent2.get(f"/api/work-orders/{ORDER}").get_json()
+    assert order["actions"] == ["confirm", "not_fixed", "no_answer"]
+    done = post(agent2, f"/api/work-orders/{ORDER}/actions", {"action": "not_fixed", "comment": "still no tone"})
+    assert done.get_json()["status"] == "reopened"
+    assert done.get_json()["timeline"][-1]["actor"] == "agent2"
+
+
+@pytest.mark.parametrize("path, form, code", [
+    ("/admin/order-groups/", {"code": "Repair Team", "name": "x"}, "BAD_GROUP_CODE"),
+    ("/admin/order-groups/", {"code": "repair", "lead": "agent"}, "NO_SUCH_USER"),  # an agent leads no group
+    ("/admin/order-groups/members", {"group": "nowhere", "username": "backoffice"}, "NO_SUCH_GROUP"),
+    ("/admin/order-groups/members", {"group": "repair", "username": "quality"}, "NO_SUCH_USER"),
+])
+def test_group_admin_refusals_change_nothing(world, path, form, code):
+    app = world[0]
+    client = login(app, "admin")
+    before = client.get("/admin/order-groups/").get_data(as_text=True)
+    reply = client.post(path, data={**form, "csrf_token": csrf(client)})
+    assert reply.status_code == 400 and errors.message(code, "en", name=form.get("lead") or form.get("username")) \
+        in reply.get_data(as_text=True)
+    assert client.get("/admin/order-groups/").get_data(as_text=True).split("<main")[1] == before.split("<main")[1]
+
+
+def test_an_admin_sets_a_groups_lead_and_members_and_it_is_audited(world):
+    app = world[0]
+    client = login(app, "admin")
+    client.post("/admin/order-groups/", data={"code": "billing", "lead": "backoffice", "csrf_token": csrf(client)})
+    client.post("/admin/order-groups/members", data={"group": "billing", "username": "supervisor",
+                                                     "csrf_token": csrf(client)})
+    page = client.get("/admin/order-groups/").get_data(as_text=True)
+    row = re.search(r'<tr data-group="billing">(.*?)</tr>', page, re.S).group(1)
+    assert "backoffice" in row and "supervisor" in row
+    with app.extensions["callcenter"].sessions() as s:
+        actions = s.scalars(select(AuditEntry.action).where(AuditEntry.actor == "admin")).all()
+    assert actions == ["save_order_group", "add_group_member"]
+    assert login(app, "backoffice").get("/api/work-orders?group=billing").status_code == 200  # leads it now

@@ -266,3 +266,40 @@ def test_the_sweep_gives_deadlines_to_orders_from_before_deadlines(sessions):
 
 def test_a_system_actor_is_never_a_person():
     assert SYSTEM.username == "system" and not SYSTEM.admin
+
+
+async def test_the_push_process_runs_the_sweep_and_sends_the_wallboard_its_figures(sessions, tmp_path):
+    import asyncio
+    from types import SimpleNamespace
+
+    from agent_desktop.push import sweep_orders
+
+    with sessions() as s:
+        fault(s, when=datetime(2020, 1, 6, 2, 0, tzinfo=timezone.utc))  # long overdue
+    sent = []
+
+    async def if_changed(event, data, room, key):
+        sent.append((event, data, room))
+
+    pusher = SimpleNamespace(sessions=sessions, home=tmp_path, _if_changed=if_changed)
+    task = asyncio.ensure_future(sweep_orders(pusher, every_s=0.01))
+    while not sent:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    event, counts, room = sent[0]
+    assert (event, room, counts["overdue"], counts["escalated"]) == ("wallboard_orders", "wallboard", 1, 1)
+
+
+def test_a_resolved_orders_return_visit_is_due_for_the_router(sessions):
+    from acd import callbacks
+
+    with sessions() as s:
+        order, _ = fault(s)
+        bo1 = actor(s, "bo1")
+        store.act(s, MONDAY, RULES, order, bo1, "start")
+        store.act(s, MONDAY, RULES, order, bo1, "resolve", "fixed")
+        s.commit()
+        visit = s.scalar(select(CallbackRequest).where(CallbackRequest.work_order_id == order.id))
+    due = callbacks.due_requests(sessions, MONDAY)
+    assert [(d.uniqueid, d.number, d.skill) for d in due] == [
+        (f"{callbacks.LIVE_PREFIX}{visit.id}", "13900000001", "general")]
