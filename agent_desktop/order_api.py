@@ -1,4 +1,4 @@
-"""The work orders' JSON API (docs: agent_desktop/static/work_orders.openapi.yaml), for the desktop's
+"""The work orders' JSON API (described in agent_desktop/work_orders.openapi.json), for the desktop's
 own pages and for a CRM or self-service portal: the same roles, the same object checks, the one
 error shape ``{"code", "message"}`` with stable codes. Creating an order from a call is
 views.create_work_order (POST /api/work-orders, agents).

@@ -62,6 +62,8 @@ def home():
         return redirect(url_for("views.agent_page"))
     if user.role in ("supervisor", "admin"):
         return redirect(url_for("views.wallboard_page"))
+    if user.role == "backoffice":
+        return redirect(url_for("order_pages.queue_page"))
     return page("other.html")
 
 

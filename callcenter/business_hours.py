@@ -16,6 +16,13 @@ timezone = "Asia/Shanghai"
 open = "00:00"
 close = "24:00"
 holidays = []   # e.g. ["2026-10-01", "2026-10-02"]: closed all day
+
+# The back office's week, for work-order deadlines (callcenter/orders/calendar.py); all optional
+# [back_office]
+# workdays = [1, 2, 3, 4, 5]        # ISO weekdays, Monday 1 .. Sunday 7
+# extra_workdays = ["2026-10-10"]   # a weekend day worked instead of a holiday
+# open = "09:00"                    # its own hours, if not the hotline's
+# close = "18:00"
 """
 
 

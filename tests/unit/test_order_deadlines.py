@@ -198,3 +198,9 @@ def test_waiting_for_the_customer_moves_the_deadline_by_the_business_time_waited
     assert shown(resumed(calendar, local("2026-11-20 15:00"), local("2026-11-23 11:00"), due)) == "2026-11-23 Mon 12:00"
     # already past when paused: stays where it was
     assert resumed(calendar, local("2026-11-20 17:00"), local("2026-11-23 11:00"), due) == due
+
+
+def test_the_file_written_on_first_use_gives_a_weekday_calendar(tmp_path):
+    calendar = BusinessCalendar.load(tmp_path / "new" / "business_hours.toml")
+    assert "[back_office]" in (tmp_path / "new" / "business_hours.toml").read_text()
+    assert calendar.workdays == frozenset({1, 2, 3, 4, 5}) and calendar.day_length == timedelta(hours=24)

@@ -276,3 +276,17 @@ def test_an_admin_sets_a_groups_lead_and_members_and_it_is_audited(world):
         actions = s.scalars(select(AuditEntry.action).where(AuditEntry.actor == "admin")).all()
     assert actions == ["save_order_group", "add_group_member"]
     assert login(app, "backoffice").get("/api/work-orders?group=billing").status_code == 200  # leads it now
+
+
+def test_the_openapi_file_describes_exactly_the_order_routes_and_their_codes_have_words(world):
+    import json
+    app = world[0]
+    doc = json.loads((Path(__file__).resolve().parents[2] / "agent_desktop/work_orders.openapi.json").read_text())
+    described = {(path.replace("{number}", "<number>"), method.upper())
+                 for path, methods in doc["paths"].items() for method in methods}
+    served = {(rule.rule, method) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/work-order")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert described == served
+    codes = {c for methods in doc["paths"].values() for op in methods.values()
+             for reply in op["responses"].values() for c in reply.get("x-codes", [])}
+    assert sorted(c for c in codes if f"error.{c}" not in STRINGS) == []
