@@ -4,6 +4,8 @@
     not_ready -ready-> ready -reserve-> reserved -ring-> ringing -answer-> on_call -hangup-> wrapup
     wrapup -ready (end of wrap-up, or the agent/supervisor ends it early)-> ready
     ringing -no_answer-> not_ready(reason "no_answer")  (or back to ready under the miss limit)
+    ringing -no_answer-> not_ready(reason "phone_unregistered")  (the phone was not registered)
+    ready -phone_lost-> not_ready(reason "phone_unregistered")
     reserved|ringing -release-> ready   (the caller went away before answering)
     any logged-in state -not_ready(reason)-> not_ready; -logout-> logged_out
 
@@ -15,7 +17,10 @@ from __future__ import annotations
 LOGGED_OUT, READY, NOT_READY = "logged_out", "ready", "not_ready"
 RESERVED, RINGING, ON_CALL, WRAPUP = "reserved", "ringing", "on_call", "wrapup"
 STATES = (LOGGED_OUT, READY, NOT_READY, RESERVED, RINGING, ON_CALL, WRAPUP)
-NOT_READY_REASONS = ("login", "break", "meal", "training", "back_office", "no_answer", "supervisor")
+NOT_READY_REASONS = ("login", "break", "meal", "training", "back_office", "no_answer", "supervisor",
+                     "phone_unregistered")
+#: the system's own reasons, which no person gives
+SYSTEM_REASONS = ("login", "no_answer", "phone_unregistered")
 
 # event -> {from state: to state}
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -29,6 +34,8 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "release": {RESERVED: READY, RINGING: READY},
     "hangup": {ON_CALL: WRAPUP},
     "logout": {s: LOGGED_OUT for s in (READY, NOT_READY, WRAPUP)},
+    # the phone the agent's calls ring on is not registered (callcenter/sip/phones.py)
+    "phone_lost": {READY: NOT_READY},
 }
 
 

@@ -21,7 +21,7 @@ from acd.protocol import GENERAL, AcdError, LiveCall, Queue, is_extension, is_sk
 log = logging.getLogger("acd.manager")
 
 #: reasons a person may give for not ready ("login" and "no_answer" are the system's own)
-PERSON_REASONS = tuple(r for r in st.NOT_READY_REASONS if r not in ("login", "no_answer"))
+PERSON_REASONS = tuple(r for r in st.NOT_READY_REASONS if r not in st.SYSTEM_REASONS)
 MAX_WRAPUP_EXTENSION_S = 600
 
 Audit = Callable[[str, str, str, str], Awaitable[None]]  # actor, action, target, detail
@@ -75,6 +75,12 @@ class AgentManager:
             raise AcdError(st.InvalidTransition.code, f"an agent who is {state} cannot become {to}")
         await self._audited(actor, "agent_state", ext, f"to {to}" + (f" ({reason})" if reason else ""))
         return changed
+
+    async def phone_lost(self, ext: str) -> str | None:
+        """The phone the agent's calls ring on is not registered: a ready agent becomes Not ready
+        (phone_unregistered), so no call is offered to a phone that cannot ring. None when the
+        agent was not ready (on a call, in wrap-up, or Not ready for a reason of their own)."""
+        return await self.store.transition(extension(ext), "phone_lost", self.clock(), reason="phone_unregistered")
 
     async def login(self, ext: str, actor: str | None = None) -> str:
         """Logged out -> not ready (login): at the seat, not yet taking calls."""

@@ -27,6 +27,7 @@ from callcenter.runtime.tasks import background
 log = logging.getLogger("acd.router")
 trace_log = logging.getLogger("acd.trace")  # per-hop times of the routing path (bench/acd_vs_app_queue.py)
 
+PHONE_UNAVAILABLE = "CHANUNAVAIL"  # Dial's status when cc-agent-sip found the agent's phone unregistered
 RESERVATION_GRACE_S = 10  # a reserved agent whose caller still waits after this was left behind
 
 
@@ -173,7 +174,7 @@ class Router:
             await self.store.transition(event.agent, "answer", now, call=uid, misses=0)
             self.core.remove_call(uid)
         elif isinstance(event, p.AgentNoAnswer):
-            await self._no_answer(event.agent, uid, now)
+            await self._no_answer(event.agent, uid, now, event.dial_status)
         elif isinstance(event, p.CallEnded) and event.end == "callback":
             await self._becomes_callback(uid, event.caller_number)
         elif isinstance(event, p.CallEnded):
@@ -189,10 +190,13 @@ class Router:
             if self.on_callback is not None:
                 await self.on_callback(uid, "done" if event.answered else "no_answer")
 
-    async def _no_answer(self, ext: str, uid: str, now: float) -> None:
+    async def _no_answer(self, ext: str, uid: str, now: float, dial_status: str = "") -> None:
         agent, call = await self.store.agent(ext), await self.store.call(uid)
         misses = agent.misses + 1
-        if misses >= self.queue(call.skill if call else p.GENERAL).no_answer_limit:
+        if dial_status == PHONE_UNAVAILABLE:  # no registered phone (cc-agent-sip): not a miss, no retry
+            await self.store.transition(ext, "no_answer", now, reason="phone_unregistered", misses=0)
+            log.warning("agent %s has no registered phone for call %s: not ready (phone_unregistered)", ext, uid)
+        elif misses >= self.queue(call.skill if call else p.GENERAL).no_answer_limit:
             await self.store.transition(ext, "no_answer", now, reason="no_answer", misses=0)
             log.warning("agent %s did not answer call %s: not ready (no answer)", ext, uid)
         else:

@@ -246,6 +246,7 @@ STRINGS: dict[str, dict[str, str]] = {
     # the voice menu (ivr/flows/hotline.toml): node ids, as the journey shows them
     "node.start": {"en": "Call start", "zh": "来电开始"},
     "node.identify": {"en": "Caller number look-up", "zh": "来电号码识别"},
+    "node.access_number": {"en": "Access number: straight to a queue", "zh": "接入号码直达队列"},
     "node.greet": {"en": "Greeting", "zh": "欢迎语"},
     "node.language": {"en": "Language choice", "zh": "语种选择"},
     "node.english": {"en": "Switched to English", "zh": "切换英语"},
@@ -321,6 +322,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "handoff.complaint": {"en": "wants to complain", "zh": "要求投诉"},
     "handoff.caller_asked": {"en": "asked for an agent", "zh": "客户要求人工"},
     "handoff.password_locked": {"en": "password locked", "zh": "密码已锁定"},
+    "handoff.access_number": {"en": "dialled a number that goes straight to this queue", "zh": "拨打直达本队列的号码"},
     "handoff.menu_failed": {"en": "could not use the menu", "zh": "无法完成语音菜单"},
     "handoff.password_throttled": {"en": "too many wrong passwords from this phone", "zh": "本机密码错误过多"},
     "handoff.recharge_locked": {"en": "top-up locked", "zh": "充值已锁定"},

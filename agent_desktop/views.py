@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from acd.agent_state import NOT_READY_REASONS
+from acd.agent_state import NOT_READY_REASONS, SYSTEM_REASONS
 from agent_desktop import live
 from agent_desktop.auth import csrf_token, current_user, require
 from agent_desktop.context import desktop
@@ -25,7 +25,7 @@ bp = Blueprint("views", __name__)
 
 DISPOSITIONS = ("resolved", "order_created", "transferred", "callback_needed", "info_given", "complaint_logged",
                 "wrong_number", "other")
-AGENT_REASONS = tuple(r for r in NOT_READY_REASONS if r not in ("login", "no_answer", "supervisor"))
+AGENT_REASONS = tuple(r for r in NOT_READY_REASONS if r not in (*SYSTEM_REASONS, "supervisor"))
 # Asterisk's "1700000000.42", or an id an Originate chose (ChannelId): plain characters only
 UNIQUEID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 

@@ -6,6 +6,7 @@
     callcenter down            stop everything
     callcenter db upgrade      apply database migrations
     callcenter call NUMBER     place one simulated call into the hotline (see --help)
+    callcenter trunk|number|phone|sip ...   carriers, access numbers, agents' SIP phones
 
 Errors a user can fix (a port in use, no Asterisk root, a bad setting) print one line,
 `callcenter: error CODE: message` with a stable CODE, and exit 2; a refused request (an agent
@@ -28,6 +29,8 @@ from callcenter.runtime.asterisk import AsteriskSetupError
 from callcenter.runtime.ports import PortInUse, is_listening
 from callcenter.runtime.redis_server import RedisSetupError
 from callcenter.runtime.tasks import read_health
+from callcenter.sip import cli as sip_cli
+from cdr import staffing_cli
 
 from ivr.flow import FlowError
 from ivr.prompts import PromptError
@@ -305,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--calls", type=int, default=100_000)
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--json", action="store_true")
+    sip_cli.add_parsers(sub)
+    staffing_cli.add_parsers(sub)
     sv = sub.add_parser("supervise", help=argparse.SUPPRESS)
     sv.add_argument("--demo", action="store_true")
     args = parser.parse_args(argv)
@@ -327,6 +332,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_agent(settings, args)
         if args.command == "simulate":
             return cmd_simulate(args)
+        if args.command in staffing_cli.COMMANDS:
+            return staffing_cli.run(settings, args)
+        if args.command in sip_cli.COMMANDS:
+            return sip_cli.run(settings, args)
         if args.command == "supervise":
             return cmd_supervise(settings, demo=args.demo)
     except tuple(USER_ERRORS) as exc:

@@ -72,6 +72,16 @@ def _agi_peers(env: Mapping[str, str], agi_host: str) -> tuple[str, ...]:
     return peers
 
 
+def _sip_host(env: Mapping[str, str]) -> str:
+    """CC_SIP_HOST: the IP address Asterisk's SIP and websocket transports bind to (a carrier
+    must reach it). An address, not a name: it is written into pjsip.conf and http.conf."""
+    value = env.get("CC_SIP_HOST", "127.0.0.1")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ConfigError(f"CC_SIP_HOST={value!r} is not an IP address") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -89,6 +99,8 @@ class Settings:
     web_host: str = "127.0.0.1"  # the agent desktop (CC_WEB_HOST=0.0.0.0 to serve the floor)
     web_port: int = 8080
     agi_peers: tuple[str, ...] = ()  # Asterisk addresses besides loopback that may reach FastAGI
+    sip_host: str = "127.0.0.1"  # the address SIP (UDP) and its websocket listen on (CC_SIP_HOST)
+    sip_ws_port: int = 8088  # Asterisk's HTTP server: SIP over websocket for the desktop's softphone
 
     # ---- derived paths: one place that names every folder we use ----
     @property
@@ -146,6 +158,15 @@ class Settings:
         return self.secret("agi")
 
     @property
+    def ami_provision_user(self) -> str:
+        """The AMI user that reloads SIP configuration (asterisk_conf/manager_provision.conf)."""
+        return f"{self.ami_user}_sip"
+
+    @property
+    def ami_provision_secret(self) -> str:
+        return self.secret("ami-sip")
+
+    @property
     def effective_redis_url(self) -> str:
         if self.redis_url:
             return self.redis_url
@@ -184,4 +205,6 @@ class Settings:
             web_host=_loopback_host(env, "CC_WEB_HOST"),
             web_port=_port(env, "CC_WEB_PORT", 8080),
             agi_peers=_agi_peers(env, agi_host),
+            sip_host=_sip_host(env),
+            sip_ws_port=_port(env, "CC_SIP_WS_PORT", 8088),
         )

@@ -14,6 +14,8 @@ AGI_FAIL = "agi_fail"  # the IVR was unreachable or failed: a general agent
 WAIT = "cc-wait"  # callers wait here (music on hold) for the router
 CONNECT = "cc-connect"  # the router redirects a caller here to ring CC_AGENT_EXT
 AGENT_PHONES = "cc-agent-phones"  # an agent's phone (simulated or SIP)
+AGENT_SIP = "cc-agent-sip"  # an agent's real phone: desk phone or the desktop's softphone
+AGENT_INTERNAL = "cc-agent-internal"  # where an agent's own phone's calls start
 HOLD = "cc-hold"  # a caller the agent put on hold: music
 AGENT_HOLD = "cc-agent-hold"  # the agent's leg while the caller is on hold
 RESUME = "cc-resume"  # bridges the caller back to CC_AGENT_CHANNEL
@@ -73,6 +75,12 @@ def bare(name: str) -> str:
 #: global variable naming a simulated phone for agent extension ext: "answer_after:talk" seconds
 def simphone_variable(extension: str) -> str:
     return f"SIMPHONE_{extension}"
+
+
+#: global variable saying where agent ext's calls ring: "webrtc" (the desktop's softphone), else
+#: the desk phone (callcenter/sip/phones.py sets it; cc-agent-sip only compares it)
+def phone_variable(extension: str) -> str:
+    return f"CC_PHONE_{extension}"
 
 
 # UserEvents emitted by the dialplan (see extensions.conf)

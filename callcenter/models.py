@@ -441,3 +441,51 @@ class CallHold(Base):
     extension: Mapped[str] = mapped_column(String(4))
     action: Mapped[str] = mapped_column(String(8))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Carrier(Base):
+    """A carrier's SIP trunk: calls from its address enter the hotline (for the numbers it
+    delivers); call backs may leave through it. Rendered to pjsip by callcenter/sip/render.py.
+
+    The password is kept as given: SIP digest needs the secret itself (or its MD5 "HA1", which
+    authenticates just as well), so a hash would protect nothing."""
+    __tablename__ = "carriers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(24), unique=True)  # [a-z][a-z0-9_]: endpoint trunk-<name>
+    host: Mapped[str] = mapped_column(String(253))  # IP address or host name: matched and dialled
+    port: Mapped[int] = mapped_column(Integer, default=5060)
+    username: Mapped[str | None] = mapped_column(String(64))  # for registration and outbound auth
+    password: Mapped[str | None] = mapped_column(String(128))
+    register: Mapped[bool] = mapped_column(Boolean, default=False)  # register to the carrier for its calls
+    outbound: Mapped[bool] = mapped_column(Boolean, default=False)  # call backs leave through it
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    numbers: Mapped[list[AccessNumber]] = relationship(back_populates="carrier", cascade="all, delete-orphan")
+
+
+class AccessNumber(Base):
+    """A number the center answers, delivered by a carrier: it starts the menu at a flow entry
+    (the flow's start when none) or goes straight to a skill's queue."""
+    __tablename__ = "access_numbers"
+    __table_args__ = (CheckConstraint("entry IS NULL OR skill IS NULL", name="ck_access_numbers_one_target"),)
+
+    number: Mapped[str] = mapped_column(String(20), primary_key=True)  # digits, as the carrier sends it
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("carriers.id", ondelete="CASCADE"), index=True)
+    entry: Mapped[str | None] = mapped_column(String(40))  # a node of ivr/flows/hotline.toml
+    skill: Mapped[str | None] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(80), default="")
+
+    carrier: Mapped[Carrier] = relationship(back_populates="numbers")
+
+
+class AgentPhone(Base):
+    """An agent's SIP credentials: the desk phone (endpoint <ext>) and the desktop's softphone
+    (endpoint web<ext>), generated, shown to admins, changeable. Kept as given, like a carrier's."""
+    __tablename__ = "agent_phones"
+
+    extension: Mapped[str] = mapped_column(String(4), primary_key=True)  # the agent's 1XXX
+    sip_password: Mapped[str] = mapped_column(String(64))
+    webrtc_password: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

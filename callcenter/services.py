@@ -19,8 +19,17 @@ def check_ports(settings: Settings) -> None:
         ensure_free(settings.redis_port, "Redis", "CC_REDIS_PORT")
     ensure_free(settings.ami_port, "Asterisk AMI", "CC_AMI_PORT")
     ensure_free(settings.sip_port, "SIP", "CC_SIP_PORT")
+    ensure_free(settings.sip_ws_port, "SIP over websocket", "CC_SIP_WS_PORT", host=settings.sip_host)
     ensure_free(settings.agi_port, "FastAGI", "CC_AGI_PORT", host=settings.agi_host)
     ensure_free(settings.web_port, "agent desktop", "CC_WEB_PORT", host=settings.web_host)
+
+
+def write_sip_config(settings: Settings) -> None:
+    """The trunks and agent phones of the database, written (and proven) before Asterisk starts."""
+    from callcenter import db
+    from callcenter.sip import apply
+
+    apply.write_files(apply.etc_dir(settings), apply.build(db.session_factory(settings.database_url)))
 
 
 def build_services(settings: Settings, install: asterisk.AsteriskInstall, demo: bool = False) -> list[Service]:
@@ -28,11 +37,13 @@ def build_services(settings: Settings, install: asterisk.AsteriskInstall, demo: 
     if not settings.redis_url:
         services.append(Service("redis", redis_server.command(settings), port=settings.redis_port, wait_ready_s=10))
     conf = asterisk.render_config(settings, install)
+    write_sip_config(settings)
     services.append(Service("asterisk", asterisk.command(settings, install, conf), port=settings.ami_port,
                             wait_ready_s=30))
     services.append(python_service("ivr", "ivr", port=settings.agi_port, wait_ready_s=10))
     services.append(python_service("cdr", "cdr"))
     services.append(python_service("acd", "acd"))
+    services.append(python_service("sip", "callcenter.sip"))
     services.append(python_service("desktop-push", "agent_desktop.push"))
     services.append(python_service("web", "agent_desktop", port=settings.web_port, wait_ready_s=15))
     if demo:

@@ -80,14 +80,25 @@ class Hangup:
 Instruction = Ask | Run | Say | HandOff | Hangup
 
 
+DIRECT = "access_number"  # the step (and hand-off reason) of a number that goes straight to a skill
+
+
 class Engine:
     def __init__(self, flow: Flow, clock: Callable[[], datetime]):
         self.flow = flow
         self.clock = clock
 
     # ---- entry points ----
-    def start(self, state: CallState) -> Instruction:
-        return self._enter(state, self.flow.start)
+    def start(self, state: CallState, entry: str | None = None) -> Instruction:
+        """The flow from its start, or from the entry node the dialled access number names."""
+        return self._enter(state, entry if entry in self.flow.nodes else self.flow.start)
+
+    def direct(self, state: CallState, skill: str) -> HandOff:
+        """An access number that goes straight to a skill's queue: no menu."""
+        state.node, state.handoff_reason = DIRECT, DIRECT
+        state.path.append(DIRECT)
+        self._log(state, DIRECT, outcome=f"handoff skill={skill} reason={DIRECT}")
+        return HandOff(DIRECT, skill, DIRECT, [])
 
     def on_keys(self, state: CallState, keys: str | None) -> Instruction:
         """Keys collected at an Ask (None: silence until the timeout)."""

@@ -19,6 +19,7 @@ from ivr.engine import Ask, CallState, Engine, HandOff, Hangup, JourneyEntry, Ru
 from ivr.fastagi import AgiChannel, CallerHungUp
 from ivr.flow import Flow
 from ivr.services import CallContext, HotlineServices
+from callcenter.sip.store import NumberRoute
 
 log = logging.getLogger("ivr.runner")
 
@@ -37,7 +38,9 @@ class Recorder:
 
 class FlowRunner:
     def __init__(self, flow: Flow, prompts_dir: Path, services: HotlineServices, recorder: Recorder,
-                 clock: Callable[[], datetime] | None = None):
+                 clock: Callable[[], datetime] | None = None,
+                 number_route: Callable[[str], NumberRoute | None] | None = None):
+        self.number_route = number_route  # access number -> entry node or skill (callcenter/sip/store.py)
         self.flow = flow
         self.prompts_dir = prompts_dir
         self.services = services
@@ -114,7 +117,13 @@ class FlowRunner:
         await asyncio.to_thread(self.recorder.call, call.uniqueid, {
             "stage": "ivr", "caller_number": caller or None, "access_number": access or None})
         try:
-            instruction = engine.start(state)
+            route = await asyncio.to_thread(self.number_route, access) if self.number_route and access else None
+            if route is not None and route.skill:
+                # straight to the skill's queue; the caller's number still says who they are (pop, VIP)
+                await asyncio.to_thread(self.services.run, "identify_caller", state, call)
+                instruction = engine.direct(state, route.skill)
+            else:
+                instruction = engine.start(state, route.entry if route else None)
             for _ in range(MAX_STEPS):
                 saved = await self._save(call, state, saved)
                 if isinstance(instruction, Ask):

@@ -98,9 +98,20 @@ def build_routes(settings: Settings) -> dict:
     queue = QueueRoutes(Store(aioredis.from_url(settings.effective_redis_url)), settings.prompts_dir,
                         queue_callback_writer(sessions), aht_s=float(os.environ.get("CC_AHT_ESTIMATE_S", "180")))
     return {
-        "hotline": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings)),
+        "hotline": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings),
+                              number_route=number_routes(sessions)),
         "queue-position": queue.position,
         "queue-callback": queue.callback,
+def number_routes(sessions):
+    """The access numbers table (callcenter/sip/store.py): what a dialled number starts."""
+    from callcenter.sip import store
+
+    def route(number: str):
+        with sessions() as s:
+            return store.number_route(s, number)
+    return route
+
+
     }
 
 

@@ -140,10 +140,20 @@ def config_values(settings: Settings, install: AsteriskInstall) -> dict[str, str
         "AMI_USER": settings.ami_user,
         "AMI_SECRET": settings.ami_secret,
         "SIP_PORT": str(settings.sip_port),
+        "SIP_HOST": settings.sip_host,
+        "SIP_WS_PORT": str(settings.sip_ws_port),
+        "SIP_BIND": _bind(settings.sip_host, settings.sip_port),
+        "SIP_WS_BIND": _bind(settings.sip_host, settings.sip_ws_port),
+        "AMI_PROVISION_USER": settings.ami_provision_user,
+        "AMI_PROVISION_SECRET": settings.ami_provision_secret,
         "AGI_URL": settings.agi_url,
         "RECORDINGS_DIR": str(settings.recordings_dir),
         "MOH_DIR": str(settings.moh_dir),
     }
+
+
+def _bind(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def render_text(text: str, values: dict[str, str], source: str = "template") -> str:

@@ -5,8 +5,14 @@ Parsed with pyst2's config parser. What is checked:
   Dial's U() subroutines, includes, pjsip endpoints, and our code in callcenter/dialplan.py)
   exists;
 - no context that an inbound call can reach dials out: a Dial there may only ring
-  ``Local/<x>@<context>`` (that context is then checked too) or ``PJSIP/${EXTEN}`` in an extension
-  whose pattern matches agent extensions only (``_1XXX``); System-like applications are refused;
+  ``Local/<x>@<context>`` (that context is then checked too) or an agent's phone,
+  ``PJSIP/${EXTEN}`` or ``PJSIP/web${EXTEN}``, in an extension whose pattern matches agent
+  extensions only (``_1XXX``); System-like applications are refused. Inbound means the hotline,
+  where our services send callers, and every SIP endpoint's context: a carrier's trunk, and an
+  agent's phone dialling (read from pjsip.conf with the files it includes: the trunks and phones
+  callcenter/sip/render.py writes from the database are checked before Asterisk loads them);
+- every SIP endpoint authenticates (an auth section) or is a trunk matched by its address (an
+  identify section): none takes calls from whoever names it;
 - in every context (an AMI Originate reaches any), nothing substituted into the arguments of an
   application that runs a command, writes a file or reaches a server (MixMonitor, Monitor, AGI,
   EAGI, Dial) can hold a comma: each ``${...}`` there is a FILTER to letters, digits and ``._-``,
@@ -27,6 +33,8 @@ import asterisk.config
 from callcenter import dialplan
 
 AGENT_ONLY_PATTERNS = {"_1XXX"}
+# an agent's desk phone and the desktop's softphone (callcenter/sip/names.py names both)
+AGENT_DIALS = {"PJSIP/${EXTEN}", "PJSIP/web${EXTEN}"}
 FORBIDDEN_APPS = {"system", "trysystem", "originate", "exec", "tryexec", "agi", "eagi"}
 # AGI is allowed only where we put it ourselves, reaching our own server: the hotline entry
 # and the waiting loop (position announcements, call-back requests).
@@ -52,11 +60,24 @@ class Dialplan:
     includes: dict[str, list[str]] = field(default_factory=dict)
 
 
+def _inline_includes(path: Path, depth: int = 0) -> str:
+    """The file's text with each #include/#tryinclude of a file beside it put in its place, as
+    Asterisk reads it (the files callcenter/sip/render.py writes are checked like the shipped
+    ones); an include of a file that is not there is dropped (manager_local.conf, or the
+    provisioned files in asterisk_conf/ itself)."""
+    def inline(match: re.Match) -> str:
+        name = match.group(1).strip().strip('"')
+        included = path.parent / name
+        if depth < 3 and "/" not in name and included.is_file():
+            return _inline_includes(included, depth + 1)
+        return ""
+    return re.sub(r"^#(?:try)?include\s+(.*)$", inline, path.read_text(), flags=re.M)
+
+
 def _parse_conf(path: Path) -> asterisk.config.Config:
     # pyst2 does not know template markers "[name](!)" / "[name](tpl)" nor #include/#tryinclude
-    # lines (files outside asterisk_conf/): drop them before parsing
-    text = re.sub(r"^(\[[^\]]+\])\([^)]*\)", r"\1", path.read_text(), flags=re.M)
-    text = re.sub(r"^#(?:try)?include\b.*$", "", text, flags=re.M)
+    # lines: drop the markers, and put included files beside this one in their place
+    text = re.sub(r"^(\[[^\]]+\])\([^)]*\)", r"\1", _inline_includes(path), flags=re.M)
     with tempfile.NamedTemporaryFile("w", suffix=".conf") as tmp:
         tmp.write(text)
         tmp.flush()
@@ -88,14 +109,29 @@ def parse_extensions(path: Path) -> Dialplan:
     return plan
 
 
+def _sections(pjsip_path: Path) -> list[tuple[str, dict[str, str]]]:
+    """(name, settings) of every pjsip section, values stripped (pyst2 keeps the space after =)."""
+    return [(category.name, {item.name.strip(): item.value.strip() for item in category.items})
+            for category in _parse_conf(pjsip_path).categories]
+
+
 def endpoint_contexts(pjsip_path: Path) -> dict[str, str]:
     """pjsip section -> context, for endpoints and endpoint templates."""
-    found = {}
-    for category in _parse_conf(pjsip_path).categories:
-        values = {item.name: item.value for item in category.items}
-        if values.get("type") == "endpoint" and "context" in values:
-            found[category.name] = values["context"].strip()
-    return found
+    return {name: values["context"] for name, values in _sections(pjsip_path)
+            if values.get("type") == "endpoint" and "context" in values}
+
+
+def unauthenticated_endpoints(pjsip_path: Path) -> list[str]:
+    """Endpoints anyone could use: neither an auth (a phone proves its password) nor an identify
+    section (a trunk, matched by its address). Identified by user name alone, such an endpoint
+    would take a call from whoever names it in From. Templates ([name](!)) are not endpoints."""
+    templates = set(re.findall(r"^\[([^\]]+)\]\(!", _inline_includes(pjsip_path), flags=re.M))
+    sections = _sections(pjsip_path)
+    identified = {values.get("endpoint") for _, values in sections if values.get("type") == "identify"}
+    return [f"pjsip [{name}]: an endpoint with no auth and no identify section takes calls from anyone"
+            for name, values in sections
+            if values.get("type") == "endpoint" and name not in templates and not values.get("auth")
+            and name not in identified]
 
 
 def _split_target(target: str, here: str) -> str | None:
@@ -137,7 +173,7 @@ def dial_violations(step: Step, context: str) -> list[str]:
         dest = dest.strip()
         if re.fullmatch(r"Local/[^@]+@[A-Za-z0-9_-]+(/n)?", dest):
             continue
-        if dest == "PJSIP/${EXTEN}" and step.exten in AGENT_ONLY_PATTERNS:
+        if dest in AGENT_DIALS and step.exten in AGENT_ONLY_PATTERNS:
             continue
         problems.append(f"{where}: Dial({dest}) can dial out of the center")
     return problems
@@ -232,8 +268,10 @@ def check(conf_dir: Path) -> list[str]:
                 need(target, f"[{ctx}] line {step.line} {step.app}")
 
     problems += unfiltered_arguments(plan)
-    inbound_starts = tuple(dialplan.INBOUND_CONTEXTS) + tuple(
-        ctx for ctx in endpoints.values() if ctx == dialplan.HOTLINE) + dialplan.CONTEXTS_CODE_SENDS_CALLERS_TO
+    problems += unauthenticated_endpoints(conf_dir / "pjsip.conf")
+    # every SIP endpoint is the outside world: a carrier's caller, or an agent's phone dialling
+    inbound_starts = tuple(dialplan.INBOUND_CONTEXTS) + tuple(sorted(set(endpoints.values()))) \
+        + dialplan.CONTEXTS_CODE_SENDS_CALLERS_TO
     for ctx in sorted(reachable(plan, inbound_starts)):
         for step in plan.contexts[ctx]:
             problems += dial_violations(step, ctx)

@@ -1,0 +1,113 @@
+"""Keep Asterisk's SIP configuration what the database says: write, prove, reload.
+
+``write_files`` renders the trunks and phones (callcenter/sip/render.py) beside the shipped
+pjsip.conf and extensions.conf in Asterisk's etc folder, after the dialplan checker has read the
+result in a scratch copy and found nothing wrong (an unsafe file is never written, so never
+loaded). ``reload`` then asks the running Asterisk to read them again: ``ModuleLoad`` of
+res_pjsip (endpoints, auths, AORs, identifies, registrations) and pbx_config (the dialplan),
+as the provisioning AMI user, the only one allowed to (asterisk_conf/manager_provision.conf).
+Calls up at that moment go on; no restart.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+from callcenter.config import Settings
+from callcenter.runtime import dialplan_check
+from callcenter.sip import render, store
+from callcenter.sip.names import SipConfigError
+
+log = logging.getLogger("callcenter.sip")
+
+#: modules reloaded, in order: the trunks and phones, then the dialplan that names their contexts
+RELOADED = ("res_pjsip.so", "pbx_config.so")
+CHECKED_FILES = ("extensions.conf", "pjsip.conf")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    pjsip: str
+    extensions: str
+    trunks: int
+    phones: int
+
+
+def build(sessions) -> Rendered:
+    """What the database holds now, as the two files' text."""
+    with sessions() as s:
+        trunks, phones = store.trunks(s), store.phones(s)
+    return Rendered(render.pjsip(trunks, phones), render.extensions(trunks), len(trunks), len(phones))
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:  # it holds passwords
+        f.write(text)
+    tmp.replace(path)
+
+
+def check(etc: Path, rendered: Rendered) -> list[str]:
+    """The dialplan checker's verdict on the shipped files with these in place (a scratch copy)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in CHECKED_FILES:
+            if (etc / name).exists():
+                shutil.copy(etc / name, Path(scratch) / name)
+        (Path(scratch) / render.PJSIP_FILE).write_text(rendered.pjsip)
+        (Path(scratch) / render.EXTENSIONS_FILE).write_text(rendered.extensions)
+        return dialplan_check.check(Path(scratch))
+
+
+def write_files(etc: Path, rendered: Rendered) -> bool:
+    """Write the files if they changed and the checker passes them; True when they changed."""
+    problems = check(etc, rendered)
+    if problems:
+        raise SipConfigError("UNSAFE_CONFIG", "the SIP configuration was not applied: " + "; ".join(problems[:5]))
+    changed = False
+    for name, text in ((render.PJSIP_FILE, rendered.pjsip), (render.EXTENSIONS_FILE, rendered.extensions)):
+        path = etc / name
+        if not path.exists() or path.read_text() != text:
+            _write(path, text)
+            changed = True
+    return changed
+
+
+def etc_dir(settings: Settings) -> Path:
+    return settings.asterisk_dir / "etc"
+
+
+def provision_login(settings: Settings) -> SimpleNamespace:
+    """What callcenter.ami.connect needs to log in as the provisioning user."""
+    return SimpleNamespace(ami_host=settings.ami_host, ami_port=settings.ami_port,
+                           ami_user=settings.ami_provision_user, ami_secret=settings.ami_provision_secret)
+
+
+async def reload(settings: Settings) -> None:
+    """Ask the running Asterisk to read the SIP configuration and the dialplan again."""
+    from callcenter import ami
+
+    manager = await ami.connect(provision_login(settings))
+    try:
+        for module in RELOADED:
+            reply = await manager.send_action({"Action": "ModuleLoad", "Module": module, "LoadType": "reload"})
+            if reply.get("Response") != "Success":
+                raise RuntimeError(f"Asterisk did not reload {module}: {reply.get('Message')}")
+    finally:
+        manager.close()
+
+
+async def apply(settings: Settings, sessions, force: bool = False) -> Rendered:
+    """Render, prove, write and (when something changed, or forced) reload."""
+    import asyncio
+
+    rendered = await asyncio.to_thread(build, sessions)
+    changed = await asyncio.to_thread(write_files, etc_dir(settings), rendered)
+    if changed or force:
+        await reload(settings)
+        log.info("SIP configuration applied: %d trunk(s), %d agent phone(s)", rendered.trunks, rendered.phones)
+    return rendered

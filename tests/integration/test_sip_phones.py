@@ -1,0 +1,172 @@
+"""Real SIP on the real Asterisk: a carrier's caller (PJSIP's own user agent, sending from the
+trunk's address) reaches an agent whose desk phone is a registered SIP endpoint, and each side
+hears the other's tone; an agent whose phone is not registered is made Not ready and never rung
+into nothing; strangers, wrong passwords and a phone dialling out are refused.
+
+Each side sends its own tone (the caller 440 Hz, the agent 1000 Hz) and records what it hears;
+the recordings are measured (tests/sip/audio.py), not assumed.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from agent_desktop.acd_client import RouterClient
+from tests.integration.conftest import wait_until
+from tests.integration.helpers import fresh_number, journey, wait_for_state
+from tests.integration.sip_world import CARRIER, CARRIER_HOST, PHONE_HOST, STRANGER_HOST, SipWorld, cli
+from tests.sip import audio
+
+CALLER_HZ, AGENT_HZ = 440, 1000
+
+
+@pytest.fixture(scope="module")
+def carrier(stack, stack_env):
+    """The carrier's trunk, declared as an operator does (`callcenter trunk add`), applied live."""
+    out = cli(stack_env, "trunk", "add", CARRIER, "--host", CARRIER_HOST, "--port", "5060")
+    assert "applied to the running Asterisk" in out, out
+    yield CARRIER
+    cli(stack_env, "trunk", "remove", CARRIER)
+
+
+@pytest.fixture
+async def sip(stack, stack_env, sessions, carrier, tmp_path):
+    world = SipWorld(stack, stack_env, sessions, tmp_path)
+    yield world
+    await world.close()
+
+
+def _offset(ua, start_at: float) -> float:
+    """Where wall-clock time `start_at` falls in what `ua` recorded (it records from its first media)."""
+    return max(0.0, start_at - ua.seen("media")[0]["at"])
+
+
+def heard(ua, start_at: float, seconds: float = 2.0) -> tuple[float, float]:
+    """The dominant frequency in what `ua` recorded from wall-clock time `start_at`, and its share."""
+    return audio.dominant(ua.record, start_s=_offset(ua, start_at), seconds=seconds)
+
+
+def loudness(ua, start_at: float, seconds: float = 2.0) -> float:
+    return audio.rms(ua.record, start_s=_offset(ua, start_at), seconds=seconds)
+
+
+async def test_a_carrier_call_goes_through_the_menu_to_a_registered_desk_phone_and_both_hear_each_other(
+        stack, store, sip, floor):
+    ext = floor.agent({"general": 5})
+    phone = await sip.desk_phone(ext, sip.phone(ext), AGENT_HZ, answer_after=1)
+    await phone.wait_for("registered", code=200)
+    await floor.ready(ext)
+    number, caller_number = sip.number(entry="main_menu"), fresh_number()
+    # the caller keys 0 (an agent) in the main menu, by RFC 4733, while its prompt plays
+    caller = await sip.caller("caller", sip.uri(number), CALLER_HZ, caller=caller_number, dtmf="0", dtmf_after=2)
+    await caller.wait_for("state", state="CONFIRMED")
+    await phone.wait_for("incoming", timeout=30)
+    answered = await phone.wait_for("state", state="CONFIRMED", timeout=15)
+    uid = await wait_until(lambda: sip.call_uniqueid(caller_number), what="the call's row")
+    floor.own_call(uid)
+    await wait_for_state(store, ext, "on_call")
+    await asyncio.sleep(3.5)  # talk: both tones flow for a while
+    steps = [node for node, _input, _outcome in journey(sip.sessions, uid)]
+    assert steps[:2] == ["main_menu", "to_agent"], steps  # the access number's entry, then the caller's 0
+
+    # hold from the desktop: the caller hears music, no longer the agent; then resume
+    router = RouterClient(sip.redis)
+    result = await asyncio.to_thread(router.send, "hold", ext=ext, call=uid)
+    assert result.ok, result
+    held = time.time()
+    await asyncio.sleep(3.5)
+    result = await asyncio.to_thread(router.send, "resume", ext=ext, call=uid)
+    assert result.ok, result
+    resumed = time.time()
+    await asyncio.sleep(3.5)
+
+    await phone.send("hangup")  # the agent hangs up on their phone
+    assert (await caller.wait_for("disconnected", timeout=15))["code"] == 200
+    await caller.wait_for("recorded")
+    await phone.wait_for("recorded")
+    hz, share = heard(caller, answered["at"] + 1)
+    assert hz == AGENT_HZ and share > 0.5, f"the caller heard {hz} Hz ({share:.0%}), not the agent's tone"
+    hz, share = heard(phone, answered["at"] + 1)
+    assert hz == CALLER_HZ and share > 0.5, f"the agent heard {hz} Hz ({share:.0%}), not the caller's tone"
+    hz, share = heard(caller, held + 1)
+    assert not (hz == AGENT_HZ and share > 0.2), "the caller still heard the agent while on hold"
+    assert loudness(caller, held + 1) > 0.005, "the caller heard silence on hold, not music"
+    hz, share = heard(caller, resumed + 1)
+    assert hz == AGENT_HZ and share > 0.5, f"after resume the caller heard {hz} Hz ({share:.0%})"
+    await wait_for_state(store, ext, "wrapup")
+
+
+async def test_a_number_that_goes_straight_to_a_skill_skips_the_menu(stack, store, sip, floor):
+    skill = floor.skill()
+    ext = floor.agent({skill: 3})
+    await floor.reload()
+    phone = await sip.desk_phone(ext, sip.phone(ext), AGENT_HZ, answer_after=0.5, hangup_after=2)
+    await phone.wait_for("registered", code=200)
+    await floor.ready(ext)
+    caller_number = fresh_number()
+    caller = await sip.caller("direct", sip.uri(sip.number(skill=skill)), CALLER_HZ, caller=caller_number)
+    await phone.wait_for("state", state="CONFIRMED", timeout=30)
+    uid = await wait_until(lambda: sip.call_uniqueid(caller_number), what="the call's row")
+    floor.own_call(uid)
+    await caller.wait_for("disconnected", timeout=20)
+    assert [node for node, *_ in journey(sip.sessions, uid)] == ["access_number"]
+
+
+async def test_an_agent_whose_phone_unregisters_is_made_not_ready_with_the_reason(stack, store, sip, floor):
+    ext = floor.agent({"general": 1})
+    phone = await sip.desk_phone(ext, sip.phone(ext), AGENT_HZ)
+    await phone.wait_for("registered", code=200)
+    await floor.ready(ext)
+    await phone.send("unregister")
+    await wait_for_state(store, ext, "not_ready")
+    assert (await store.agent(ext)).reason == "phone_unregistered"
+    # ready again while the phone is still away: taken off again at once
+    await floor.ready(ext)
+    await wait_for_state(store, ext, "not_ready")
+    assert (await store.agent(ext)).reason == "phone_unregistered"
+
+
+async def test_a_call_for_an_agent_with_no_registered_phone_is_not_rung_into_nothing_but_goes_on(
+        stack, ami, store, sip, floor):
+    """The agent longest idle has no phone registered (and never said where calls ring, so only the
+    dialplan's check stands between the call and nothing): Not ready, and the next agent answers."""
+    skill = floor.skill(no_answer_limit=3)  # the miss limit would keep them ready: this is no miss
+    absent, present = floor.agent({skill: 5}), floor.agent({skill: 1})
+    sip.phone(absent, device=None)  # provisioned, never registered
+    phone = await sip.desk_phone(present, sip.phone(present, device=None), AGENT_HZ, answer_after=0.5,
+                                 hangup_after=3)
+    await phone.wait_for("registered", code=200)
+    await floor.reload()
+    await floor.ready(absent, since=1.0)  # longest idle, best level: offered first
+    await floor.ready(present)
+    caller_number = fresh_number()
+    caller = await sip.caller("next", sip.uri(sip.number(skill=skill)), CALLER_HZ, caller=caller_number)
+    await phone.wait_for("state", state="CONFIRMED", timeout=30)
+    floor.own_call(await wait_until(lambda: sip.call_uniqueid(caller_number), what="the call's row"))
+    agent = await store.agent(absent)
+    assert (agent.state, agent.reason) == ("not_ready", "phone_unregistered")
+    await caller.wait_for("disconnected", timeout=20)
+
+
+async def test_strangers_wrong_passwords_unlisted_numbers_and_a_phone_dialling_out_are_refused(
+        stack, ami, sip, floor):
+    ext = floor.agent({"general": 1})
+    password = sip.phone(ext, device=None)
+    number = sip.number()
+
+    async def final(name: str, to: str, bind: str, **options) -> int:
+        ua = await sip.caller(name, to, CALLER_HZ, bind=bind, hangup_after=1, **options)
+        ended = await ua.wait_for("disconnected", timeout=20)
+        assert not ua.seen("state", state="CONFIRMED"), f"{name} was answered"
+        return ended["code"]
+
+    assert await final("stranger", sip.uri(number), STRANGER_HOST) == 401  # no trunk has that address
+    assert await final("guest", sip.uri(number), PHONE_HOST, user=ext) == 401  # a phone's name, no password
+    assert await final("wrong", sip.uri(number), PHONE_HOST, user=ext, password="not-the-password") == 401
+    assert await final("unlisted", sip.uri("29999"), CARRIER_HOST) == 404  # not a number the carrier delivers
+    # the agent's own phone, authenticated, dialling a number outside: refused unanswered, nothing dialled
+    before = len(ami.events.matching(Event="DialBegin"))
+    assert await final("dial-out", sip.uri("00442071234567"), PHONE_HOST, user=ext, password=password) == 403
+    assert len(ami.events.matching(Event="DialBegin")) == before
