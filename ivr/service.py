@@ -89,6 +89,16 @@ def queue_callback_writer(sessions):
     return create
 
 
+def number_routes(sessions):
+    """The access numbers table (callcenter/sip/store.py): what a dialled number starts."""
+    from callcenter.sip import store
+
+    def route(number: str):
+        with sessions() as s:
+            return store.number_route(s, number)
+    return route
+
+
 def build_routes(settings: Settings) -> dict:
     flow = load_hotline()
     check_audio(prompt_specs(flow), settings.prompts_dir)
@@ -102,16 +112,6 @@ def build_routes(settings: Settings) -> dict:
                               number_route=number_routes(sessions)),
         "queue-position": queue.position,
         "queue-callback": queue.callback,
-def number_routes(sessions):
-    """The access numbers table (callcenter/sip/store.py): what a dialled number starts."""
-    from callcenter.sip import store
-
-    def route(number: str):
-        with sessions() as s:
-            return store.number_route(s, number)
-    return route
-
-
     }
 
 
