@@ -27,15 +27,36 @@ caller, at a low one the bare routing path. Also: Asterisk's CPU (utime + stime 
 the first call placed to the last call ended, in each phase; our router's and Redis's CPU in ours;
 agents rung while their phone was already busy (double_rings); calls never rung (unrouted).
 
+The routing path hop by hop (ours): the router runs with CC_ROUTE_TRACE=1 and logs, per call,
+when it handled the CallQueued event (received), when Redis answered the reservation (reserved)
+and when Asterisk answered the redirect (sent); joined with Asterisk's own stamps on the CallQueued
+and AgentRinging UserEvents and the DialBegin, one host clock for all, they give `hops`: p50/p99
+of queued_to_received, received_to_reserved, reserved_to_sent, sent_to_ringing (negative when the
+phone rang before the redirect's answer was read), reserved_to_ringing, ringing_to_dial, total.
+
 Both phases play music to waiting callers; neither records nor announces (our periodic
 position announcement is switched off for the bench, app_queue's are off by default). The
 bench's own AMI user (added to the rendered manager.conf only) sees just the events it needs.
 Needs root (Asterisk runs chrooted) and redis-server. Prints a JSON object on its last line:
-ours_p50_ms, ours_p99_ms, app_queue_p50_ms, app_queue_p99_ms, ratio_p99 (app_queue p99 over
-ours), ours_asterisk_cpu_s, app_queue_asterisk_cpu_s, asterisk_cpu_ratio (ours over app_queue),
-and the settings and counts behind them.
+ours_p50_ms, ours_p99_ms, ours_mean_ms (and app_queue_*), ratio_p99 (app_queue p99 over ours),
+ours_asterisk_cpu_s, app_queue_asterisk_cpu_s, asterisk_cpu_ratio (ours over app_queue), Asterisk's
+CPU per call rung on each side, hops, and the settings and counts behind them.
 
-    python bench/acd_vs_app_queue.py [--calls 500] [--occupancy 0.85] [--talk 20] [--rounds 1]
+The pieces issue 8 asks for, each a preset run in a stack of its own (other flags given win):
+
+    python bench/acd_vs_app_queue.py --piece free    # occupancy 0.5, nobody waits: ours_free_p99_ms,
+                                                     # app_queue_free_p99_ms (p50 too), hops (~7 min)
+    python bench/acd_vs_app_queue.py --piece busy    # occupancy 0.85: ours_busy_mean_ms,
+                                                     # app_queue_busy_mean_ms (p99 too) (~7 min)
+    python bench/acd_vs_app_queue.py --piece large   # 1000 agents (extensions are 1XXX: the most
+                                                     # there can be), 20 skills, occupancy 0.3 (more
+                                                     # live calls than 2 cores carry would measure the
+                                                     # machine): *_large_asterisk_cpu_ms_per_call (~8 min)
+    python bench/acd_vs_app_queue.py --piece all     # the three in turn; the last line has every figure
+
+A plain run takes the flags alone; `--sides ours` runs one side only, to try a change quickly:
+
+    python bench/acd_vs_app_queue.py [--calls 500] [--occupancy 0.85] [--talk 20] [--rounds 1] [--sides ours]
 """
 from __future__ import annotations
 
@@ -391,7 +412,8 @@ async def phase(name: str, stack: Stack, manager, recorder: Recorder, load, args
     hops = hop_times(recorder, router_trace(stack.log("acd"), recorder.watch)) if name == "ours" else {}
     result = {"latencies": latencies, "hops": hops, "calls": len(load), "rung": len(latencies), "not_placed": len(failures),
               "unrouted": len(load) - len(latencies), "unfinished": len(load) - len(recorder.ended) - len(failures),
-              "double_rings": recorder.double_rings, "wall_s": round(wall, 1), "cpu_s": cpu}
+              "double_rings": recorder.double_rings, "wall_s": round(wall, 1), "cpu_s": cpu,
+              "loadavg_1min_at_end": round(os.getloadavg()[0], 1)}  # the machine is shared: say how busy it was
     print(f"{name}: {len(latencies)}/{len(load)} rung, p50 {percentile(latencies, 0.5):.1f} ms, "
           f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.0f} ms, asterisk CPU "
           f"{cpu['asterisk']:.1f} s in {wall:.0f} s" if latencies else f"{name}: no call rung", flush=True)
@@ -456,9 +478,13 @@ async def run(args, stack: Stack, floor_) -> dict:
         results: dict[str, list[dict]] = {"ours": [], "app_queue": []}
         for r in range(args.rounds):
             for side in (("ours", "app_queue") if r % 2 == 0 else ("app_queue", "ours")):
+                if side not in args.sides:
+                    continue
                 if side == "ours":
                     await make_agents_ready(stack, floor_)
-                    await asyncio.sleep(2)  # the router has seen every agent become ready
+                    # the router has seen every agent become ready (two changes each, logged and
+                    # published) before the first call: 1000 agents take it some seconds
+                    await asyncio.sleep(2 + len(floor_) / 100)
                 else:
                     await queue_members(manager, floor_, add=True)
                     await asyncio.sleep(2)  # members' device states settle
@@ -478,6 +504,15 @@ async def run(args, stack: Stack, floor_) -> dict:
 
     ours = [x for r in results["ours"] for x in r["latencies"]]
     theirs = [x for r in results["app_queue"] for x in r["latencies"]]
+    if args.sides != ["ours", "app_queue"]:  # one side only (trying a change): its figures, no comparison
+        mine = ours or theirs
+        side = "ours" if ours else "app_queue"
+        return {"side": side, "agents": args.agents, "occupancy": args.occupancy, "calls": args.calls,
+                "p50_ms": round(percentile(mine, 0.5), 2), "p99_ms": round(percentile(mine, 0.99), 2),
+                "mean_ms": round(sum(mine) / len(mine), 1), "max_ms": round(max(mine), 1),
+                "asterisk_cpu_s": cpu(side, "asterisk"), "router_cpu_s": cpu(side, "acd"),
+                "hops": {name: {"p50_ms": round(percentile(v, 0.5), 2), "p99_ms": round(percentile(v, 0.99), 2)}
+                         for r in results[side] for name, v in r["hops"].items() if v}}
     if not ours or not theirs:
         raise RuntimeError(f"no call was rung: ours {len(ours)}, app_queue {len(theirs)}; "
                            f"router log: {stack.tail('acd')}")
@@ -501,6 +536,8 @@ async def run(args, stack: Stack, floor_) -> dict:
         "app_queue_waited_over_1s": sum(1 for x in theirs if x > 1000),
         "ours_asterisk_cpu_s": ours_cpu, "app_queue_asterisk_cpu_s": theirs_cpu,
         "asterisk_cpu_ratio": sig(ours_cpu / theirs_cpu) if theirs_cpu > 0 else None,
+        "ours_loadavg": [r["loadavg_1min_at_end"] for r in results["ours"]],
+        "app_queue_loadavg": [r["loadavg_1min_at_end"] for r in results["app_queue"]],
         "ours_asterisk_cpu_ms_per_call": round(1000 * ours_cpu / len(ours), 1),
         "app_queue_asterisk_cpu_ms_per_call": round(1000 * theirs_cpu / len(theirs), 1),
         "ours_router_cpu_s": cpu("ours", "acd"), "ours_redis_cpu_s": cpu("ours", "redis"),
@@ -576,7 +613,11 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=120, help="seconds allowed after the last call's longest talk")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the private home (logs) afterwards")
+    parser.add_argument("--sides", nargs="+", choices=["ours", "app_queue"], default=["ours", "app_queue"],
+                        help="run one side only, to try a change quickly (no --piece then)")
     args = parser.parse_args()
+    if args.sides != ["ours", "app_queue"] and args.piece:
+        parser.error("--sides with one side is for a plain run, not a --piece")
     if not 1 <= args.skills <= len(SKILL_NAMES) or not 1 <= args.skills_per_agent <= args.skills:
         parser.error(f"--skills 1-{len(SKILL_NAMES)}, --skills-per-agent 1..skills")
     if args.agents is not None and not 1 <= args.agents <= 1000:
