@@ -9,6 +9,7 @@ would start another header or another Originate variable.
 from __future__ import annotations
 
 import asyncio
+from typing import Awaitable
 
 from acd.protocol import AcdError, is_extension, is_skill
 from callcenter import dialplan as dp
@@ -57,16 +58,24 @@ class Actions:
     # ---- moving callers ----
     async def connect_to_agent(self, channel: str, ext: str, ring_time_s: int) -> None:
         """Ring the agent for the waiting caller: cc-connect dials CC_AGENT_EXT."""
+        await self.start_connect(channel, ext, ring_time_s)
+
+    def start_connect(self, channel: str, ext: str, ring_time_s: int) -> Awaitable[None]:
+        """connect_to_agent in two steps: the actions are written now, and the awaitable returned
+        raises if Asterisk refused the redirect. Written back to back on our one AMI session, which
+        Asterisk runs in order: the variables are set before the redirect, for one round trip."""
         if not is_extension(ext):
             raise AcdError("BAD_EXTENSION")
-        # Written back to back on our one AMI session, which Asterisk runs in order: the variables
-        # are set before the redirect, for one round trip instead of three.
-        sent = [self._send(Action="Setvar", Channel=channel, Variable=name, Value=value)
+        sent = [self.ami.send_action({"Action": "Setvar", "Channel": _safe(channel), "Variable": name, "Value": _safe(value)})
                 for name, value in ((dp.AGENT_EXT, ext), (dp.RING_TIME, str(int(ring_time_s))))]
-        sent.append(self._send(Action="Redirect", Channel=channel, Context=dp.CONNECT, Exten="s", Priority="1"))
-        *_, reply = await asyncio.gather(*sent)
-        if reply.get("Response") != "Success":
-            raise RuntimeError(reply.get("Message") or "Asterisk refused the redirect")
+        sent.append(self.ami.send_action({"Action": "Redirect", "Channel": _safe(channel), "Context": dp.CONNECT,
+                                          "Exten": "s", "Priority": "1"}))
+
+        async def answered() -> None:
+            *_, reply = await asyncio.gather(*sent)
+            if reply.get("Response") != "Success":
+                raise RuntimeError(reply.get("Message") or "Asterisk refused the redirect")
+        return answered()
 
     async def requeue(self, channel: str, skill: str, transferred: bool = True) -> bool:
         """Send a connected caller back to wait for another skill (a transfer to a queue)."""

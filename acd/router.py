@@ -54,6 +54,7 @@ class Router:
         self._wrapup_timers: dict[str, asyncio.Task] = {}
         self._retry_on_tick: set[str] = set()  # calls whose redirect failed: back in the queue next tick
         self._lock = asyncio.Lock()
+        self._connecting: dict[str, asyncio.Task] = {}  # arrivals whose redirect's answer is awaited
 
     def reconfigure(self, queues: dict[str, p.Queue], agents: dict[str, dict[str, int]]) -> None:
         """New queues and skills from the database, applied without a restart."""
@@ -164,6 +165,9 @@ class Router:
         if event is None:
             return
         uid, now = event.call_id, self.clock()
+        connecting = self._connecting.get(uid)
+        if connecting is not None and not isinstance(event, p.AgentRinging):  # ringing: the redirect worked
+            await asyncio.wait([connecting])  # this call's redirect answered (or refused) first: its order kept
         if isinstance(event, p.CallQueued):
             self._trace(uid, "received")
             await self._queued(p.LiveCall(uid, channel=event.channel, skill=event.skill, priority=event.priority,
@@ -261,8 +265,8 @@ class Router:
                 self._correct_queued_at(uid, stored.queued_at)
                 if taken == AGENT_NOT_READY:  # another router took the agent first
                     self.core.put_back(uid)  # and the agent is busy in our view now: no loop
-                else:
-                    await self._carry_out(decision, stored)
+                else:  # the redirect's answer is awaited aside: other calls' events and routing go on
+                    await self._carry_out(decision, stored, aside=True)
         await self.route()
 
     def _correct_queued_at(self, uid: str, stored: float) -> None:
@@ -289,8 +293,9 @@ class Router:
                     continue
                 await self._carry_out(decision, call)
 
-    async def _carry_out(self, decision, call: p.LiveCall) -> None:
-        """The agent is reserved for the call: ring them (or dial the call back)."""
+    async def _carry_out(self, decision, call: p.LiveCall, aside: bool = False) -> None:
+        """The agent is reserved for the call: ring them (or dial the call back). Aside: the
+        redirect's answer is awaited in a task of its own, which the call's next event waits for."""
         self._trace(call.uniqueid, "reserved")
         if call.is_callback:
             background(self._dial_callback(decision.agent_id, call), f"call back {call.uniqueid}")
@@ -299,7 +304,21 @@ class Router:
                 self.on_decision(decision, call, self.clock())
             return
         try:
-            await self.actions.connect_to_agent(call.channel, decision.agent_id, self.queue(call.skill).ring_time_s)
+            answered = self.actions.start_connect(call.channel, decision.agent_id, self.queue(call.skill).ring_time_s)
+        except Exception as exc:  # refused before anything was sent: undone as a refused redirect
+            answered = _raise(exc)
+        if aside:
+            uid = call.uniqueid
+            self._connecting[uid] = task = background(self._connected(decision, call, answered), f"connect {uid}")
+            task.add_done_callback(lambda done: self._connecting.pop(uid, None)
+                                   if self._connecting.get(uid) is done else None)
+        else:
+            await self._connected(decision, call, answered)
+
+    async def _connected(self, decision, call: p.LiveCall, answered) -> None:
+        """Asterisk's answer to the redirect: the decision logged, or undone (Asterisk refused it)."""
+        try:
+            await answered
             self._trace(call.uniqueid, "sent")
             log.info("call %s -> %s", decision.call_id, decision.reason)
             if self.on_decision is not None:  # the journey keeps the reason (acd.call_log)
@@ -329,6 +348,10 @@ class Router:
             self.in_wrapup.discard(ext)
             return await self.store.transition(ext, "ready", now) is not None
         return False
+
+
+async def _raise(exc: Exception) -> None:
+    raise exc
 
 
 async def listen_for_changes(redis, router: Router, reload, after_reload=None) -> None:

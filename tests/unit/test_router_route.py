@@ -47,3 +47,21 @@ async def test_after_a_gap_in_the_changes_the_router_reads_every_agent_again():
     await store.transition("1001", "ready", 99.0)  # made ready while nobody listened
     await router.resync_agents()
     assert store.live_calls["c1"].agent == "1001" and store.live_agents["1001"].state == "reserved"
+
+
+async def test_a_refused_redirect_on_arrival_is_undone_before_the_calls_next_event():
+    """A caller who arrives with an agent free is connected without holding up other events; if
+    Asterisk refuses the redirect, the undoing still comes before that call's next event."""
+    store = FakeStore(live_agents={"1001": AgentSnapshot("1001", "ready")})
+    router = make_router(store, FakeAmi(refuse={"Redirect"}), skills={"1001": {"billing": 5}}, clock=lambda: 100.0)
+    router.core.agent_idle("1001", 0.0)
+
+    def event(name: str, context: str, **headers) -> dict:
+        return {"Event": "UserEvent", "UserEvent": name, "CallId": "c1", "Uniqueid": "c1", "Channel": CHANNEL,
+                "Context": context, **headers}
+
+    await router.on_user_event(event("CallQueued", "cc-wait", Skill="billing"))
+    await router.on_user_event(event("CallEnded", "cc-hangup", Stage="waiting"))  # hung up meanwhile
+    assert len(router.actions.ami.named("Redirect")) == 1
+    assert store.live_agents["1001"].state == "ready" and "c1" not in store.live_calls
+    assert not router._connecting
