@@ -13,6 +13,7 @@ from typing import Awaitable
 
 from acd.protocol import AcdError, is_extension, is_skill
 from callcenter import dialplan as dp
+from callcenter.ami import originate_variables
 
 
 def _safe(value: str) -> str:
@@ -119,20 +120,12 @@ class Actions:
             raise AcdError("BAD_EXTENSION")
         if not (number.isascii() and number.isdigit() and len(number) <= 20):
             raise ValueError(f"a call back dials digits only, not {number!r}")
-        variables = f"{dp.CALL_ID}={call_id},{dp.AGENT}={ext},{dp.CALLBACK_NUMBER}={number}"
+        # the call's id is Asterisk's uniqueid or a request's (callback-request-<id>, or a call's
+        # id from the database): whatever it holds, no comma in it sets another variable
+        variables = originate_variables({dp.CALL_ID: call_id, dp.AGENT: ext, dp.CALLBACK_NUMBER: number})
         reply = await self.ami.send_action({
             "Action": "Originate", "Channel": f"Local/{ext}@{dp.AGENT_PHONES}/n",
             "Context": dp.CALLBACK_DIAL, "Exten": "s", "Priority": "1", "CallerID": f"<{number}>",
-            "Timeout": str(int(ring_time_s) * 1000), "Async": "true",
-            "Variable": _safe_variables(variables, call_id)})
+            "Timeout": str(int(ring_time_s) * 1000), "Async": "true", "Variable": variables})
         replies = reply if isinstance(reply, list) else [reply]
         return any(r.get("Event") == "OriginateResponse" and r.get("Response") == "Success" for r in replies)
-
-
-def _safe_variables(variables: str, call_id: str) -> str:
-    # the uniqueid is Asterisk's ("1700000000.5"); anything else in it would inject variables
-    if not call_id.replace(".", "", 1).isascii() or not call_id.replace(".", "", 1).isdigit():
-        raise ValueError(f"refused call id {call_id!r}")
-    if any(ch in variables for ch in "\r\n\0"):
-        raise ValueError("refused AMI variables")
-    return variables

@@ -225,10 +225,20 @@ class Router:
         await self.route()
 
     async def _dial_callback(self, ext: str, call: p.LiveCall) -> None:
-        """Ring the agent first; when they answer, the dialplan dials the customer."""
+        """Ring the agent first; when they answer, the dialplan dials the customer. A call back
+        that cannot be sent (an id AMI cannot carry) is not dialled: the agent is let go, the live
+        call dropped, and the request counts as unanswered."""
         await self.store.transition(ext, "ring", self.clock(), call=call.uniqueid)
-        if not await self.actions.originate_callback(call.uniqueid, ext, call.number,
-                                                     self.queue(call.skill).ring_time_s):
+        try:
+            dialled = await self.actions.originate_callback(call.uniqueid, ext, call.number,
+                                                            self.queue(call.skill).ring_time_s)
+        except (p.AcdError, ValueError) as exc:
+            log.warning("call back %s to %s not dialled: %s", call.uniqueid, call.number, exc)
+            await self._ended(call.uniqueid, self.clock())
+            if self.on_callback is not None:
+                await self.on_callback(call.uniqueid, "no_answer")
+            return
+        if not dialled:
             await self._no_answer(ext, call.uniqueid, self.clock())
             await self.store.update_call(call.uniqueid, agent="")
             self.core.add_call(call.uniqueid, call.skill, call.queued_at)  # its place kept

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from typing import Mapping
 
 from panoramisk import Manager
 
@@ -37,3 +39,23 @@ async def connect(settings: Settings, timeout: float = 15.0, **options) -> Manag
         manager.close()
         raise ConnectionError(f"no AMI login as {settings.ami_user} at {settings.ami_host}:{settings.ami_port}") from None
     return manager
+
+
+_VARIABLE_NAME = re.compile(r"_{0,2}[A-Za-z][A-Za-z0-9_]{0,63}")
+_SPLITS = set(',"\\')  # Asterisk splits an Originate's Variable header on commas and reads quotes
+# and backslashes as its own (AST_STANDARD_APP_ARGS), one header or several alike
+
+
+def originate_variables(pairs: Mapping[str, str]) -> str:
+    """An Originate's Variable header, NAME=value,... . A value holding a comma, a quote, a
+    backslash or a control character is refused (ValueError), not escaped: it would set another
+    variable ("x,CC_AGENT=1234") or end the header ("\nChannel: ..."), and no value of ours needs one."""
+    parts = []
+    for name, value in pairs.items():
+        text = str(value)
+        if not _VARIABLE_NAME.fullmatch(name):
+            raise ValueError(f"refused AMI variable name {name!r}")
+        if _SPLITS & set(text) or not text.isprintable():
+            raise ValueError(f"refused AMI variable value {name}={text!r}")
+        parts.append(f"{name}={text}")
+    return ",".join(parts)

@@ -17,6 +17,7 @@ from panoramisk import Manager
 
 from acd.protocol import is_extension
 from callcenter import dialplan
+from callcenter.ami import originate_variables
 from callcenter.config import Settings
 
 DIGITS = re.compile(r"^[0-9]{1,20}\Z")  # \Z, not $: $ also matches before a final line feed
@@ -49,10 +50,10 @@ def originate_caller_action(access_number: str, caller: str, name: str = "", dtm
         raise SimulationInputError(f"DTMF script may hold 0-9 * # and w only, got {dtmf!r}")
     if not (0 <= wait_s <= 60 and 0 < hold_s <= 3600):
         raise SimulationInputError("wait must be 0-60 s and hold 1-3600 s")
-    variables = [f"SIM_WAIT={wait_s:g}", f"SIM_HOLD={hold_s:g}"] + ([f"SIM_DTMF={dtmf}"] if dtmf else [])
+    variables = {"SIM_WAIT": f"{wait_s:g}", "SIM_HOLD": f"{hold_s:g}"} | ({"SIM_DTMF": dtmf} if dtmf else {})
     entry = dialplan.HOTLINE
     if any_name is not None:
-        variables.append("__SIM_NAME_B64=" + base64.b64encode(any_name.encode()).decode())
+        variables["__SIM_NAME_B64"] = base64.b64encode(any_name.encode()).decode()
         entry = dialplan.SIM_HOSTILE_NAME
     return {
         "Action": "Originate",
@@ -61,7 +62,7 @@ def originate_caller_action(access_number: str, caller: str, name: str = "", dtm
         "Exten": "s",
         "Priority": "1",
         "CallerID": caller_id(caller, name),
-        "Variable": ",".join(variables),
+        "Variable": originate_variables(variables),
         "ChannelId": uuid.uuid4().hex[:24],  # the near half; the hotline half is <ChannelId>;2
         "Async": "true",
         "Timeout": "30000",
