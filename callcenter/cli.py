@@ -30,6 +30,7 @@ from callcenter.runtime.ports import PortInUse, is_listening
 from callcenter.runtime.redis_server import RedisSetupError
 from callcenter.runtime.tasks import read_health
 from callcenter.sip import cli as sip_cli
+from cdr import staffing_cli
 
 from ivr.flow import FlowError
 from ivr.prompts import PromptError
@@ -308,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--json", action="store_true")
     sip_cli.add_parsers(sub)
+    staffing_cli.add_parsers(sub)
     sv = sub.add_parser("supervise", help=argparse.SUPPRESS)
     sv.add_argument("--demo", action="store_true")
     args = parser.parse_args(argv)
@@ -330,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_agent(settings, args)
         if args.command == "simulate":
             return cmd_simulate(args)
+        if args.command in staffing_cli.COMMANDS:
+            return staffing_cli.run(settings, args)
         if args.command in sip_cli.COMMANDS:
             return sip_cli.run(settings, args)
         if args.command == "supervise":

@@ -75,7 +75,8 @@ def forecast(slots: list[Slot], minutes: int, target: Target) -> list[Need]:
         agents, found = agents_needed(slot.calls * 60.0 / minutes, slot.aht_s, target)
         out.append(Need(slot.label, slot.calls, slot.aht_s, agents,
                         found.service_level if found else None, found.asa_s if found else None,
-                        found.occupancy if found else None, found.abandon_rate if found else None))
+                        found.occupancy if found else None,
+                        found.abandon_rate if found and target.patience_s else None))  # Erlang C: nobody gives up
     return out
 
 

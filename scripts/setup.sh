@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(redis-server debootstrap espeak-ng libespeak-ng1 sox util-linux python3-venv)
+command -v npm >/dev/null || packages+=(npm)  # npm pack fetches Chart.js for the report pages
 # the browser tests drive Debian's Chromium (Playwright downloads no browser of its own here); a
 # CJK font so screenshots of the Mandarin pages show words, not boxes; npm fetches axe-core
 if [ "${1:-}" = "--test" ]; then
@@ -51,5 +52,28 @@ if [ "${1:-}" = "--test" ]; then
     echo "setup: axe-core $axe_version's tarball does not match the sha512 in $lock" >&2
     exit 1
   fi
+fi
+# Chart.js for the report pages: the version pinned in agent_desktop/chartjs.lock, its tarball's
+# sha512 checked against the one committed there (a mismatch stops the setup), then its built
+# file and licence copied to agent_desktop/static/vendor/ (ignored by git)
+chart_lock=agent_desktop/chartjs.lock
+chart_version=$(sed -n 's/^version=//p' "$chart_lock")
+chart_sha512=$(sed -n 's/^sha512=//p' "$chart_lock")
+chart_js=agent_desktop/static/vendor/chart.umd.min.js
+chart_stamp=agent_desktop/static/vendor/chart.js.version
+if [ ! -f "$chart_js" ] || [ "$(cat "$chart_stamp" 2>/dev/null)" != "$chart_version $chart_sha512" ]; then
+  chart_tmp=$(mktemp -d)
+  (cd "$chart_tmp" && npm pack --silent "chart.js@$chart_version" >/dev/null)
+  chart_tgz="$chart_tmp/chart.js-$chart_version.tgz"
+  if [ "$(.venv/bin/python -c 'import base64, hashlib, sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$chart_tgz")" != "$chart_sha512" ]; then
+    rm -rf "$chart_tmp"
+    echo "setup: chart.js $chart_version's tarball does not match the sha512 in $chart_lock" >&2
+    exit 1
+  fi
+  tar -xzf "$chart_tgz" -C "$chart_tmp" package/dist/chart.umd.min.js package/LICENSE.md
+  install -m 0644 "$chart_tmp/package/dist/chart.umd.min.js" "$chart_js"
+  install -m 0644 "$chart_tmp/package/LICENSE.md" agent_desktop/static/vendor/chart.js.LICENSE.md
+  echo "$chart_version $chart_sha512" > "$chart_stamp"
+  rm -rf "$chart_tmp"
 fi
 echo "setup: ready (.venv/bin/callcenter)"

@@ -97,3 +97,12 @@ def test_load_per_interval_comes_from_history():
     assert (slots["08:00"].calls, slots["08:00"].aht_s) == (2.0, 182.5)  # (125 + 240) / 2
     assert (slots["08:30"].calls, slots["08:30"].aht_s) == (0.5, 182.5)  # none handled: the overall mean
     assert slots["09:00"].calls == 0
+
+
+def test_the_command_line_prints_the_forecast(capsys):
+    from callcenter.cli import main
+    assert main(["staffing", "--calls", "360", "--aht", "240", "--interval", "30min", "--json"]) == 0
+    (row,) = __import__("json").loads(capsys.readouterr().out)["rows"]
+    assert (row["agents"], row["calls"]) == (54, 360.0)  # 720 calls an hour: the 48-erlang reference point
+    assert main(["staffing", "--calls", "360", "--aht", "240"]) == 0
+    assert " 54 " in capsys.readouterr().out
