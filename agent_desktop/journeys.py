@@ -18,7 +18,7 @@ from sqlalchemy import exists, select
 from agent_desktop.auth import current_user, require
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
-from agent_desktop.reports import _date, today, zone
+from agent_desktop.reports import date_arg, today, zone
 from agent_desktop.views import call_id, page
 from agent_desktop.wallboard import visible_agents
 from callcenter.models import AgentStateLog, AuditEntry, Call, User
@@ -62,7 +62,7 @@ def calls_page():
 @bp.get("/api/calls")
 @require(*READERS)
 def calls_list():
-    day = _date("day", today())
+    day = date_arg("day", today())
     number = request.args.get("number", "")
     if number and not NUMBER.fullmatch(number):
         raise ApiError("BAD_NUMBER_FILTER")

@@ -56,7 +56,7 @@ def today() -> date:
     return datetime.now(timezone.utc).astimezone(zone()).date()
 
 
-def _date(name: str, default: date) -> date:
+def date_arg(name: str, default: date) -> date:
     raw = request.args.get(name, "")
     if not raw:
         return default
@@ -68,7 +68,7 @@ def _date(name: str, default: date) -> date:
         raise ApiError("BAD_DATE", field=name) from None
 
 
-def _int(name: str, default: int, low: int, high: int) -> int:
+def int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "")
     if not raw:
         return default
@@ -78,8 +78,8 @@ def _int(name: str, default: int, low: int, high: int) -> int:
 
 
 def _period(max_days: int = MAX_DAYS) -> tuple[date, date]:
-    last = _date("to", today())
-    first = _date("from", last)
+    last = date_arg("to", today())
+    first = date_arg("from", last)
     if last < first or (last - first).days + 1 > max_days:
         raise ApiError("BAD_PERIOD", days=max_days)
     return first, last
@@ -93,7 +93,7 @@ def parse_query() -> Query:
     if size not in SIZES:
         raise ApiError("BAD_INTERVAL", choices=", ".join(SIZES))
     first, last = _period(MAX_FINE_DAYS if size in ("15min", "30min") else MAX_DAYS)
-    return Query(dim, size, first, last, _int("short", DEFAULT_SHORT_ABANDON_S, 0, 60), as_of())
+    return Query(dim, size, first, last, int_arg("short", DEFAULT_SHORT_ABANDON_S, 0, 60), as_of())
 
 
 def as_of() -> datetime:
@@ -101,7 +101,7 @@ def as_of() -> datetime:
     seconds), so that its CSV export says the same of a state still running. Not a way back in
     time: no earlier than a day ago."""
     now = int(datetime.now(timezone.utc).timestamp())
-    when = _int("as_of", now, now - 86_400, now) if request.args.get("as_of") else now
+    when = int_arg("as_of", now, now - 86_400, now) if request.args.get("as_of") else now
     return datetime.fromtimestamp(when, tz=timezone.utc)
 
 
@@ -206,7 +206,7 @@ def reports_csv():
 # ---------------------------------------------------------------- KPIs
 def build_kpis() -> dict:
     first, last = _period()
-    limit = _int("limit", kpi.DEFAULT_ANSWER_LIMIT_S, 1, 600)
+    limit = int_arg("limit", kpi.DEFAULT_ANSWER_LIMIT_S, 1, 600)
     d, center, now = desktop(), zone(), datetime.now(timezone.utc)
     period = Period.local_days(first, last, center)
     with d.sessions() as s:
@@ -235,12 +235,12 @@ def kpi_json():
 
 # ---------------------------------------------------------------- staffing
 def build_staffing() -> dict:
-    days = _int("days", 28, 1, MAX_DAYS)
+    days = int_arg("days", 28, 1, MAX_DAYS)
     size = request.args.get("size", "30min")
     if size not in ("15min", "30min", "hour"):
         raise ApiError("BAD_INTERVAL", choices="15min, 30min, hour")
-    target = staffing.Target(_int("target", 80, 1, 99) / 100, _int("threshold", 20, 1, 600),
-                             _int("patience", 0, 0, 3600) or None)
+    target = staffing.Target(int_arg("target", 80, 1, 99) / 100, int_arg("threshold", 20, 1, 600),
+                             int_arg("patience", 0, 0, 3600) or None)
     center, now = zone(), datetime.now(timezone.utc)
     last = now.astimezone(center).date() - timedelta(days=1)  # whole days only
     history = Period.local_days(last - timedelta(days=days - 1), last, center)
