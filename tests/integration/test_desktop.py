@@ -160,7 +160,7 @@ async def test_a_call_from_screen_pop_to_wrap_up_in_the_browser(stack, sessions,
     await one.fill("#wo-description", "double charge on the October bill")
     await one.select_option("#wo-category", "billing")
     await one.click("#btn-work-order")
-    await one.wait_for_function("/^[0-9]{10}$/.test(document.getElementById('wo-result').textContent)",
+    await one.wait_for_function("/^[0-9]{12}$/.test(document.getElementById('wo-result').textContent)",
                                 timeout=10_000)
     order_number = await one.text_content("#wo-result")
     with sessions() as s:

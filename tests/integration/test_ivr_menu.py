@@ -127,7 +127,7 @@ async def test_fault_report_opens_a_work_order_and_speaks_its_number(stack, ami,
     uid = await floor.call(ACCESS, number, dtmf=GREETED + "3wwww1", hold_s=30)
     order = await wait_until(lambda: _order_for_call(sessions, uid), timeout=40, what="work order")
     assert order.customer_id == customer_id and order.caller_number == number
-    assert order.category == "fault_phone" and order.status == "open"
+    assert order.category == "fault_phone" and order.status == "new" and order.group_code == "repair"
     await ami.events.wait_for(Event="AGIExecStart", Uniqueid=uid,
                               Command=f'STREAM FILE "{stack.prompts_dir}/zh/after_service" "0123456789*#"')
     heard = prompt_names(ami.events, uid)
