@@ -6,6 +6,7 @@ must land after one press the key a few times.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from datetime import datetime, timezone
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from callcenter.models import Account, CallbackRequest, Customer, RechargeCard, WorkOrder
+from callcenter.models import Account, AuditEntry, CallbackRequest, Customer, IvrAttempt, RechargeCard, WorkOrder
 from callcenter.runtime.ports import is_listening
 from callcenter.runtime.supervisor import read_status
 from ivr import speech
@@ -213,13 +214,60 @@ async def test_bad_keys_in_number_fields_are_refused_and_retried(stack, ami, ses
     assert ("service_number", "138*0001", "invalid") in journey(sessions, uid)
 
 
-async def test_hostile_caller_name_reaches_nothing_unescaped(stack, ami, sessions, floor):
+async def test_hostile_caller_name_goes_to_a_general_agent_and_reaches_nothing(stack, ami, sessions, floor):
+    # Asterisk writes the name raw into the AGI headers: its line feeds forge header lines (and
+    # could end the block early and answer our commands). The FastAGI server refuses such a
+    # request, and the dialplan's fail-safe sends the caller to agi_fail: a general agent.
     name = 'Zhang "San"\nagi_extension: 666\n$(reboot) `id` ; DROP TABLE calls'
     log_from = log_size(stack, "ivr")  # what other tests' calls wrote is theirs
     number = fresh_number("1390000")
     uid = await floor.call(ACCESS, number, dtmf=UNKNOWN_TO_NUMBER + "#wwwwww0", hold_s=25, any_name=name)
-    variables = await handed_off(ami, uid)
-    assert variables["__CC_SKILL"] == "general" and variables["__CC_HANDOFF_REASON"] == "caller_asked"
+    failed = await ami.events.wait_for(Event="UserEvent", UserEvent="IvrFailed", CallId=uid, timeout=30)
+    assert failed["Reason"] == "ivr_error"
+    queued = await ami.events.wait_for(Event="UserEvent", UserEvent="CallQueued", CallId=uid, timeout=30)
+    assert queued["Skill"] == "general"
     row = await wait_until(ended_row(sessions, uid), timeout=40, what="call closed")
-    assert row.caller_number == number and row.access_number != "666"
-    assert "Traceback" not in read_log(stack, "ivr", since=log_from)
+    assert row.caller_number == number and row.access_number != "666" and row.end_detail == "ivr_error"
+    log = read_log(stack, "ivr", since=log_from)
+    assert "refused AGI request" in log and "Traceback" not in log
+
+
+async def test_recharge_pin_guessing_locks_the_card_and_the_caller_hears_why(stack, ami, sessions, floor):
+    customer_id, number = make_customer(sessions, balance_cents=1_000)
+    card = "88" + fresh_number("9")[-14:].rjust(14, "0")
+    _card(sessions, card, "246810", 5_000)
+    with sessions() as s:  # two wrong PINs on this card earlier today, from other calls
+        card_id = s.scalar(select(RechargeCard.id).where(RechargeCard.number == card))
+        s.add_all([IvrAttempt(at=datetime.now(timezone.utc), kind="recharge", outcome="wrong",
+                              call_uniqueid=f"earlier.{i}", caller_number="13900000000", card_id=card_id)
+                   for i in range(2)])
+        s.commit()
+    uid = await floor.call(ACCESS, number, dtmf=GREETED + "2wwww123456wwwwww" + card + "wwwwww000000#", hold_s=45)
+    variables = await handed_off(ami, uid)
+    assert variables["__CC_HANDOFF_REASON"] == "recharge_locked" and variables["__CC_SKILL"] == "general"
+    assert "recharge_locked" in prompt_names(ami.events, uid)  # told why before the agent
+    steps = await wait_until(lambda: (j := journey(sessions, uid)) and "to_agent_recharge_locked" in nodes(j) and j,
+                             what="journey saved")
+    assert ("card_number", card[:4] + "*" * 8 + card[-4:], "ok") in steps and ("recharge", None, "locked") in steps
+    assert not [step for step in steps if card in str(step)]
+    assert _balance(sessions, customer_id) == 1_000
+    with sessions() as s:
+        assert s.scalar(select(AuditEntry).where(AuditEntry.action == "recharge_card_locked",
+                                                 AuditEntry.target == f"card:{card[:4]}{'*' * 8}{card[-4:]}"))
+
+
+async def test_the_fastagi_server_refuses_a_request_without_the_secret(stack):
+    # Asterisk's own AGI() calls carry the secret (every menu test above passes through them); any
+    # other local process that speaks AGI to the server is refused before a command is sent.
+    log_from = log_size(stack, "ivr")
+    etc = (stack.asterisk_dir / "etc" / "extensions.conf").read_text()
+    assert f"agi://127.0.0.1:{stack.agi_port}/{stack.agi_secret}/hotline" in etc
+    reader, writer = await asyncio.open_connection("127.0.0.1", stack.agi_port)
+    writer.write(b"agi_network: yes\nagi_network_script: hotline\nagi_uniqueid: 1700000000.99\n"
+                 b"agi_callerid: 13800000001\n\n")
+    await writer.drain()
+    assert await asyncio.wait_for(reader.read(), 10) == b""  # closed, not a single command
+    writer.close()
+    log = await wait_until(lambda: (text := read_log(stack, "ivr", since=log_from)) and "without the AGI secret" in text
+                           and text, what="refusal logged")
+    assert stack.agi_secret not in log
