@@ -318,7 +318,8 @@ $("order-form").onsubmit = async e => {
   try {
     const order = await api("/api/work-orders", {method: "POST", body: JSON.stringify({
       call: popCall, customer_id: popCustomer ? popCustomer.id : null, category: $("wo-category").value,
-      priority: $("wo-priority").value, description: $("wo-description").value})});
+      priority: $("wo-priority").value, description: $("wo-description").value,
+      fields: typeof orderFields === "function" ? orderFields() : undefined})});
     $("wo-result-label").hidden = false;
     setText("wo-result", order.number);
     showMessage(null);

@@ -171,9 +171,18 @@ async def test_an_order_from_a_call_to_the_customers_confirmation_in_the_browser
         # 1. on a call, the agent opens a billing dispute from the screen-pop
         uid = await floor.call(ACCESS, caller, dtmf=COMPLAINT, hold_s=300)
         await agent.wait_for_selector('#state[data-state="on_call"]', timeout=60_000)
+        # business by phone needs the service password, which this caller did not give in the menu
+        await agent.select_option("#wo-category", "biz_suspend")
+        await agent.fill("#wo-field-line_number", caller)
+        await agent.fill("#wo-description", "going abroad for a year")
+        await agent.click("#btn-work-order")
+        await agent.wait_for_selector('#message[data-code="PASSWORD_NOT_VERIFIED"]', timeout=10_000)
+        assert "service password" in await agent.text_content("#message")
+        assert await agent.text_content("#wo-result") == ""
         await agent.fill("#wo-description", "charged twice for October")
         await agent.select_option("#wo-category", "billing")
-        await agent.click("#btn-work-order")
+        await agent.fill("#wo-field-disputed_cents", "3900")
+        await agent.eval_on_selector("#order-form", "form => form.requestSubmit()")  # the toast covers the button
         await agent.wait_for_function("/^[0-9]{12}$/.test(document.getElementById('wo-result').textContent)",
                                       timeout=10_000)
         number = await agent.text_content("#wo-result")
@@ -218,8 +227,9 @@ async def test_an_order_from_a_call_to_the_customers_confirmation_in_the_browser
         assert await timeline(bo) == [("wo_agent", "created"), ("wo_bo", "start"), ("wo_bo", "resolve"),
                                       ("wo_agent", "confirm")]
         assert await bo.text_content('#timeline tr[data-action="resolve"] .comment') == "refunded the double charge"
-        calls = json.loads(await bo.evaluate(f"fetch('/api/work-orders/{number}').then(r => r.text())"))["calls"]
-        assert [(c["call"], c["kind"]) for c in calls] == [(uid, "opened")]
+        seen = json.loads(await bo.evaluate(f"fetch('/api/work-orders/{number}').then(r => r.text())"))
+        assert [(c["call"], c["kind"]) for c in seen["calls"]] == [(uid, "opened")]
+        assert seen["fields"] == {"disputed_cents": 3900} and seen["group"] == "billing"
         # the group's lead sees the deadline figures on the wallboard
         lead = await open_page(browser, stack, "wo_lead", "/wallboard")
         await lead.wait_for_function("/^[0-9]+$/.test(document.getElementById('orders-overdue').textContent)",
