@@ -12,6 +12,7 @@ reads every code from its source and fails on one without words in both language
 from __future__ import annotations
 
 from agent_desktop.order_words import ORDER_STRINGS
+from agent_desktop.softphone_words import SOFTPHONE_STRINGS
 from agent_desktop.report_words import REPORT_STRINGS
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -469,6 +470,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "wallboard_queues": {"en": "Queues", "zh": "队列"},
 }
 STRINGS.update(ORDER_STRINGS)  # the work-order screens' words (agent_desktop/order_words.py)
+STRINGS.update(SOFTPHONE_STRINGS)  # where calls ring, the softphone (agent_desktop/softphone_words.py)
 STRINGS.update(REPORT_STRINGS)  # reports, KPIs, staffing, call journeys (agent_desktop/report_words.py)
 
 

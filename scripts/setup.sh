@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(redis-server debootstrap espeak-ng libespeak-ng1 sox util-linux python3-venv)
+command -v npm >/dev/null || packages+=(npm)  # npm ci installs the softphone's JsSIP
 command -v npm >/dev/null || packages+=(npm)  # npm pack fetches Chart.js for the report pages
 # the browser tests drive Debian's Chromium (Playwright downloads no browser of its own here); a
 # CJK font so screenshots of the Mandarin pages show words, not boxes; npm fetches axe-core
@@ -33,6 +34,15 @@ extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".${extras}"
+
+# JsSIP for the desktop's softphone: the exact versions in agent_desktop/softphone/package-lock.json,
+# every tarball checked by npm ci against the sha512 committed there (a mismatch stops the setup),
+# no install scripts run; esbuild (locked the same way) bundles it for the browser into
+# agent_desktop/static/vendor/jssip.min.js, which git ignores
+(cd agent_desktop/softphone && npm ci --no-audit --no-fund --ignore-scripts --silent \
+  && ./node_modules/.bin/esbuild node_modules/jssip/lib/JsSIP.js --bundle --minify --format=iife \
+       --global-name=JsSIP --platform=browser --target=es2020 --legal-comments=eof --log-level=warning \
+       --outfile=../static/vendor/jssip.min.js)
 
 # axe-core for the accessibility checks: the version pinned in tests/integration/axe-core.lock,
 # its tarball's sha512 checked against the one committed there (a mismatch stops the setup)

@@ -3,10 +3,13 @@
 ``write_files`` renders the trunks and phones (callcenter/sip/render.py) beside the shipped
 pjsip.conf and extensions.conf in Asterisk's etc folder, after the dialplan checker has read the
 result in a scratch copy and found nothing wrong (an unsafe file is never written, so never
-loaded). ``reload`` then asks the running Asterisk to read them again: ``ModuleLoad`` of
-res_pjsip (endpoints, auths, AORs, identifies, registrations) and pbx_config (the dialplan),
-as the provisioning AMI user, the only one allowed to (asterisk_conf/manager_provision.conf).
-Calls up at that moment go on; no restart.
+loaded). ``reload`` then asks the running Asterisk to read again what changed: ``ModuleLoad`` of
+res_pjsip (endpoints, auths, AORs, identifies, registrations) and of pbx_config (the dialplan:
+the trunks' numbers), as the provisioning AMI user, the only one allowed to
+(asterisk_conf/manager_provision.conf). Calls up at that moment go on, registered phones stay
+registered, globals set at run time stay (measured: a contact over the websocket stays
+reachable through a res_pjsip reload; a dialplan reload with clearglobalvars = yes wiped every
+agent's CC_PHONE_<ext>, so extensions.conf says no). No restart.
 """
 from __future__ import annotations
 
@@ -25,8 +28,8 @@ from callcenter.sip.names import SipConfigError
 
 log = logging.getLogger("callcenter.sip")
 
-#: modules reloaded, in order: the trunks and phones, then the dialplan that names their contexts
-RELOADED = ("res_pjsip.so", "pbx_config.so")
+#: the module that reads each file: the trunks and phones, the trunks' contexts (the dialplan)
+MODULES = {render.PJSIP_FILE: "res_pjsip.so", render.EXTENSIONS_FILE: "pbx_config.so"}
 CHECKED_FILES = ("extensions.conf", "pjsip.conf")
 
 
@@ -63,18 +66,19 @@ def check(etc: Path, rendered: Rendered) -> list[str]:
         return dialplan_check.check(Path(scratch))
 
 
-def write_files(etc: Path, rendered: Rendered) -> bool:
-    """Write the files if they changed and the checker passes them; True when they changed."""
+def write_files(etc: Path, rendered: Rendered) -> tuple[str, ...]:
+    """Write the files that changed, if the checker passes them; the modules to reload for them
+    (trunks before the dialplan that names their contexts)."""
     problems = check(etc, rendered)
     if problems:
         raise SipConfigError("UNSAFE_CONFIG", "the SIP configuration was not applied: " + "; ".join(problems[:5]))
-    changed = False
+    changed = []
     for name, text in ((render.PJSIP_FILE, rendered.pjsip), (render.EXTENSIONS_FILE, rendered.extensions)):
         path = etc / name
         if not path.exists() or path.read_text() != text:
             _write(path, text)
-            changed = True
-    return changed
+            changed.append(MODULES[name])
+    return tuple(changed)
 
 
 def etc_dir(settings: Settings) -> Path:
@@ -87,13 +91,14 @@ def provision_login(settings: Settings) -> SimpleNamespace:
                            ami_user=settings.ami_provision_user, ami_secret=settings.ami_provision_secret)
 
 
-async def reload(settings: Settings) -> None:
-    """Ask the running Asterisk to read the SIP configuration and the dialplan again."""
+async def reload(settings: Settings, modules: tuple[str, ...] = tuple(MODULES.values())) -> None:
+    """Ask the running Asterisk to read these modules' configuration again. A dialplan reload
+    keeps the globals set at run time (extensions.conf: clearglobalvars = no)."""
     from callcenter import ami
 
     manager = await ami.connect(provision_login(settings))
     try:
-        for module in RELOADED:
+        for module in modules:
             reply = await manager.send_action({"Action": "ModuleLoad", "Module": module, "LoadType": "reload"})
             if reply.get("Response") != "Success":
                 raise RuntimeError(f"Asterisk did not reload {module}: {reply.get('Message')}")
@@ -108,6 +113,6 @@ async def apply(settings: Settings, sessions, force: bool = False) -> Rendered:
     rendered = await asyncio.to_thread(build, sessions)
     changed = await asyncio.to_thread(write_files, etc_dir(settings), rendered)
     if changed or force:
-        await reload(settings)
+        await reload(settings, tuple(MODULES.values()) if force else changed)
         log.info("SIP configuration applied: %d trunk(s), %d agent phone(s)", rendered.trunks, rendered.phones)
     return rendered

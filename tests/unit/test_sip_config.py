@@ -138,13 +138,23 @@ def test_an_unsafe_configuration_is_never_written(tmp_path):
     etc = tmp_path / "etc"
     shutil.copytree(CONF_TEMPLATES, etc)
     good = apply.Rendered(render.pjsip([TRUNK], [PHONE]), render.extensions([TRUNK]), 1, 1)
-    assert apply.write_files(etc, good) is True
-    assert apply.write_files(etc, good) is False  # unchanged: nothing to reload
+    assert apply.write_files(etc, good) == ("res_pjsip.so", "pbx_config.so")
+    assert apply.write_files(etc, good) == ()  # unchanged: nothing to reload
+    fewer = apply.Rendered(good.pjsip, render.extensions([render.Trunk("telco", "192.0.2.10")]), 1, 1)
+    assert apply.write_files(etc, fewer) == ("pbx_config.so",)  # a number went: the dialplan only
     assert oct((etc / render.PJSIP_FILE).stat().st_mode & 0o777) == "0o600"  # it holds passwords
     bad = apply.Rendered(good.pjsip + "[guest]\ntype = endpoint\ncontext = hotline\n", good.extensions, 1, 1)
     with pytest.raises(SipConfigError, match="no auth"):
         apply.write_files(etc, bad)
     assert (etc / render.PJSIP_FILE).read_text() == good.pjsip
+
+
+def test_a_dialplan_reload_keeps_the_globals_set_at_run_time():
+    """Where agents' calls ring (CC_PHONE_<ext>) and the simulated phones are globals set by AMI;
+    an access number's change reloads the dialplan, which must not wipe them."""
+    general = dialplan_check._parse_conf(CONF_TEMPLATES / "extensions.conf").categories[0]
+    assert general.name == "general"
+    assert {i.name.strip(): i.value.strip() for i in general.items}["clearglobalvars"] == "no"
 
 
 # ---------------------------------------------------------------- the database side

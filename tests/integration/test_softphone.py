@@ -1,0 +1,182 @@
+"""The desktop's softphone in a real Chromium: the agent chooses "this browser", the page
+registers over Asterisk's websocket (JsSIP, WebRTC with DTLS-SRTP and ICE), a carrier's caller
+(PJSIP's user agent on the trunk) rings it beside the screen-pop, the agent answers in the page,
+holds (the caller hears music), resumes and hangs up from the softphone.
+
+Chromium's microphone is a file: a 1000 Hz tone (--use-file-for-fake-audio-capture); the caller
+sends 440 Hz. The page's remote stream is measured in the page (Web Audio's analyser), the
+caller's recording after the call (tests/sip/audio.py): audio checked, not assumed.
+"""
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+
+import pytest
+from sqlalchemy import select
+
+from callcenter.models import Call
+from tests.integration.conftest import wait_until
+from tests.integration.desktop_helpers import PASSWORD, make_user
+from tests.integration.helpers import fresh_number, wait_for_state
+from tests.integration.sip_world import CARRIER, CARRIER_HOST, SipWorld, cli
+from tests.sip import audio
+from tests.sip.ua import write_tone
+
+CHROMIUM = "/usr/bin/chromium"
+CALLER_HZ, AGENT_HZ = 440, 1000
+
+# the dominant frequency the page hears on the softphone's remote stream (Web Audio, in the page)
+REMOTE_PITCH = """async () => {
+  const stream = Softphone.remoteStream;
+  if (!stream) return null;
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 8192;
+  ctx.createMediaStreamSource(stream).connect(analyser);
+  await new Promise(r => setTimeout(r, 1500));
+  const bins = new Float32Array(analyser.frequencyBinCount);
+  analyser.getFloatFrequencyData(bins);
+  let best = 0;
+  for (let i = 1; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+  const hz = best * ctx.sampleRate / analyser.fftSize, db = bins[best];
+  await ctx.close();
+  return {hz, db};
+}"""
+BYTES_IN = """async () => {
+  const pc = Softphone.session && Softphone.session.connection;
+  if (!pc) return 0;
+  let bytes = 0;
+  (await pc.getStats()).forEach(r => { if (r.type === "inbound-rtp" && r.kind === "audio") bytes += r.bytesReceived; });
+  return bytes;
+}"""
+
+
+@pytest.fixture(scope="module")
+def carrier(stack, stack_env):
+    out = cli(stack_env, "trunk", "add", CARRIER, "--host", CARRIER_HOST, "--port", "5060")
+    assert "applied to the running Asterisk" in out, out
+    yield CARRIER
+    cli(stack_env, "trunk", "remove", CARRIER)
+
+
+@pytest.fixture
+async def sip(stack, stack_env, sessions, carrier, tmp_path):
+    world = SipWorld(stack, stack_env, sessions, tmp_path)
+    yield world
+    await world.close()
+
+
+@pytest.fixture
+async def browser(tmp_path):
+    assert shutil.which(CHROMIUM), "Chromium is missing: scripts/setup.sh --test installs it"
+    from playwright.async_api import async_playwright
+    microphone = tmp_path / "agent-tone.wav"
+    write_tone(str(microphone), AGENT_HZ, seconds=120, rate=48000)
+    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream", f"--use-file-for-fake-audio-capture={microphone}",
+            "--autoplay-policy=no-user-gesture-required", "--disable-features=WebRtcHideLocalIpsWithMdns"]
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        yield chromium
+        await chromium.close()
+
+
+def _offset(ua, at: float) -> float:
+    return max(0.0, at - ua.seen("media")[0]["at"])
+
+
+async def test_the_agent_answers_holds_and_hangs_up_a_carrier_call_in_the_browser_softphone(
+        stack, sessions, store, floor, sip, browser):
+    skill = floor.skill()
+    ext = floor.extension()
+    username = f"soft{ext}"
+    make_user(sessions, username, "agent", ext, language="en")
+    floor.agent({skill: 3}, ext=ext)
+    await floor.reload()
+    sip.extensions.append(ext)  # its phone row and choice are taken back with the test
+
+    base = f"http://{stack.web_host}:{stack.web_port}"
+    context = await browser.new_context(locale="en-US")
+    await context.grant_permissions(["microphone"], origin=base)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{base}/login?lang=en")
+    await page.fill("#username", username)
+    await page.fill("#password", PASSWORD)
+    await page.click("#login")
+    await page.wait_for_url(base + "/agent")
+
+    # calls ring in this browser: it registers as web<ext>
+    await page.select_option("#sp-device", "webrtc")
+    await page.wait_for_selector('#sp-status[data-sp="registered"]', timeout=20_000)
+    await page.click("#btn-ready")
+    await wait_for_state(store, ext, "ready")
+
+    # an operator adds the access number now: Asterisk reloads, the registered browser rings still
+    number = sip.number(skill=skill)
+    caller_number = fresh_number()
+    caller = await sip.caller("caller", sip.uri(number), CALLER_HZ, caller=caller_number)
+    # it rings here, beside the screen-pop
+    await page.wait_for_selector('#sp-status[data-sp="ringing"]', timeout=30_000)
+    await page.wait_for_selector("#sp-ringing:not([hidden])")
+    await page.wait_for_selector("#pop:not([hidden])", timeout=10_000)
+    uid = await wait_until(lambda: _uid(sessions, caller_number), what="the call's row")
+    floor.own_call(uid)
+    await page.click("#sp-answer-pop")
+    await page.wait_for_selector('#sp-status[data-sp="talking"]', timeout=15_000)
+    await wait_for_state(store, ext, "on_call")
+    talking = time.time()
+
+    heard = await page.evaluate(REMOTE_PITCH)
+    assert heard and abs(heard["hz"] - CALLER_HZ) < 15, f"the page heard {heard}, not the caller's {CALLER_HZ} Hz"
+    assert await page.evaluate(BYTES_IN) > 1000, "no RTP arrived in the browser"
+    await asyncio.sleep(1)
+
+    # hold from the softphone (the desktop's hold): the caller hears music; then resume
+    await page.click("#sp-hold")
+    await page.wait_for_selector("#btn-resume:not([hidden])", timeout=10_000)
+    held = time.time()
+    await asyncio.sleep(3.5)
+    await page.click("#sp-hold")
+    await page.wait_for_selector("#btn-hold:not([hidden])", timeout=10_000)
+    resumed = time.time()
+    await asyncio.sleep(3)
+
+    await page.click("#sp-hangup")  # the agent hangs up in the browser
+    assert (await caller.wait_for("disconnected", timeout=15))["code"] == 200
+    await page.wait_for_selector('#sp-status[data-sp="registered"]', timeout=10_000)
+    call = await wait_until(lambda: _ended(sessions, uid), what="the call's end")
+    assert call.end_reason == "agent_hangup"
+    await wait_for_state(store, ext, "wrapup")
+
+    await caller.wait_for("recorded")
+    hz, share = audio.dominant(caller.record, start_s=_offset(caller, talking + 0.5), seconds=2)
+    assert hz == AGENT_HZ and share > 0.5, f"the caller heard {hz} Hz ({share:.0%}), not the browser's microphone"
+    hz, share = audio.dominant(caller.record, start_s=_offset(caller, held + 1), seconds=2)
+    assert not (hz == AGENT_HZ and share > 0.2), "the caller still heard the agent on hold"
+    assert audio.rms(caller.record, start_s=_offset(caller, held + 1), seconds=2) > 0.005, "no music on hold"
+    hz, share = audio.dominant(caller.record, start_s=_offset(caller, resumed + 1), seconds=1.5)
+    assert hz == AGENT_HZ and share > 0.5, f"after resume the caller heard {hz} Hz ({share:.0%})"
+    assert errors == [], f"script errors: {errors}"
+
+    # the page goes away: the softphone unregisters, and a ready agent would be taken off
+    await page.click("#btn-wrapup-ready")
+    await wait_for_state(store, ext, "ready")
+    await context.close()
+    await wait_for_state(store, ext, "not_ready", timeout=30)
+    assert (await store.agent(ext)).reason == "phone_unregistered"
+
+
+def _uid(sessions, caller_number):
+    with sessions() as s:
+        return s.scalar(select(Call.uniqueid).where(Call.caller_number == caller_number))
+
+
+def _ended(sessions, uid):
+    with sessions() as s:
+        call = s.scalar(select(Call).where(Call.uniqueid == uid))
+        return call if call is not None and call.ended_at is not None else None
