@@ -80,7 +80,7 @@ async def test_two_web_workers_share_one_floor_and_foreign_sites_are_refused(sta
                                 for board in boards for a in board["agents"]), "wallboard on worker 2 told")
         with sessions() as s:
             entry = s.scalar(select(AuditEntry).where(AuditEntry.actor == "w_lead", AuditEntry.target == ext))
-            assert entry.action == "agent_state" and entry.detail == "to not_ready"
+            assert entry.action == "agent_state" and entry.detail == "to not_ready (supervisor)"
         # the agent may not do a supervisor's work, on either worker
         assert agent.call("supervise_state", {"ext": ext, "to": "ready"}, timeout=10)["code"] == "FORBIDDEN"
     finally:  # the floor logs the agent out
@@ -117,7 +117,7 @@ async def open_page(browser, stack, username: str, path: str):
 
 
 def agent_row(ext: str, state: str) -> str:
-    return f'#agents tr[data-ext="{ext}"][data-state="{state}"]'
+    return f'#agents .tile[data-ext="{ext}"][data-state="{state}"]'  # the wallboard shows agents as tiles
 
 
 async def test_a_call_from_screen_pop_to_wrap_up_in_the_browser(stack, sessions, ami, store, browser, floor):
@@ -147,7 +147,7 @@ async def test_a_call_from_screen_pop_to_wrap_up_in_the_browser(stack, sessions,
     await one.wait_for_function("document.getElementById('pop-name').textContent.length > 0", timeout=5_000)
     assert await one.get_attribute("#state", "data-state") == "ringing"
     assert await one.text_content("#pop-name") == HOSTILE_NAME
-    assert await one.text_content("#pop-queue") == "complaint"
+    assert await one.get_attribute("#pop-queue", "data-skill") == "complaint"  # the code; words for people
     assert await one.text_content("#pop-vip") == "2"
     assert "42.50" in await one.text_content("#pop-balance")
     assert await one.locator("#pop-journey li").count() > 0  # the menu path the caller took
