@@ -9,11 +9,12 @@ would start another header or another Originate variable.
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable
+from typing import Awaitable, Callable
 
 from acd.protocol import AcdError, is_extension, is_skill
 from callcenter import dialplan as dp
 from callcenter.ami import originate_variables
+from callcenter.callback_rules import CallbackRules
 
 
 def _safe(value: str) -> str:
@@ -31,8 +32,9 @@ def _ok(reply) -> bool:
 
 
 class Actions:
-    def __init__(self, ami):
+    def __init__(self, ami, callback_rules: Callable[[], CallbackRules] = CallbackRules):
         self.ami = ami  # a panoramisk Manager (or a fake with send_action)
+        self.callback_rules = callback_rules  # the dial plan for call backs, as it is now
 
     async def _send(self, **headers):
         return await self.ami.send_action({k: _safe(v) for k, v in headers.items()})
@@ -120,6 +122,9 @@ class Actions:
             raise AcdError("BAD_EXTENSION")
         if not (number.isascii() and number.isdigit() and len(number) <= 20):
             raise ValueError(f"a call back dials digits only, not {number!r}")
+        refused = self.callback_rules().dialable(number)
+        if refused:  # checked when the request was taken; checked again against the rules as they are now
+            raise AcdError("CALLBACK_REFUSED", f"call back to {number} refused: {refused}")
         # the call's id is Asterisk's uniqueid or a request's (callback-request-<id>, or a call's
         # id from the database): whatever it holds, no comma in it sets another variable
         variables = originate_variables({dp.CALL_ID: call_id, dp.AGENT: ext, dp.CALLBACK_NUMBER: number})

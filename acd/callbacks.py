@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import and_, or_, select, update
 
 from acd.core import GENERAL
+from callcenter.callback_rules import CallbackRules
 from callcenter.models import Call, CallbackRequest
 
 log = logging.getLogger("acd.callbacks")
@@ -30,7 +31,7 @@ log = logging.getLogger("acd.callbacks")
 MAX_ATTEMPTS = 3
 DIALLED_LATER = ("out_of_hours", "return_visit")  # pending requests this module dials
 RETRY_AFTER_S = 600
-NUMBER = re.compile(r"\d{3,20}")  # what the dialplan dials; anything else is never queued
+NUMBER = re.compile(r"[0-9]{3,20}")  # what the dialplan dials (\d also takes '٣'); anything else is never queued
 
 
 @dataclass(frozen=True)
@@ -55,16 +56,19 @@ def due_requests(sessions, now: datetime) -> list[Due]:
         return [Due(r.id, r.status, live_id(r), r.number, skill or GENERAL) for r, skill in rows]
 
 
-def claim(sessions, due: Due) -> bool:
-    """Mark the request queued if nobody else did first; a bad number fails it for good."""
-    status = "queued" if NUMBER.fullmatch(due.number) else "failed"
+def claim(sessions, due: Due, rules: CallbackRules | None = None) -> bool:
+    """Mark the request queued if nobody else did first; a number that is not digits, or that the
+    call-back rules (the dial plan as it is now) refuse, fails it for good."""
+    rules = rules or CallbackRules()
+    status = "queued" if NUMBER.fullmatch(due.number) and rules.dialable(due.number) is None else "failed"
     with sessions() as s:
         taken = s.execute(update(CallbackRequest)
                           .where(CallbackRequest.id == due.request_id, CallbackRequest.status == due.status)
                           .values(status=status)).rowcount
         s.commit()
     if taken and status == "failed":
-        log.warning("call-back request %d has no dialable number; marked failed", due.request_id)
+        log.warning("call-back request %d: %s is not a number the rules let us call; marked failed",
+                    due.request_id, due.number)
     return bool(taken) and status == "queued"
 
 

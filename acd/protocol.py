@@ -404,6 +404,7 @@ ERRORS: dict[str, str] = {
     "TRANSFER_FAILED": "Asterisk refused the transfer",
     "ROUTER_ERROR": "the router failed; try again",
     "ROUTER_UNAVAILABLE": "the router did not answer; try again",
+    "CALLBACK_REFUSED": "the call-back rules do not let the center call that number",
 }
 
 

@@ -225,9 +225,9 @@ class Router:
         await self.route()
 
     async def _dial_callback(self, ext: str, call: p.LiveCall) -> None:
-        """Ring the agent first; when they answer, the dialplan dials the customer. A call back
-        that cannot be sent (an id AMI cannot carry) is not dialled: the agent is let go, the live
-        call dropped, and the request counts as unanswered."""
+        """Ring the agent first; when they answer, the dialplan dials the customer. A call back the
+        rules refuse now, or whose id AMI cannot carry, is not dialled: the agent is let go, the
+        live call dropped, and the request counts as unanswered (its next try is refused for good)."""
         await self.store.transition(ext, "ring", self.clock(), call=call.uniqueid)
         try:
             dialled = await self.actions.originate_callback(call.uniqueid, ext, call.number,

@@ -16,7 +16,7 @@ from acd.manager import AgentManager
 from acd.protocol import GENERAL, Queue, parse_overflow
 from acd.router import Router, listen_for_changes
 from acd.store import Store
-from callcenter import ami, audit, db
+from callcenter import ami, audit, callback_rules, db
 from callcenter.business_hours import BusinessHours, hours_file
 from callcenter.config import Settings
 from callcenter.models import AgentSkill, AgentStateLog, QueueConfig, User
@@ -76,8 +76,9 @@ def callback_dialler(settings: Settings, sessions, router: Router):
             now = datetime.now(timezone.utc)
             if not BusinessHours.load(hours_file(settings.home)).is_open(now):
                 return
+            rules = callback_rules.load(settings.home)  # the dial plan as the file says now
             for due in await asyncio.to_thread(callbacks.due_requests, sessions, now):
-                if await asyncio.to_thread(callbacks.claim, sessions, due):
+                if await asyncio.to_thread(callbacks.claim, sessions, due, rules):
                     await router.queue_callback(due.uniqueid, due.number, due.skill)
     return release_due
 
@@ -93,7 +94,7 @@ async def run(settings: Settings) -> None:
     store = Store(redis)
     ami_manager = await ami.connect(settings)
     queues, agents = load_config(sessions)
-    actions = Actions(ami_manager)
+    actions = Actions(ami_manager, callback_rules=lambda: callback_rules.load(settings.home))
     manager = AgentManager(store, actions, queues, audit=audit.recorder(sessions))
     router = Router(store, actions, manager, agents, on_callback=callback_outcome(sessions))
     kept = journey_log.CallLog()  # decisions and holds, for the call's journey

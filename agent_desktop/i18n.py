@@ -165,6 +165,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "error.TRANSFER_FAILED": {"en": "The phone system refused the transfer", "zh": "电话系统拒绝了转接"},
     "error.ROUTER_ERROR": {"en": "The router failed; try again", "zh": "路由服务出错，请重试"},
     "error.ROUTER_UNAVAILABLE": {"en": "The router did not answer; try again", "zh": "路由服务无响应，请重试"},
+    "error.CALLBACK_REFUSED": {"en": "The call-back rules do not let the center call that number",
+                               "zh": "回电规则不允许拨打该号码"},
     # ------------------------------------------------------------ codes shown to people
     # One entry per code, under a prefix per kind; tests/unit/test_desktop_i18n.py enumerates the
     # codes from their sources and fails on any without words in both languages.
@@ -261,6 +263,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "node.callback_number": {"en": "Call back number entry", "zh": "输入回电号码"},
     "node.create_callback": {"en": "Call back request", "zh": "登记回电"},
     "node.callback_done": {"en": "Call back confirmed", "zh": "回电登记成功"},
+    "node.callback_refused": {"en": "Call back refused (number not allowed)", "zh": "回电被拒（号码不允许）"},
     "node.goodbye": {"en": "Goodbye", "zh": "结束语"},
     "node.main_menu": {"en": "Main menu", "zh": "主菜单"},
     "node.after_service": {"en": "After self-service", "zh": "自助服务后菜单"},
@@ -303,6 +306,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "outcome.ok": {"en": "done", "zh": "完成"},
     "outcome.wrong": {"en": "wrong", "zh": "错误"},
     "outcome.locked": {"en": "locked", "zh": "已锁定"},
+    "outcome.refused": {"en": "refused", "zh": "已拒绝"},
     "outcome.used": {"en": "card already used", "zh": "卡已使用"},
     "outcome.invalid": {"en": "not valid", "zh": "输入无效"},
     "outcome.found": {"en": "found", "zh": "已找到"},

@@ -2,7 +2,9 @@
 
 The waiting loop in the dialplan calls ``queue-position`` every CC_ANNOUNCE_S seconds and
 ``queue-callback`` when the caller presses 1. Both read the router's live state in Redis; a
-failure leaves the caller waiting (the dialplan goes back to its music), never dropped.
+failure leaves the caller waiting (the dialplan goes back to its music), never dropped. A call
+back goes only to a caller ID the call-back rules allow (callcenter/callback_rules.py): the
+caller ID is whatever the caller's network or SIP client says.
 """
 from __future__ import annotations
 
@@ -37,7 +39,8 @@ def expected_wait_minutes(position: int, agents_logged_in: int, aht_s: float) ->
 class QueueRoutes:
     store: Store
     prompts_dir: Path
-    create_callback: Callable[[str, str, str], None]  # uniqueid, number, language (blocking)
+    # uniqueid, number, language -> None when the request is taken, else why not (blocking)
+    create_callback: Callable[[str, str, str], str | None]
     aht_s: float = 180.0
 
     def _file(self, language: str, name: str) -> str:
@@ -80,6 +83,9 @@ class QueueRoutes:
             key = await agi.wait_for_digit(5)
         if key != "1":
             return  # back to waiting
-        await asyncio.to_thread(self.create_callback, uniqueid, number, language)
+        if await asyncio.to_thread(self.create_callback, uniqueid, number, language):
+            # the call-back rules refuse this number (callcenter/callback_rules.py): keep waiting
+            await self._play(agi, language, ["callback_refused"])
+            return
         await self._play(agi, language, ["callback_done"])
         await agi.set_variable(dialplan.CALLBACK, "ok")

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from acd.store import Store
 
-from callcenter import calls, db
+from callcenter import callback_rules, calls, db
 from callcenter.calls import fit
 from callcenter.business_hours import hours_file
 from callcenter.config import Settings
@@ -77,15 +77,27 @@ def build_recorder(settings: Settings) -> Recorder:
     return Recorder(journey=journey, call=call)
 
 
-def queue_callback_writer(sessions):
-    def create(uniqueid: str, number: str, language: str) -> None:
+def queue_callback_writer(sessions, home: Path):
+    """Key 1 while waiting: a call back to the caller ID, if the call-back rules let the center call
+    it (callcenter/callback_rules.py). The writer returns None when the request is taken (or was,
+    by this call already), else the refusal's code."""
+    def create(uniqueid: str, number: str, language: str) -> str | None:
+        now = datetime.now(timezone.utc)
         with sessions() as s:
+            if s.scalar(select(CallbackRequest.id).where(CallbackRequest.call_uniqueid == uniqueid)) is not None:
+                return None  # one request per call, however often pressed
             call = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+            customer_id = call.customer_id if call else None
+            refused = callback_rules.admit(s, callback_rules.load(home), number, customer_id, now)
+            if refused:
+                callback_rules.record_refusal(s, refused, number, uniqueid, "queue")
+                s.commit()
+                return refused
             db.insert_ignoring_duplicates(s, CallbackRequest, [{
-                "number": number, "customer_id": call.customer_id if call else None, "call_uniqueid": uniqueid,
-                "reason": "queue", "language": language, "status": "pending",
-                "created_at": datetime.now(timezone.utc)}])  # one request per call, however often pressed
+                "number": number, "customer_id": customer_id, "call_uniqueid": uniqueid,
+                "reason": "queue", "language": language, "status": "pending", "created_at": now}])
             s.commit()
+            return None
     return create
 
 
@@ -106,7 +118,7 @@ def build_routes(settings: Settings) -> dict:
     limits = Limits(password_lock=timedelta(minutes=int(os.environ.get("CC_PASSWORD_LOCK_MINUTES", "30"))))
     services = HotlineServices(sessions, hours_file(settings.home), limits)
     queue = QueueRoutes(Store(aioredis.from_url(settings.effective_redis_url)), settings.prompts_dir,
-                        queue_callback_writer(sessions), aht_s=float(os.environ.get("CC_AHT_ESTIMATE_S", "180")))
+                        queue_callback_writer(sessions, settings.home), aht_s=float(os.environ.get("CC_AHT_ESTIMATE_S", "180")))
     return {
         "hotline": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings),
                               number_route=number_routes(sessions)),

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from callcenter import audit
+from callcenter import audit, callback_rules
 from callcenter.business_hours import BusinessHours
 from callcenter.masking import mask_middle
 from callcenter.models import Account, CallbackRequest, Customer, CustomerPhone, RechargeCard, WorkOrder
@@ -35,7 +35,7 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "identify_caller": ("known", "unknown"),
     "identify_by_number": ("known", "unknown"),
     "business_hours": ("open", "closed"),
-    "create_callback": ("ok",),
+    "create_callback": ("ok", "refused"),
     "verify_password": ("ok", "wrong", "locked", "throttled"),
     "bill_summary": ("ok",),
     "recharge": ("ok", "used", "invalid", "locked"),
@@ -103,8 +103,16 @@ class HotlineServices:
                           "callback_number": call.caller_number or "0"}
 
     def create_callback(self, state: CallState, call: CallContext) -> Outcome:
+        """Out of hours: a call back to the caller's number or one keyed in, if the call-back rules
+        (callcenter/callback_rules.py, <home>/callbacks.toml) let the center call it."""
         number = state.slots.get("callback_number") or call.caller_number
+        rules = callback_rules.load(self.hours_path.parent)
         with self.sessions() as s:
+            refused = callback_rules.admit(s, rules, number, state.customer_id, self.clock())
+            if refused:
+                callback_rules.record_refusal(s, refused, number, call.uniqueid, "out_of_hours")
+                s.commit()
+                return "refused", {}
             existing = s.scalar(select(CallbackRequest).where(CallbackRequest.call_uniqueid == call.uniqueid))
             if existing is None:  # one request per call, even if the caller confirms twice
                 s.add(CallbackRequest(number=number, customer_id=state.customer_id, call_uniqueid=call.uniqueid,

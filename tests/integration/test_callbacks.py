@@ -1,15 +1,22 @@
 """Call backs kept in the database (left out of hours): dialled by the router once the center is
 open, the agent's phone first and then the customer's; a customer who does not pick up is tried
-again at the retry time, and a request is closed when answered."""
+again at the retry time, and a request is closed when answered. A number the call-back rules
+refuse (callbacks.toml) is neither taken nor dialled."""
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
 
-from callcenter.models import Call, CallbackRequest, utcnow
+from sqlalchemy import select
+
+from callcenter import callback_rules
+from callcenter.models import AuditEntry, Call, CallbackRequest, utcnow
 from callcenter.simulate import set_sim_phone
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import fresh_number, manager, wait_for_state
+from tests.integration.helpers import fresh_number, make_customer, manager, wait_for_state
+
+ACCESS = "10000"
+COMPLAINT = "w" * 10 + "6"  # a known caller: the main menu, key 6 (nobody of this test serves complaint)
 
 
 def request_state(sessions, request_id):
@@ -64,3 +71,30 @@ async def test_out_of_hours_request_is_dialled_when_open_and_tried_again_if_unan
         assert (status, attempts) == ("done", 2)
     finally:
         await ami.send_action({**busy, "Value": ""})
+
+
+async def test_a_waiting_caller_whose_number_the_rules_refuse_hears_so_and_keeps_waiting(stack, ami, sessions, floor):
+    """Key 1 while waiting takes the caller ID. Here the operator's rules deny the number: the
+    caller hears the refusal and goes back to the music (no call back, no request, an audit row)."""
+    _, number = make_customer(sessions)
+    rules = callback_rules.rules_file(stack.home)
+    saved = rules.read_text() if rules.exists() else None
+    rules.write_text(f'deny = ["{number}"]\n')  # read at every request: no restart
+    await ami.send_action({"Action": "Setvar", "Variable": "CC_ANNOUNCE_S", "Value": "3"})
+    try:
+        uid = await floor.call(ACCESS, number, dtmf=COMPLAINT + "w" * 10 + "1" + "w" * 4 + "1", hold_s=25)
+        await ami.events.wait_for(Event="AGIExecStart", Uniqueid=uid, timeout=60,
+                                  Command=f'STREAM FILE "{stack.prompts_dir}/zh/callback_refused" ""')
+    finally:
+        await ami.send_action({"Action": "Setvar", "Variable": "CC_ANNOUNCE_S", "Value": "30"})
+        if saved is None:
+            rules.unlink()
+        else:
+            rules.write_text(saved)
+    ended = await ami.events.wait_for(Event="UserEvent", UserEvent="CallEnded", CallId=uid, timeout=40)
+    assert ended["End"] != "callback" and ended["Stage"] == "waiting"  # it waited on until it hung up
+    with sessions() as s:
+        assert s.scalar(select(CallbackRequest).where(CallbackRequest.call_uniqueid == uid)) is None
+        refusals = s.scalars(select(AuditEntry).where(AuditEntry.action == "callback_refused",
+                                                      AuditEntry.target == number)).all()
+        assert [r.detail.split(":")[0] for r in refusals] == ["denied_prefix"]
