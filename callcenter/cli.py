@@ -64,8 +64,10 @@ def prepare(settings: Settings, demo: bool):
     BusinessHours.load(hours_file(settings.home))  # writes the default file for operators to edit
     if demo:
         from callcenter import demo_data
+        from callcenter.sip import demo as sip_demo
         with db.session_factory(settings.database_url)() as session:
             demo_data.seed(session)
+            sip_demo.seed(session)  # an example carrier for the hotline's numbers, agents' SIP phones
             session.commit()
     return install
 
@@ -74,6 +76,8 @@ def cmd_up(settings: Settings, demo: bool = False, foreground: bool = False) -> 
     pid = _running_pid(settings)
     if pid:
         print(f"callcenter: already running (supervisor pid {pid}); see `callcenter status` or `callcenter down`")
+        if demo:
+            print("\n".join(demo_banner(settings)))
         return 0
     prepare(settings, demo)
     argv = [sys.executable, "-m", "callcenter.cli", "supervise"] + (["--demo"] if demo else [])
@@ -90,7 +94,20 @@ def cmd_up(settings: Settings, demo: bool = False, foreground: bool = False) -> 
         if report["healthy"]:
             break
         time.sleep(1)
-    return cmd_status(settings)
+    code = cmd_status(settings)
+    if demo:
+        print("\n".join(demo_banner(settings)))
+    return code
+
+
+def demo_banner(settings: Settings) -> list[str]:
+    """What `callcenter demo` prints after the status: the desktop and a SIP account to join with."""
+    from callcenter import db
+    from callcenter.demo_data import DEMO_USER_PASSWORD
+    from callcenter.sip import demo as sip_demo
+
+    with db.session_factory(settings.database_url)() as session:
+        return sip_demo.banner(settings, session, DEMO_USER_PASSWORD)
 
 
 def cmd_supervise(settings: Settings, demo: bool) -> int:

@@ -2,7 +2,8 @@
 
 Callers arrive at random (exponential gaps, mean CC_DEMO_GAP_S seconds, default 12), from demo
 customers' numbers and now and then an unknown number, dial the hotline and stay on the line a
-while. Demo agents' phones (1001-1004) are simulated phones that answer after a few seconds.
+while. Demo agents' phones (1001-1004) are simulated phones that answer after a few seconds,
+but for an agent a person took on a real phone (the desktop's softphone, a SIP phone).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from acd.store import Store
 from callcenter import ami
 from callcenter.config import Settings
 from callcenter.simulate import place_call, set_sim_phone
+from callcenter.sip.phones import phone_key
 
 log = logging.getLogger("demo")
 
@@ -41,8 +43,11 @@ DEMO_SCRIPTS = [
 
 async def run(settings: Settings, mean_gap_s: float, rng: random.Random) -> None:
     manager = await ami.connect(settings)
-    agents = AgentManager.for_states(Store(aioredis.from_url(settings.effective_redis_url)))
+    redis = aioredis.from_url(settings.effective_redis_url)
+    agents = AgentManager.for_states(Store(redis))
     for ext in DEMO_AGENTS:
+        if await redis.hget(phone_key(ext), "device"):  # a person took this agent, on a real phone
+            continue
         await set_sim_phone(manager, ext, answer_after=rng.uniform(2, 5), talk_s=rng.uniform(8, 20))
         try:
             await agents.set_state(ext, "ready")

@@ -10,7 +10,8 @@ whenever the database changes and applied by a reload (callcenter/sip/apply.py):
   with its own generated password, context ``cc-agent-internal``.
 - ``extensions_provisioned.conf``: per carrier the context its calls start in, holding exactly
   the numbers it delivers, each sent to the hotline. A number it does not list does not exist
-  there, so Asterisk answers 404 before any dialplan runs.
+  there, so Asterisk answers 404 before any dialplan runs. And every access number in
+  ``cc-access-numbers``, which agents' own phones reach (cc-agent-internal): a test call.
 
 Every section spells its type and context out (no templates): the dialplan checker
 (callcenter/runtime/dialplan_check.py) reads these files too and proves, before Asterisk loads
@@ -127,9 +128,18 @@ def pjsip(trunks: list[Trunk], phones: list[Phone]) -> str:
     return HEADER + "\n".join(lines)
 
 
+ACCESS_CONTEXT = "cc-access-numbers"  # every access number, for agents' own phones (cc-agent-internal)
+
+
 def extensions(trunks: list[Trunk]) -> str:
-    """Each trunk's own context: only the numbers it delivers exist, each entering the hotline."""
+    """Each trunk's own context: only the numbers it delivers exist, each entering the hotline;
+    and every access number once more, for the agents' own phones to call the hotline."""
     out = [HEADER.rstrip("\n"), ""]
+    numbers = sorted({names.number(n) for trunk in trunks for n in trunk.numbers})
+    out.append("; the center's own numbers, as agents' phones dial them (extensions.conf: cc-agent-internal)")
+    out.append(f"[{ACCESS_CONTEXT}]")
+    out += [f"exten => {n},1,Goto({dialplan.HOTLINE},{n},1)" for n in numbers]
+    out.append("")
     for trunk in sorted(trunks, key=lambda t: t.name):
         out.append(f"; calls from carrier {names.carrier_name(trunk.name)}: its numbers, nothing else (404)")
         out.append(f"[{names.trunk_context(trunk.name)}]")

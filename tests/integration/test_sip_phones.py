@@ -150,7 +150,7 @@ async def test_a_call_for_an_agent_with_no_registered_phone_is_not_rung_into_not
     await caller.wait_for("disconnected", timeout=20)
 
 
-async def test_strangers_wrong_passwords_unlisted_numbers_and_a_phone_dialling_out_are_refused(
+async def test_strangers_wrong_passwords_unlisted_numbers_and_a_phone_dialling_out_are_refused_but_not_a_test_call(
         stack, ami, sip, floor):
     ext = floor.agent({"general": 1})
     password = sip.phone(ext, device=None)
@@ -170,3 +170,8 @@ async def test_strangers_wrong_passwords_unlisted_numbers_and_a_phone_dialling_o
     before = len(ami.events.matching(Event="DialBegin"))
     assert await final("dial-out", sip.uri("00442071234567"), PHONE_HOST, user=ext, password=password) == 403
     assert len(ami.events.matching(Event="DialBegin")) == before
+    # ... while the center's own access number reaches the hotline's menu (a test call, the demo)
+    own = await sip.caller("own-number", sip.uri(number), CALLER_HZ, bind=PHONE_HOST, user=ext, password=password,
+                           hangup_after=2)
+    await own.wait_for("state", state="CONFIRMED", timeout=20)
+    assert (await own.wait_for("disconnected", timeout=20))["code"] == 200

@@ -18,6 +18,7 @@ error {message}.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import queue
@@ -63,6 +64,8 @@ class Call(pj.Call):
             say("disconnected", code=info.lastStatusCode, reason=info.lastReason)
             if self.recorder is not None:
                 self.player = self.recorder = None  # destroyed: the WAV file is complete, readable
+                gc.collect()
+                self.ua.recorded = True
                 say("recorded", path=self.ua.args.record)
             self.ua.call_ended(self)
 
@@ -73,10 +76,13 @@ class Call(pj.Call):
                 continue
             audio = self.getAudioMedia(index)
             if self.player is None:
+                if self.ua.recorded:  # one recording per user agent: never truncate a finished one
+                    return
                 self.player = pj.AudioMediaPlayer()
                 self.player.createPlayer(self.ua.tone_file, 0)  # 0: loop
                 self.recorder = pj.AudioMediaRecorder()
                 self.recorder.createRecorder(self.ua.args.record)
+                say("recording", path=self.ua.args.record)
             self.player.startTransmit(audio)
             audio.startTransmit(self.recorder)
             say("media", index=index)
@@ -105,6 +111,7 @@ class Agent:
         self.answer_at: float | None = None
         self.dtmf_at: float | None = None
         self.tone_file = f"{args.record}.tone.wav"
+        self.recorded = False
         self.done = False
 
     # ---- setup

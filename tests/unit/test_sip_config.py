@@ -113,7 +113,10 @@ def test_the_rendered_trunks_and_phones_pass_the_checker_and_reach_what_we_expec
     assert endpoints == {"trunk-telco": "cc-trunk-telco", "1001": "cc-agent-internal",
                          "web1001": "cc-agent-internal"}
     assert "hotline" in dialplan_check.reachable(plan, ("cc-trunk-telco",))
-    assert dialplan_check.reachable(plan, ("cc-agent-internal",)) == {"cc-agent-internal"}
+    # an agent's phone reaches the center's own numbers (the hotline) and nothing that dials out
+    reach = dialplan_check.reachable(plan, ("cc-agent-internal",))
+    assert {"cc-access-numbers", "cc-agent-refused", "hotline"} <= reach
+    assert "exten => 10086,1,Goto(hotline,10086,1)" in (conf / render.EXTENSIONS_FILE).read_text()
 
 
 def test_the_checker_refuses_a_trunk_context_that_dials_out(tmp_path):
@@ -223,3 +226,23 @@ def test_only_active_agents_phones_are_rendered(sessions):
         user.active = False
         s.commit()
         assert [p.extension for p in store.phones(s)] == ["1001"]
+
+
+def test_the_demo_has_an_example_carrier_for_the_hotlines_numbers_and_prints_an_account(sessions, tmp_path):
+    from callcenter.config import Settings
+    from callcenter.sip import demo
+
+    with sessions() as s:
+        s.add(User(username="agent1", display_name="Agent One", password_hash="x", role="agent",
+                   agent_extension="1003"))
+        demo.seed(s)
+        demo.seed(s)  # a second demo start changes nothing
+        s.commit()
+        [trunk] = store.trunks(s)
+        assert (trunk.name, trunk.numbers) == ("demo_carrier", ("10000", "10086"))
+        assert store.number_route(s, "10086").skill == "vip"
+        settings = Settings.from_env({"CALLCENTER_HOME": str(tmp_path), "CC_WEB_PORT": "8181", "CC_SIP_PORT": "5070"})
+        text = "\n".join(demo.banner(settings, s, "demo-pass"))
+        password = s.get(AgentPhone, "1003").sip_password
+    assert "http://127.0.0.1:8181/" in text and "agent1 / demo-pass" in text
+    assert f"user 1003, password {password}" in text and "127.0.0.1:5070" in text and "10000" in text
