@@ -43,8 +43,9 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
     app.before_request(auth.check_csrf)
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
     app.register_blueprint(auth.bp)
-    from agent_desktop import phone  # where calls ring; the softphone's account
+    from agent_desktop import admin_sip, phone  # where calls ring, the softphone; carriers and phones
     app.register_blueprint(phone.bp)
+    app.register_blueprint(admin_sip.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(order_api.bp)

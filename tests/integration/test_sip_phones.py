@@ -175,3 +175,23 @@ async def test_strangers_wrong_passwords_unlisted_numbers_and_a_phone_dialling_o
                            hangup_after=2)
     await own.wait_for("state", state="CONFIRMED", timeout=20)
     assert (await own.wait_for("disconnected", timeout=20))["code"] == 200
+
+
+async def test_an_admin_adds_a_number_on_the_desktop_and_the_carrier_can_call_it_at_once(stack, sip, sessions):
+    import requests
+
+    from tests.integration.desktop_helpers import CSRF_FIELD, make_user, web_login
+
+    make_user(sessions, "sipadmin", "admin")
+    base = f"http://{stack.web_host}:{stack.web_port}"
+    http, _token = web_login(base, "sipadmin", "/admin/sip/")
+    page = http.get(f"{base}/admin/sip/", timeout=10).text
+    number = "28888"
+    reply = await asyncio.to_thread(http.post, f"{base}/admin/sip/numbers", timeout=20, allow_redirects=False, data={
+        "number": number, "carrier": CARRIER, "target": "entry", "value": "main_menu",
+        "csrf_token": CSRF_FIELD.search(page).group(1)})
+    sip.numbers.append(number)  # removed again when the test ends
+    assert reply.status_code == 302 and "outcome=applied" in reply.headers["Location"], reply.text[:300]
+    caller = await sip.caller("admin-number", sip.uri(number), CALLER_HZ, hangup_after=2)
+    await caller.wait_for("state", state="CONFIRMED", timeout=20)  # the menu answers: no restart needed
+    assert isinstance(http, requests.Session)
