@@ -21,9 +21,10 @@ import asyncio
 import itertools
 import time
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from acd import agent_state as st
+from acd.callbacks import LIVE_PREFIX
 from acd.protocol import AcdError
 from callcenter import dialplan
 from callcenter.models import AgentSkill, CallbackRequest, QueueConfig, User
@@ -172,9 +173,11 @@ class Floor:
     async def _close_live_calls(self) -> None:
         """Our calls gone from the router's live queue; a call back one of them became (or a
         request of ours) is closed, so no router dials it to another test's agent later."""
+        request_ids = [int(uid.removeprefix(LIVE_PREFIX)) for uid in self.call_ids
+                       if uid.startswith(LIVE_PREFIX) and uid.removeprefix(LIVE_PREFIX).isdigit()]
         with self.sessions() as s:
             s.execute(update(CallbackRequest)
-                      .where(CallbackRequest.call_uniqueid.in_(self.call_ids),
+                      .where(or_(CallbackRequest.call_uniqueid.in_(self.call_ids), CallbackRequest.id.in_(request_ids)),
                              CallbackRequest.status.in_(("pending", "queued", "no_answer")))
                       .values(status="failed"))
             s.commit()
