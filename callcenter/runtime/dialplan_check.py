@@ -158,10 +158,45 @@ def targets(step: Step, here: str) -> list[str]:
             found += targets(Step(step.exten, m.group(1), m.group(2), step.line), here)
     elif app == "set" and "hangup_handler_push" in args:
         found.append(_split_target(args.split("=", 1)[1], here))
-    if app == "dial":
-        found += re.findall(r"Local/[^@,&]+@([A-Za-z0-9_-]+)", args)
+    if app == "dial":  # the ${...} in a Local's number (a FILTER's comma) is not the argument's end
+        found += re.findall(r"Local/[^@,&]+@([A-Za-z0-9_-]+)", _flatten(args))
         found += [m.split("^")[0] for m in re.findall(r"U\(([^)]*)\)", args)]
     return [t for t in found if t and "$" not in t]
+
+
+def _flatten(text: str) -> str:
+    """text with each outermost ${...} as one placeholder "V": what is left is the syntax."""
+    out, depth, i = [], 0, 0
+    while i < len(text):
+        if text.startswith("${", i):
+            if depth == 0:
+                out.append("V")
+            depth += 1
+            i += 2
+            continue
+        if depth:
+            depth += text[i] == "{"
+            depth -= text[i] == "}"
+        else:
+            out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def _first_argument(args: str) -> str:
+    """An application's first argument, as written: up to the first comma outside ${...}."""
+    depth, i = 0, 0
+    while i < len(args):
+        if args.startswith("${", i):
+            depth, i = depth + 1, i + 2
+            continue
+        if depth:
+            depth += args[i] == "{"
+            depth -= args[i] == "}"
+        elif args[i] == ",":
+            return args[:i]
+        i += 1
+    return args
 
 
 def dial_violations(step: Step, context: str) -> list[str]:
@@ -169,9 +204,9 @@ def dial_violations(step: Step, context: str) -> list[str]:
         return []
     where = f"[{context}] line {step.line}"
     problems = []
-    for dest in step.args.split(",", 1)[0].split("&"):
+    for dest in _first_argument(step.args).split("&"):
         dest = dest.strip()
-        if re.fullmatch(r"Local/[^@]+@[A-Za-z0-9_-]+(/n)?", dest):
+        if re.fullmatch(r"Local/[^@]+@[A-Za-z0-9_-]+(/n)?", _flatten(dest)):
             continue
         if dest in AGENT_DIALS and step.exten in AGENT_ONLY_PATTERNS:
             continue

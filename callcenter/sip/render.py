@@ -11,7 +11,9 @@ whenever the database changes and applied by a reload (callcenter/sip/apply.py):
 - ``extensions_provisioned.conf``: per carrier the context its calls start in, holding exactly
   the numbers it delivers, each sent to the hotline. A number it does not list does not exist
   there, so Asterisk answers 404 before any dialplan runs. And every access number in
-  ``cc-access-numbers``, which agents' own phones reach (cc-agent-internal): a test call.
+  ``cc-access-numbers``, which agents' own phones reach (cc-agent-internal): a test call; and
+  the route of call backs through the carrier marked outbound (``cc-outbound-trunk``), reached
+  only from cc-callback-dial, which only the router's Originate reaches.
 
 Every section spells its type and context out (no templates): the dialplan checker
 (callcenter/runtime/dialplan_check.py) reads these files too and proves, before Asterisk loads
@@ -129,6 +131,23 @@ def pjsip(trunks: list[Trunk], phones: list[Phone]) -> str:
 
 
 ACCESS_CONTEXT = "cc-access-numbers"  # every access number, for agents' own phones (cc-agent-internal)
+OUTBOUND_CONTEXT = "cc-outbound-trunk"  # call backs leave through the carrier marked for them
+
+
+def outbound_lines(trunks: list[Trunk]) -> list[str]:
+    """Call backs through the first carrier marked outbound (by name), presenting its first
+    number; none marked: nothing here, and cc-outbound falls to the simulated customers."""
+    marked = sorted((t for t in trunks if t.outbound), key=lambda t: t.name)
+    lines = ["; call backs out: the carrier marked for them (extensions.conf: cc-outbound)", f"[{OUTBOUND_CONTEXT}]"]
+    if marked:
+        trunk = marked[0]
+        endpoint = names.trunk_endpoint(names.carrier_name(trunk.name))
+        shown = sorted(names.number(n) for n in trunk.numbers)
+        lines.append(f"exten => _X.,1,NoOp(call back through {endpoint})")
+        if shown:
+            lines.append(f" same => n,Set(CALLERID(num)={shown[0]})")
+        lines += [f" same => n,Dial(PJSIP/${{FILTER(0-9,${{EXTEN}})}}@{endpoint},,)", " same => n,Hangup()"]
+    return lines + [""]
 
 
 def extensions(trunks: list[Trunk]) -> str:
@@ -140,6 +159,7 @@ def extensions(trunks: list[Trunk]) -> str:
     out.append(f"[{ACCESS_CONTEXT}]")
     out += [f"exten => {n},1,Goto({dialplan.HOTLINE},{n},1)" for n in numbers]
     out.append("")
+    out += outbound_lines(trunks)
     for trunk in sorted(trunks, key=lambda t: t.name):
         out.append(f"; calls from carrier {names.carrier_name(trunk.name)}: its numbers, nothing else (404)")
         out.append(f"[{names.trunk_context(trunk.name)}]")

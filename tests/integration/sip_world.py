@@ -81,6 +81,13 @@ class SipWorld:
         self.agents.append(agent)
         return agent
 
+    async def carrier_side(self, tone: float, **options) -> UserAgent:
+        """The carrier's own end of the trunk: what the center dials out to (its address and port)."""
+        agent = await UserAgent.start("carrier", "phone", self.tmp / "carrier.wav", bind=CARRIER_HOST, port=5060,
+                                      tone=tone, **options)
+        self.agents.append(agent)
+        return agent
+
     async def caller(self, name: str, to: str, tone: float, bind: str = CARRIER_HOST, **options) -> UserAgent:
         agent = await UserAgent.start(name, "call", self.tmp / f"{name}.wav", bind=bind, to=to, tone=tone, **options)
         self.agents.append(agent)

@@ -195,3 +195,39 @@ async def test_an_admin_adds_a_number_on_the_desktop_and_the_carrier_can_call_it
     caller = await sip.caller("admin-number", sip.uri(number), CALLER_HZ, hangup_after=2)
     await caller.wait_for("state", state="CONFIRMED", timeout=20)  # the menu answers: no restart needed
     assert isinstance(http, requests.Session)
+
+
+async def test_a_call_back_leaves_through_the_carrier_marked_for_it_and_the_customer_hears_the_agent(
+        stack, stack_env, ami, sip, sessions, floor):
+    """The router rings the agent first (a simulated phone here), then dials the customer through
+    the carrier marked outbound: the carrier (PJSIP's user agent on the trunk's address and port)
+    receives the INVITE with the center's number as the caller, answers, and the call is done."""
+    import uuid
+    from datetime import timedelta
+
+    from callcenter.models import Call, CallbackRequest, utcnow
+    from callcenter.simulate import set_sim_phone
+
+    number = sip.number()  # the number the carrier shows the customer
+    out = cli(stack_env, "trunk", "add", CARRIER, "--host", CARRIER_HOST, "--port", "5060", "--outbound")
+    assert "applied to the running Asterisk" in out, out
+    carrier_side = await sip.carrier_side(CALLER_HZ, answer_after=0.5, hangup_after=2)
+    skill = floor.skill()
+    agent = floor.agent({skill: 3})
+    await set_sim_phone(ami, agent, answer_after=0.5, talk_s=20)
+    customer = fresh_number("1380061")
+    uid = floor.own_call(f"callback-trunk-{uuid.uuid4().hex[:12]}")
+    with sessions() as s:  # a request left out of hours, due now
+        s.add(Call(uniqueid=uid, caller_number=customer, started_at=utcnow() - timedelta(hours=1), stage="ivr",
+                   skill=skill, ended_at=utcnow() - timedelta(hours=1), end_reason="ivr_ended"))
+        s.add(CallbackRequest(number=customer, call_uniqueid=uid, reason="out_of_hours", language="zh"))
+        s.commit()
+    try:
+        await floor.ready(agent)
+        await floor.reload()  # the router looks for due call backs at once after a reload
+        incoming = await carrier_side.wait_for("incoming", timeout=40)
+        assert number in incoming["remote"], incoming  # the center's number, not the customer's own
+        ended = await ami.events.wait_for(Event="UserEvent", UserEvent="CallbackEnded", CallId=uid, timeout=40)
+        assert ended["DialStatus"] == "ANSWER"
+    finally:
+        cli(stack_env, "trunk", "add", CARRIER, "--host", CARRIER_HOST, "--port", "5060")  # not outbound again

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter import db
+from callcenter import db, dialplan
 from callcenter.models import AgentPhone, User
 from callcenter.runtime import dialplan_check
 from callcenter.runtime.asterisk import CONF_TEMPLATES
@@ -246,3 +246,28 @@ def test_the_demo_has_an_example_carrier_for_the_hotlines_numbers_and_prints_an_
         password = s.get(AgentPhone, "1003").sip_password
     assert "http://127.0.0.1:8181/" in text and "agent1 / demo-pass" in text
     assert f"user 1003, password {password}" in text and "127.0.0.1:5070" in text and "10000" in text
+
+
+def test_call_backs_leave_through_the_carrier_marked_for_them_presenting_its_number(tmp_path):
+    outbound = render.Trunk("telco", "192.0.2.10", numbers=("10086", "10000"), outbound=True)
+    text = render.extensions([outbound, render.Trunk("zother", "192.0.2.20", outbound=True)])
+    route = text[text.index("[cc-outbound-trunk]"):].split("\n\n")[0]
+    assert "Set(CALLERID(num)=10000)" in route and "Dial(PJSIP/${FILTER(0-9,${EXTEN})}@trunk-telco,,)" in route
+    assert "trunk-zother" not in route  # the first marked, by name
+    assert "exten" not in render.extensions([TRUNK]).split("[cc-outbound-trunk]")[1].split("\n\n")[0]  # none marked
+    conf = rendered_conf(tmp_path, render.pjsip([outbound], []), text)
+    assert dialplan_check.check(conf) == []  # reached only from cc-callback-dial, which no inbound call reaches
+    plan = dialplan_check.parse_extensions(conf / "extensions.conf")
+    assert "cc-outbound-trunk" in dialplan_check.reachable(plan, ("cc-callback-dial",))
+    inbound = dialplan_check.reachable(plan, dialplan.INBOUND_CONTEXTS + dialplan.CONTEXTS_CODE_SENDS_CALLERS_TO
+                                       + ("cc-trunk-telco", "cc-agent-internal"))
+    assert "cc-outbound-trunk" not in inbound and "cc-outbound" not in inbound
+
+
+def test_the_checker_refuses_an_inbound_path_to_the_call_back_route(tmp_path):
+    outbound = render.Trunk("telco", "192.0.2.10", numbers=("10000",), outbound=True)
+    text = render.extensions([outbound]).replace("[cc-trunk-telco]\nexten => 10000,1,Goto(hotline,10000,1)",
+                                                 "[cc-trunk-telco]\nexten => 10000,1,Goto(cc-outbound,10000,1)", 1)
+    assert "Goto(cc-outbound" in text
+    problems = dialplan_check.check(rendered_conf(tmp_path, render.pjsip([outbound], []), text))
+    assert any("[cc-outbound-trunk]" in p and "dial out" in p for p in problems), problems
