@@ -111,6 +111,8 @@ class LiveCall:
     number: str = ""  # the number a call back dials
     held: bool = False
     agent_channel: str = ""  # the agent's leg while the caller is on hold
+    queued_by: str = ""  # the CallQueued event (Asterisk's stamp) that queued it: two routers hear each
+    #                      event, and only the first to apply it may reset the call to waiting
 
     @property
     def vip(self) -> bool:
@@ -138,7 +140,8 @@ class LiveCall:
                    priority=_int(data.get("priority")), transferred=data.get("transferred") == "1",
                    queued_at=_float(data.get("queued_at")), agent=data.get("agent", ""),
                    kind=data.get("kind") or "call", number=data.get("number", ""),
-                   held=data.get("held") == "1", agent_channel=data.get("agent_channel", ""))
+                   held=data.get("held") == "1", agent_channel=data.get("agent_channel", ""),
+                   queued_by=data.get("queued_by", ""))
 
     def to_hash(self) -> dict[str, str]:
         return call_fields(**{f.name: getattr(self, f.name) for f in fields(self) if f.name != "uniqueid"})

@@ -171,7 +171,8 @@ class Router:
         if isinstance(event, p.CallQueued):
             self._trace(uid, "received")
             await self._queued(p.LiveCall(uid, channel=event.channel, skill=event.skill, priority=event.priority,
-                                          transferred=event.transferred, queued_at=now))
+                                          transferred=event.transferred, queued_at=now,
+                                          queued_by=repr(event.at) if event.at is not None else ""))
         elif isinstance(event, p.AgentRinging):
             await self.store.transition(event.agent, "ring", now, call=uid)
         elif isinstance(event, p.AgentAnswered):
@@ -268,16 +269,29 @@ class Router:
             self._queue_locally(call)  # a call known here keeps its first queued time
             decision = self.core.next_decision(self.clock())
             if decision is None or decision.call_id != uid:
-                self._correct_queued_at(uid, (await self.store.enqueue(call)).queued_at)
+                self._as_stored(await self.store.enqueue(call))
             else:
+                idle_since = self.core.agents[decision.agent_id].idle_since
                 self.core.commit(decision)
                 taken, stored = await self.store.enqueue_and_reserve(call, decision.agent_id, self.clock())
-                self._correct_queued_at(uid, stored.queued_at)
-                if taken == AGENT_NOT_READY:  # another router took the agent first
+                if taken == CALL_GONE:  # another router applied this event first: the agent is still free
+                    self.core.agent_idle(decision.agent_id, idle_since)
+                    self.core.put_back(uid)
+                    self._as_stored(stored)
+                elif taken == AGENT_NOT_READY:  # another router took the agent first
                     self.core.put_back(uid)  # and the agent is busy in our view now: no loop
                 else:  # the redirect's answer is awaited aside: other calls' events and routing go on
+                    self._correct_queued_at(uid, stored.queued_at)
                     await self._carry_out(decision, stored, aside=True)
         await self.route()
+
+    def _as_stored(self, stored: p.LiveCall) -> None:
+        """Our view of a call as Redis has it after an enqueue: being connected by another router
+        (it applied this event first and reserved an agent), or waiting since the time kept."""
+        if stored.agent:
+            self.core.remove_call(stored.uniqueid)  # not ours: its next CallQueued brings it back
+        else:
+            self._correct_queued_at(stored.uniqueid, stored.queued_at)
 
     def _correct_queued_at(self, uid: str, stored: float) -> None:
         """The queued time Redis keeps (a call come back that this router did not know) wins."""

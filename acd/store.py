@@ -44,13 +44,19 @@ if ARGV[5] == '1' then return {1, redis.call('HGETALL', KEYS[2])} end
 return 1
 """
 
-# KEYS: call hash, calls set. ARGV: uniqueid, queued_at, then field, value pairs. A call that comes back
-# (unanswered, or transferred to a skill) keeps the queued time it has; the one in effect is returned.
+# KEYS: call hash, calls set. ARGV: uniqueid, queued_at, queued_by, then field, value pairs. A call
+# that comes back (unanswered, or transferred to a skill) keeps the queued time it has. Every router
+# hears each CallQueued: when this very event (queued_by, Asterisk's stamp) was applied already, by
+# another router that may have reserved an agent for the call since, nothing is written. Answers
+# {1 applied | 0 already applied, the call as stored}.
 _ENQUEUE = """
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'queued_by') == ARGV[3] then
+  return {0, redis.call('HGETALL', KEYS[1])}
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('HSETNX', KEYS[1], 'queued_at', ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
-return redis.call('HGET', KEYS[1], 'queued_at')
+return {1, redis.call('HGETALL', KEYS[1])}
 """
 
 # KEYS: call hash. ARGV: field, value pairs. Only a call still live: a write after the call ended
@@ -64,10 +70,14 @@ return 1
 
 # The two above in one round trip, for a caller who arrives when an agent is free for them (the
 # routing path's common case): KEYS: call hash, calls set, agent hash, state-log stream, changes
-# channel. ARGV: uniqueid, queued_at, agent, now, the change, then the call's field, value pairs.
-# The call is enqueued whatever the agent's state; the queued time in effect comes back with the answer.
+# channel. ARGV: uniqueid, queued_at, agent, now, the change, queued_by, then the call's field, value
+# pairs. The call is enqueued whatever the agent's state (unless this event was applied already:
+# -1, as _ENQUEUE); the queued time in effect comes back with the answer.
 _ENQUEUE_RESERVE = """
-redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'queued_by') == ARGV[6] then
+  return {-1, redis.call('HGET', KEYS[1], 'queued_at'), redis.call('HGETALL', KEYS[1])}
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
 redis.call('HSETNX', KEYS[1], 'queued_at', ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
 local kept = redis.call('HGET', KEYS[1], 'queued_at')
@@ -82,6 +92,11 @@ return {1, kept, redis.call('HGETALL', KEYS[1])}
 
 # What a reservation answers (see Store.reserve)
 RESERVED, AGENT_NOT_READY, CALL_GONE = 1, 0, -1
+
+
+def _call_from_flat(uniqueid: str, flat: list) -> p.LiveCall:
+    """A call from a script's HGETALL answer (a flat field, value list)."""
+    return p.LiveCall.from_hash(uniqueid, dict(zip(flat[::2], flat[1::2])))
 
 
 class Store:
@@ -157,27 +172,32 @@ class Store:
 
     async def enqueue(self, call: p.LiveCall) -> p.LiveCall:
         """A caller (again) waiting for an agent: written as given, except that a call already
-        live keeps its first queued time. The call as stored."""
+        live keeps its first queued time, and that an event applied already (call.queued_by) by
+        another router changes nothing. The call as stored."""
         values = call.but(agent="").to_hash()
         queued_at = values.pop("queued_at")
         pairs = [item for pair in values.items() for item in pair]
-        kept = await self._enqueue(keys=[p.call_key(call.uniqueid), p.CALLS], args=[call.uniqueid, queued_at, *pairs])
-        return call.but(agent="", queued_at=float(p.as_text(kept)))
+        result = await self._enqueue(keys=[p.call_key(call.uniqueid), p.CALLS],
+                                     args=[call.uniqueid, queued_at, call.queued_by, *pairs])
+        return _call_from_flat(call.uniqueid, result[1])
 
     async def enqueue_and_reserve(self, call: p.LiveCall, ext: str, now: float) -> tuple[int, p.LiveCall]:
         """enqueue(call), then reserve(ext, call) in the same round trip: (RESERVED, the call as
-        reserved) or (AGENT_NOT_READY, the call as enqueued). The call is enqueued either way."""
+        reserved) or (AGENT_NOT_READY, the call as enqueued); (CALL_GONE, the call as stored) when
+        this CallQueued was applied already by another router, and nothing is written."""
         values = call.but(agent="").to_hash()
         queued_at = values.pop("queued_at")
         pairs = [item for pair in values.items() for item in pair]
         keys = [p.call_key(call.uniqueid), p.CALLS, p.agent_key(ext), p.STATE_LOG, p.AGENT_CHANGES]
         change = p.AgentChange(ext, "reserved", "", call.uniqueid, now).to_json()
-        result = await self._enqueue_reserve(keys=keys, args=[call.uniqueid, queued_at, ext, repr(now), change, *pairs])
+        result = await self._enqueue_reserve(keys=keys, args=[call.uniqueid, queued_at, ext, repr(now), change,
+                                                              call.queued_by, *pairs])
+        if int(result[0]) == CALL_GONE:  # this event was applied already, by another router
+            return CALL_GONE, _call_from_flat(call.uniqueid, result[2])
         kept = float(p.as_text(result[1]))
         if int(result[0]) != RESERVED:
             return AGENT_NOT_READY, call.but(agent="", queued_at=kept)
-        flat = result[2]
-        return RESERVED, p.LiveCall.from_hash(call.uniqueid, dict(zip(flat[::2], flat[1::2])))
+        return RESERVED, _call_from_flat(call.uniqueid, result[2])
 
     async def update_call(self, uniqueid: str, **fields) -> None:
         """Change some fields of a live call (LiveCall field names; see protocol.call_fields); a

@@ -332,6 +332,34 @@ async def enqueue_and_reserve_keeps_the_first_queued_at(store):
     return await store.enqueue_and_reserve(waiting(queued_at=150.0, skill="consult", transferred=True), B, 4.0)
 
 
+# -- two routers hear every CallQueued: only the first to apply it resets the call to waiting
+@case((waiting(agent=A, queued_by="1.5"), waiting(agent=A, queued_by="1.5")))
+async def the_same_call_queued_event_applied_twice_changes_nothing(store):
+    await ready(store, A)
+    await store.enqueue(waiting(queued_by="1.5"))
+    await store.reserve(A, C1, 4.0)  # the first router reserved an agent for it
+    again = await store.enqueue(waiting(queued_at=150.0, queued_by="1.5"))  # the second router, same event
+    return again, await store.call(C1)
+
+
+@case(((RESERVED, waiting(agent=A, queued_by="1.5")), (CALL_GONE, waiting(agent=A, queued_by="1.5")), "ready"))
+async def enqueue_and_reserve_of_an_event_applied_already_reserves_nobody(store):
+    await ready(store, A)
+    await ready(store, B)
+    first = await store.enqueue_and_reserve(waiting(queued_by="1.5"), A, 4.0)
+    second = await store.enqueue_and_reserve(waiting(queued_at=150.0, queued_by="1.5"), B, 4.5)
+    return first, second, (await store.agent(B)).state
+
+
+@case(waiting(queued_by="2.5"))
+async def a_new_call_queued_event_makes_the_call_wait_again(store):
+    await ready(store, A)
+    await store.enqueue(waiting(queued_by="1.5"))
+    await store.reserve(A, C1, 4.0)
+    await store.enqueue(waiting(queued_at=150.0, queued_by="2.5"))  # not answered: back in cc-wait
+    return await store.call(C1)
+
+
 @case(LiveCall(C1, channel=CHANNEL, skill="billing", queued_at=100.0, agent=A, held=True,
                agent_channel="Local/1001@cc-agent-phones-00000001;1"))
 async def update_call_changes_only_those_fields(store):

@@ -69,11 +69,16 @@ class FakeStore:
 
     async def enqueue(self, call: LiveCall) -> LiveCall:
         kept = self.live_calls.get(call.uniqueid)
+        if kept is not None and call.queued_by and kept.queued_by == call.queued_by:
+            return kept  # this CallQueued was applied already (by another router)
         stored = call.but(agent="", queued_at=kept.queued_at if kept and kept.queued_at else call.queued_at)
         self.live_calls[call.uniqueid] = stored
         return stored
 
     async def enqueue_and_reserve(self, call: LiveCall, ext: str, now: float):
+        kept = self.live_calls.get(call.uniqueid)
+        if kept is not None and call.queued_by and kept.queued_by == call.queued_by:
+            return CALL_GONE, kept
         stored = await self.enqueue(call)
         taken, reserved = await self.reserve_call(ext, call.uniqueid, now)
         return (RESERVED, reserved) if taken == RESERVED else (AGENT_NOT_READY, stored)

@@ -8,6 +8,8 @@ store publishes comes back to the router (``on_agent_change``, then a routing pa
 """
 from __future__ import annotations
 
+import asyncio
+
 from dataclasses import dataclass, field
 
 import pytest
@@ -197,3 +199,27 @@ async def test_user_events_from_an_ami_client_move_no_agent_and_no_call():
         assert replay.ami.actions == actions_before
     finally:
         replay.close()
+
+
+async def test_two_routers_hearing_the_same_call_queued_book_one_agent_once():
+    """Every router hears each CallQueued. The second to apply it must neither reset the call to
+    waiting (the first reserved an agent meanwhile) nor reserve a second agent for it."""
+    events = user_events("answered_agent_hangs_up")
+    queued = next(e for e in events if e["UserEvent"] == "CallQueued")
+    now = float(queued["Timestamp"])
+    skills = {"1601": {"consult": 5}, "1602": {"consult": 5}}
+    store = FakeStore(live_agents={ext: AgentSnapshot(ext, "ready", since=now - IDLE_S) for ext in skills})
+    routers = []
+    for _ in range(2):
+        router = make_router(store, FakeAmi(), queues={"consult": Queue("consult")}, skills=skills, clock=lambda: now)
+        for ext in skills:
+            router.on_agent_change(AgentChange(ext, "ready", "", "", now - IDLE_S))
+        routers.append(router)
+    for router in routers:
+        await router.on_user_event(queued)
+    for router in routers:  # the redirects' answers, awaited aside
+        await asyncio.gather(*router._connecting.values())
+    redirects = [a for r in routers for a in r.actions.ami.named("Redirect")]
+    assert len(redirects) == 1
+    assert sorted(a.state for a in store.live_agents.values()) == ["ready", "reserved"]
+    assert store.live_calls[call_id("answered_agent_hangs_up")].agent in skills
