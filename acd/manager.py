@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Awaitable, Callable, Mapping
+from typing import Awaitable, Callable, Collection, Mapping
 
 from acd import agent_state as st
 from acd.protocol import GENERAL, AcdError, LiveCall, Queue, is_extension, is_skill, queue_for
@@ -43,6 +43,9 @@ class AgentManager:
         self.queues = queues  # the router's live table (changed in place on a reload)
         self.clock = clock
         self.audit = audit
+        # skills some agent holds: served (with the default queue settings) though no queue row
+        # names them; the router, which knows the agents, replaces this
+        self.served_skills: Callable[[], Collection[str]] = lambda: ()
 
     @classmethod
     def for_states(cls, store, audit: Audit | None = None, clock: Callable[[], float] = time.time) -> AgentManager:
@@ -165,7 +168,7 @@ class AgentManager:
     async def transfer_to_skill(self, ext, uid, skill) -> None:
         """Back to wait for another skill, ahead of callers not transferred; a fresh wait there."""
         call = await self.own_call(ext, uid)
-        if not is_skill(skill) or (skill not in self.queues and skill != GENERAL):
+        if not is_skill(skill) or (skill not in self.queues and skill != GENERAL and skill not in self.served_skills()):
             raise AcdError("UNKNOWN_SKILL", f"no queue serves {skill!r}")
         now = self.clock()
         await self.store.update_call(uid, agent="", skill=skill, transferred=True, queued_at=now)

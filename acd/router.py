@@ -50,6 +50,7 @@ class Router:
         self.core = Dispatcher(policies=_policies(self.queues))
         for ext, skills in agents.items():
             self.core.set_agent(ext, skills)
+        manager.served_skills = lambda: {skill for agent in self.core.agents.values() for skill in agent.skills}
         self.in_wrapup: set[str] = set()  # agents whose wrap-up end (in Redis) we watch
         self._wrapup_timers: dict[str, asyncio.Task] = {}
         self._retry_on_tick: set[str] = set()  # calls whose redirect failed: back in the queue next tick

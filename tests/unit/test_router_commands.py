@@ -146,3 +146,14 @@ async def test_a_refused_requeue_leaves_the_call_with_its_agent(world):
     call = world.store.live_calls[CALL]
     assert (call.agent, call.skill, call.queued_at) == ("1001", "complaint", 900.0)
     assert world.store.live_agents["1001"].state == "on_call"
+
+
+async def test_a_skill_agents_hold_is_served_though_no_queue_row_names_it(world):
+    """The menu sends callers to 'consult' whether or not an admin saved queue settings for it."""
+    with pytest.raises(AcdError) as refused:
+        await world.handler.handle({"op": "transfer", "ext": "1001", "call": CALL, "skill": "consult"})
+    assert refused.value.code == "UNKNOWN_SKILL"
+    world.handler.manager.served_skills = lambda: {"consult"}  # as the router sets it from its agents
+    assert await world.handler.handle({"op": "transfer", "ext": "1001", "call": CALL, "skill": "consult"}) == {
+        "to_skill": "consult"}
+    assert world.store.live_calls[CALL].skill == "consult"
