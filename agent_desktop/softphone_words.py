@@ -77,6 +77,7 @@ SOFTPHONE_STRINGS: dict[str, dict[str, str]] = {
                             "zh": "未生效：该配置会使呼叫流出呼叫中心"},
     "error.APPLY_FAILED": {"en": "Saved, but Asterisk did not apply it; see the SIP service's log",
                            "zh": "已保存，但Asterisk未能生效，请查看SIP服务日志"},
+    "error.NOT_RUNNING": {"en": "The call center is not running", "zh": "呼叫中心未运行"},
     "error.APPLY_TIMEOUT": {"en": "Saved, but the SIP service did not answer; it applies it when it runs again",
                             "zh": "已保存，但SIP服务未响应，将在其恢复后生效"},
 }

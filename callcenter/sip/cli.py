@@ -100,6 +100,7 @@ def _announce(settings: Settings) -> str:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from callcenter import db
 
+    db.upgrade(settings.database_url)  # a carrier may be declared before the first `callcenter up`
     sessions = db.session_factory(settings.database_url)
     try:
         return _run(settings, args, sessions)
@@ -143,7 +144,12 @@ def _run(settings: Settings, args, sessions) -> int:
             from callcenter.sip import phones
             store.phone(s, args.extension)  # the agent exists and has credentials
             s.commit()
-            phones.choose(sync_redis.Redis.from_url(settings.effective_redis_url), args.extension, args.device)
+            try:
+                phones.choose(sync_redis.Redis.from_url(settings.effective_redis_url, socket_timeout=3),
+                              args.extension, args.device)
+            except sync_redis.RedisError:
+                raise SipConfigError("NOT_RUNNING", "where calls ring is live state: start the call center "
+                                     "first (`callcenter up`)") from None
             print(f"agent {args.extension}: calls ring on the {args.device} phone")
             return 0
         if cmd == "trunk" and action == "add":

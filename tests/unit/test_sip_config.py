@@ -271,3 +271,33 @@ def test_the_checker_refuses_an_inbound_path_to_the_call_back_route(tmp_path):
     assert "Goto(cc-outbound" in text
     problems = dialplan_check.check(rendered_conf(tmp_path, render.pjsip([outbound], []), text))
     assert any("[cc-outbound-trunk]" in p and "dial out" in p for p in problems), problems
+
+
+def test_the_cli_declares_a_carrier_its_numbers_and_reads_passwords_from_stdin_only(tmp_path, monkeypatch, capsys):
+    import io
+    import socket
+
+    from callcenter.cli import main
+
+    with socket.socket() as probe:  # a Redis port nothing listens on: the call center is not running
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("CALLCENTER_HOME", str(tmp_path))
+    monkeypatch.setenv("CC_REDIS_PORT", str(port))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-from-stdin\n"))
+    assert main(["trunk", "add", "telco", "--host", "192.0.2.7", "--username", "cc", "--password-stdin",
+                 "--register"]) == 0
+    assert "stored; the call center is not running" in capsys.readouterr().out
+    assert main(["number", "add", "10086", "--trunk", "telco", "--skill", "vip"]) == 0
+    assert main(["number", "add", "1x", "--trunk", "telco"]) == 2
+    assert "error BAD_NUMBER" in capsys.readouterr().err
+    assert main(["number", "add", "10010", "--trunk", "telco", "--entry", "nowhere"]) == 2
+    assert "error NO_SUCH_ENTRY" in capsys.readouterr().err
+    assert main(["trunk", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "192.0.2.7:5060" in listed and "10086" in listed and "register" in listed
+    with db.session_factory(f"sqlite:///{tmp_path / 'callcenter.db'}")() as s:
+        [trunk] = store.trunks(s)
+    assert trunk.password == "s3cret-from-stdin"
