@@ -41,7 +41,7 @@ NODE_TYPES = {
     "hangup": {"prompt", "reason"},
 }
 DYNAMIC_KINDS = {"amount", "digits", "date", "number", "prompt"}
-SLOT = re.compile(r"^[a-z_][a-z0-9_]*$")
+SLOT = re.compile(r"^[a-z][a-z0-9_]*$")  # a leading "_" is the services' own (never keyed)
 SKILL = re.compile(r"^[a-z_]{1,32}$")
 
 

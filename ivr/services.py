@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from callcenter import audit, callback_rules
+from callcenter import audit, callback_rules, service_password
 from callcenter.business_hours import BusinessHours
 from callcenter.masking import mask_middle
 from callcenter.models import Account, CallbackRequest, Customer, CustomerPhone, RechargeCard, WorkOrder
@@ -36,13 +36,20 @@ SERVICES: dict[str, tuple[str, ...]] = {
     "identify_by_number": ("known", "unknown"),
     "business_hours": ("open", "closed"),
     "create_callback": ("ok", "refused"),
-    "verify_password": ("ok", "wrong", "locked", "throttled"),
+    "verify_password": ("ok", "wrong", "locked", "throttled", "unknown"),
+    "password_change_start": ("change", "set", "not_own", "unknown", "locked"),
+    "verify_old_password": ("ok", "wrong", "locked", "throttled", "unknown"),
+    "change_password": ("ok", "weak", "mismatch", "gave_up", "refused"),
     "bill_summary": ("ok",),
     "recharge": ("ok", "used", "invalid", "locked"),
     "report_phone_fault": ("ok", "repeat"),
     "report_broadband_fault": ("ok", "repeat"),
     "order_status": ("found", "not_found", "verify"),
 }
+
+OLD_PASSWORD_CHECKED = "_old_password_checked"  # slots no input node can fill (a flow's slot names
+CHANGE_TRIES = "_password_change_tries"          # start with a letter: ivr/flow.py SLOT)
+
 
 @dataclass(frozen=True)
 class CallContext:
@@ -56,8 +63,9 @@ def _aware(value: datetime | None) -> datetime | None:
 
 class HotlineServices:
     def __init__(self, sessions: Callable[[], Session], hours_path: Path, limits: Limits = Limits(),
-                 clock: Callable[[], datetime] | None = None):
+                 clock: Callable[[], datetime] | None = None, flow_tries: int = 3):
         self.sessions = sessions
+        self.flow_tries = flow_tries  # weak or mismatched new passwords before "not changed"
         self.hours_path = hours_path
         self.limits = limits
         self.clock = clock or (lambda: datetime.now(timezone.utc))
@@ -130,9 +138,9 @@ class HotlineServices:
         own N times in a window is throttled: one caller cannot lock anyone out by keying their
         number. Locked and throttled callers go to an agent."""
         password = state.slots.pop("password", "")  # never kept after the check
-        if state.customer_id is None:
+        if state.customer_id is None:  # nothing to check, and nothing is locked: "number unknown"
             state.handoff_reason = "password_unknown_caller"
-            return "locked", {}
+            return "unknown", {}
         limits, now, number = self.limits, self.clock(), call.caller_number
         with self.sessions() as s:
             customer = s.get(Customer, state.customer_id)
@@ -179,6 +187,61 @@ class HotlineServices:
                             f"{limits.number_password_failures} wrong service passwords on customers not its own "
                             f"within {limits.number_window}")
             return "wrong", {}
+
+    # ---- 7: set or change the service password ----
+    def password_change_start(self, state: CallState, call: CallContext) -> Outcome:
+        """Only a customer calling from their own registered number may set or change the
+        password: "change" asks the old one first, "set" (no password yet) goes to the new one."""
+        state.slots.pop(OLD_PASSWORD_CHECKED, None)
+        state.slots.pop(CHANGE_TRIES, None)
+        if state.customer_id is None:
+            state.handoff_reason = "password_unknown_caller"
+            return "unknown", {}
+        with self.sessions() as s:
+            customer = s.get(Customer, state.customer_id)
+            if not self._own_number(s, customer.id, call.caller_number):
+                return "not_own", {}
+            if not customer.service_password_hash:
+                return "set", {}
+            now = self.clock()
+            if (_aware(customer.password_locked_until) or now) > now:
+                return "locked", {}
+            return "change", {}
+
+    def verify_old_password(self, state: CallState, call: CallContext) -> Outcome:
+        """The current password, checked (and counted) exactly like every other password try."""
+        outcome, data = self.verify_password(state, call)
+        if outcome == "ok":
+            state.slots[OLD_PASSWORD_CHECKED] = True
+        return outcome, data
+
+    def change_password(self, state: CallState, call: CallContext) -> Outcome:
+        """Store the new password if both entries agree and it is not weak; the old one stops
+        working at once, and a lock or failure count is cleared. Checked again here, whatever
+        the flow: the caller's own number, and the old password verified in this branch."""
+        new, again = state.slots.pop("new_password", ""), state.slots.pop("new_password_again", "")
+        if state.customer_id is None:
+            return "refused", {}
+        with self.sessions() as s:
+            customer = s.get(Customer, state.customer_id)
+            if not self._own_number(s, customer.id, call.caller_number) or (
+                    customer.service_password_hash and not state.slots.get(OLD_PASSWORD_CHECKED)):
+                return "refused", {}
+            outcome = "mismatch" if new != again else "weak" if (
+                service_password.is_weak(new, call.caller_number) or customer.check_service_password(new)) else "ok"
+            if outcome != "ok":
+                tries = state.slots[CHANGE_TRIES] = state.slots.get(CHANGE_TRIES, 0) + 1
+                return ("gave_up" if tries >= self.flow_tries else outcome), {}
+            action = "password_changed" if customer.service_password_hash else "password_set"
+            customer.set_service_password(new)
+            customer.password_failures, customer.password_locked_until = 0, None
+            s.commit()
+        state.slots.pop(OLD_PASSWORD_CHECKED, None)
+        state.slots.pop(CHANGE_TRIES, None)
+        state.verified = True
+        audit.write(self.sessions, "ivr", action, f"customer:{state.customer_id}",
+                    f"from the voice menu; call {call.uniqueid} from {call.caller_number}")
+        return "ok", {}
 
     # ---- 1: bill and balance ----
     def bill_summary(self, state: CallState, call: CallContext) -> Outcome:

@@ -147,3 +147,44 @@ def test_out_of_hours_callback_then_hangup():
                                       "create_callback": "ok"}).run()
     assert isinstance(step, Hangup) and step.reason == "out_of_hours"
     assert state.path[-3:] == ["create_callback", "callback_done", "goodbye"]
+
+
+# ---- 7: the service password's life ----
+def test_password_change_asks_the_old_one_then_the_new_one_twice():
+    step, state = Script(["7", "123456", "000000", "000000", "135790", "135790", "0"],
+                         {**KNOWN_OPEN, "password_change_start": "change", "verify_old_password": "ok",
+                          "change_password": ["weak", "ok"]}).run()
+    assert isinstance(step, HandOff) and step.reason == "caller_asked"
+    assert state.path[3:] == ["main_menu", "pwd_change", "pwd_old", "pwd_verify_old", "pwd_new", "pwd_new_again",
+                              "pwd_save", "pwd_weak", "pwd_new", "pwd_new_again", "pwd_save", "pwd_changed",
+                              "after_service", "to_agent"]
+    keyed = [e.input for e in state.journey if e.node in ("pwd_old", "pwd_new", "pwd_new_again")]
+    assert keyed == ["******"] * 5  # no password is ever in the journey
+
+
+def test_password_set_without_an_old_one_and_a_wrong_old_one_is_retried_then_locked():
+    step, state = Script(["7", "246813", "246813", "1"] + ["0"],
+                         {**KNOWN_OPEN, "password_change_start": "set", "change_password": "ok"}).run()
+    assert "pwd_old" not in state.path and "pwd_changed" in state.path
+    step, state = Script(["7", "111111", "222222", "333333"],
+                         {**KNOWN_OPEN, "password_change_start": "change",
+                          "verify_old_password": ["wrong", "wrong", "locked"]}).run()
+    assert isinstance(step, HandOff) and step.reason == "password_locked" and state.path.count("pwd_old_wrong") == 2
+
+
+def test_password_change_only_from_the_own_number():
+    step, state = Script(["7", "0"], {**KNOWN_OPEN, "password_change_start": "not_own"}).run()
+    assert "pwd_not_own" in state.path and "pwd_old" not in state.path and step.reason == "caller_asked"
+
+
+def test_an_unidentified_caller_hears_the_number_is_unknown_never_locked():
+    step, state = Script([None, "", "1", "123456"], {"identify_caller": "unknown", "business_hours": "open",
+                                                   "verify_password": "unknown"}).run()
+    assert isinstance(step, HandOff) and step.node == "to_agent_unknown"
+    assert "password_unknown" in state.path and "password_locked" not in state.path
+    step, state = Script([None, "", "7"], {"identify_caller": "unknown", "business_hours": "open",
+                                          "password_change_start": "unknown"}).run()
+    assert isinstance(step, HandOff) and step.node == "to_agent_unknown" and "password_locked" not in state.path
+    flow = load_hotline()
+    assert flow.nodes["password_unknown"].prompts == ["number_unknown"]
+    assert "lock" not in flow.prompts["number_unknown"]["en"].lower()

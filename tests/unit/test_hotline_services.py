@@ -10,11 +10,11 @@ from datetime import datetime, timedelta, timezone
 from itertools import count
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 import ivr.services
-from callcenter import db
+from callcenter import db, service_password
 from callcenter.models import Account, AuditEntry, Customer, CustomerPhone, IvrAttempt, RechargeCard
 from ivr.engine import CallState
 from ivr.guard import Limits
@@ -252,3 +252,92 @@ def test_demo_card_numbers_are_not_sequential():
     assert all(len(str(n)) == 16 for n in numbers)
     gaps = [b - a for a, b in zip(numbers, numbers[1:])]
     assert min(gaps) > 10**9, "a demo card number guessable from another"
+
+
+# ---- the service password's life: set and changed from the customer's own number ----
+def change(svc, customer_id, ctx, old, new, again=None, state=None) -> list[str]:
+    """The menu's branch: start, the old password (when asked), the new one twice."""
+    state = state or CallState(customer_id=customer_id)
+    outcomes = [svc.password_change_start(state, ctx)[0]]
+    if outcomes[0] == "change":
+        state.slots["password"] = old
+        outcomes.append(svc.verify_old_password(state, ctx)[0])
+    if outcomes[-1] in ("set", "ok"):
+        state.slots.update(new_password=new, new_password_again=new if again is None else again)
+        outcomes.append(svc.change_password(state, ctx)[0])
+    assert not {"password", "new_password", "new_password_again"} & set(state.slots)  # never kept
+    return outcomes
+
+
+def test_a_password_change_works_and_the_old_one_no_longer_does(sessions, tmp_path, clock):
+    svc = services(sessions, tmp_path, clock)
+    cid = customer(sessions, "13800000101")
+    assert change(svc, cid, call("13800000101"), "123456", "135790") == ["change", "ok", "ok"]
+    assert password(svc, cid, call("13800000101"), "123456") == "wrong"
+    assert password(svc, cid, call("13800000101"), "135790") == "ok"
+    assert audit_rows(sessions) == [("password_changed", f"customer:{cid}")]
+
+
+def test_weak_and_mismatched_new_passwords_are_refused_then_given_up(sessions, tmp_path, clock):
+    svc = services(sessions, tmp_path, clock)
+    cid = customer(sessions, "13800000102")
+    ctx, state = call("13800000102"), CallState(customer_id=cid)
+    assert change(svc, cid, ctx, "123456", "000000", state=state) == ["change", "ok", "weak"]
+    for new, again, outcome in (("654321", "654321", "weak"), ("135790", "135791", "gave_up")):
+        state.slots.update(new_password=new, new_password_again=again)
+        assert svc.change_password(state, ctx)[0] == outcome
+    assert password(svc, cid, call("13800000102"), "123456") == "ok"  # unchanged
+    assert audit_rows(sessions) == []
+
+
+def test_a_wrong_old_password_is_counted_and_locks_like_any_other(sessions, tmp_path, clock):
+    svc = services(sessions, tmp_path, clock)
+    cid = customer(sessions, "13800000103")
+    outcomes = [change(svc, cid, call("13800000103"), old, "135790") for old in ("111111", "222222", "333333")]
+    assert outcomes == [["change", "wrong"], ["change", "wrong"], ["change", "locked"]]
+    assert change(svc, cid, call("13800000103"), "123456", "135790") == ["locked"]
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(IvrAttempt).where(IvrAttempt.customer_id == cid)) == 3
+
+
+def test_only_the_own_number_sets_or_changes_and_nothing_skips_the_old_password(sessions, tmp_path, clock):
+    svc = services(sessions, tmp_path, clock)
+    cid = customer(sessions, "13800000104")
+    assert change(svc, cid, call("13900000999"), "123456", "135790") == ["not_own"]
+    assert change(svc, cid, call(""), "123456", "135790") == ["not_own"]  # withheld
+    # a service run out of order (the flow bypassed): refused without the old password checked
+    state = CallState(customer_id=cid, verified=True, slots={"new_password": "135790", "new_password_again": "135790"})
+    assert svc.change_password(state, call("13800000104"))[0] == "refused"
+    assert password(svc, cid, call("13800000104"), "123456") == "ok"
+
+
+def test_a_customer_without_a_password_sets_one_from_their_number(sessions, tmp_path, clock):
+    svc = services(sessions, tmp_path, clock)
+    cid = customer(sessions, "13800000105")
+    with sessions() as s:
+        s.get(Customer, cid).service_password_hash = None
+        s.commit()
+    assert change(svc, cid, call("13900000998"), "", "135790") == ["not_own"]
+    assert change(svc, cid, call("13800000105"), "", "000105") == ["set", "weak"]  # the number's own digits
+    assert change(svc, cid, call("13800000105"), "", "135790") == ["set", "ok"]
+    assert password(svc, cid, call("13800000105"), "135790") == "ok"
+    assert audit_rows(sessions) == [("password_set", f"customer:{cid}")]
+
+
+def test_an_unidentified_caller_is_unknown_never_locked(sessions, tmp_path, clock):
+    svc = services(sessions, tmp_path, clock)
+    state = CallState(slots={"password": "123456"})
+    assert svc.verify_password(state, call("13900000997")) == ("unknown", {})
+    assert state.handoff_reason == "password_unknown_caller"
+    assert svc.password_change_start(CallState(), call("13900000997"))[0] == "unknown"
+
+
+@pytest.mark.parametrize("weak", ["000000", "111111", "123456", "234567", "654321", "987654", "890123", "121212",
+                                  "123123", "12345", "1234567", "12a456", "１２３９８７"])
+def test_weak_service_passwords(weak):
+    assert service_password.is_weak(weak)
+
+
+@pytest.mark.parametrize("fine", ["135790", "246813", "902716", "120458"])
+def test_ordinary_service_passwords(fine):
+    assert not service_password.is_weak(fine) and service_password.is_weak(fine, "1380" + fine)
