@@ -1,0 +1,37 @@
+"""The service password's life on the real Asterisk: a customer changes it from their own number
+in the menu (key 7: the old one, then the new one twice) and from then on only the new one opens
+the menu's secrets. Callers key DTMF as in test_ivr_menu.py."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from callcenter.models import AuditEntry
+from tests.integration.conftest import wait_until
+from tests.integration.helpers import ended_row, journey, make_customer, streamed
+from tests.integration.test_ivr_menu import ACCESS, AGENT_LATER, GREETED, handed_off, nodes, prompt_names
+
+
+async def test_a_password_change_from_the_menu_works_and_the_old_one_no_longer_does(stack, ami, sessions, floor):
+    customer_id, number = make_customer(sessions, password="123456")
+    # 7, the old password, the new one twice; then an agent
+    script = GREETED + "7wwww123456wwwwww135790wwwwww135790" + "w" * 10 + AGENT_LATER
+    uid = await floor.call(ACCESS, number, dtmf=script, hold_s=60)
+    variables = await handed_off(ami, uid, timeout=80)
+    assert "pwd_change/pwd_old/pwd_verify_old/pwd_new/pwd_new_again/pwd_save/pwd_changed" in variables["__CC_PATH"]
+    steps = await wait_until(lambda: (j := journey(sessions, uid)) and "to_agent" in nodes(j) and j,
+                             what="journey saved")
+    assert ("pwd_verify_old", None, "ok") in steps and ("pwd_save", None, "ok") in steps
+    assert [i for n, i, _ in steps if n in ("pwd_old", "pwd_new", "pwd_new_again")] == ["******"] * 3
+    assert "password_changed" in prompt_names(ami.events, uid)
+    assert not any("135790" in p or "123456" in p for p in streamed(ami.events, uid))
+    with sessions() as s:
+        assert s.scalar(select(AuditEntry.action).where(AuditEntry.target == f"customer:{customer_id}")) \
+            == "password_changed"
+
+    # the next call: the old password is wrong for the bill, the new one opens it
+    uid = await floor.call(ACCESS, number, dtmf=GREETED + "1wwww123456wwwwww135790", hold_s=25)
+    await wait_until(lambda: [o for n, _, o in journey(sessions, uid) if n == "verify_password"] == ["wrong", "ok"],
+                     timeout=60, what="old password refused, new one accepted")
+    assert "bill_say" in nodes(journey(sessions, uid)) or await wait_until(
+        lambda: "bill_say" in nodes(journey(sessions, uid)), timeout=20, what="bill read out")
+    await wait_until(ended_row(sessions, uid), timeout=40, what="second call closed")
