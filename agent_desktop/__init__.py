@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
     app.register_blueprint(order_admin.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(journeys.bp)
+    from agent_desktop import password_unlock  # a team lead unlocks a customer's service password
+    app.register_blueprint(password_unlock.bp)
 
     @app.errorhandler(errors.ApiError)
     def api_error(exc: errors.ApiError):

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from acd import protocol as p
 from agent_desktop import create_app, errors, socketio
@@ -19,8 +21,8 @@ from agent_desktop.views import DISPOSITIONS
 from agent_desktop.acd_client import CommandResult
 from callcenter import db
 from callcenter.config import Settings
-from callcenter.models import (AgentStateLog, Call, Customer, CustomerPhone, OrderGroup, OrderGroupMember, Team, User,
-                               WorkOrder, utcnow)
+from callcenter.models import (AgentStateLog, AuditEntry, Call, Customer, CustomerPhone, OrderGroup, OrderGroupMember,
+                               Team, User, WorkOrder, utcnow)
 from tests import db_template
 from callcenter.work_orders import CATEGORIES
 
@@ -80,7 +82,8 @@ def world_db(tmp_path_factory, migrated_template) -> tuple[Path, int]:
         s.add(Team(name="team-a", supervisor_id=users["supervisor"].id))
         s.flush()
         users["agent"].team_id = s.query(Team.id).scalar()  # agent2 is in no team of this supervisor
-        customer = Customer(name="<img src=x onerror=alert(1)>", vip_level=2, plan="5G", language="zh")
+        customer = Customer(name="<img src=x onerror=alert(1)>", vip_level=2, plan="5G", language="zh",
+                            password_locked_until=utcnow() + timedelta(days=1))  # a team lead may unlock it
         customer.phones.append(CustomerPhone(number="13800000001"))
         s.add(customer)
         s.flush()
@@ -149,6 +152,7 @@ def routes(customer_id):
         ("GET", f"/api/customers/{customer_id}", None, agent),
         ("POST", "/api/work-orders", order, agent),
         ("GET", "/api/wallboard", None, sup_admin),
+        ("POST", f"/api/customers/{customer_id}/password-unlock", {"identity_check": "id_document"}, sup_admin),
         ("GET", "/orders", None, back_office),
         ("GET", f"/orders/{ORDER}", None, order_readers),
         ("GET", f"/orders/{ORDER}?reason=working_order", None, order_readers),
@@ -353,3 +357,26 @@ def test_pages_escape_what_callers_and_users_typed(world):
     assert "<b>agent</b>" not in page and "&lt;b&gt;agent&lt;/b&gt;" in page
     found = login(app, "agent").get("/api/customers?q=img").get_json()
     assert found[0]["name"] == "<img src=x onerror=alert(1)>"  # JSON; the page sets it as text
+
+
+def test_a_team_lead_unlocks_a_password_only_after_checking_identity_and_it_is_audited(world):
+    app, _router, _redis, customer_id = world
+    client = login(app, "supervisor")
+    path, headers = f"/api/customers/{customer_id}/password-unlock", {"X-CSRF-Token": csrf(client)}
+    for body in ({}, {"identity_check": "asked nicely"}, {"identity_check": ["id_document"]}):
+        reply = client.post(path, json=body, headers=headers)
+        assert reply.status_code == 400 and reply.get_json()["code"] == "IDENTITY_NOT_CHECKED"
+    assert client.post("/api/customers/999999/password-unlock", json={"identity_check": "id_document"},
+                       headers=headers).get_json()["code"] == "NO_SUCH_CUSTOMER"
+    reply = client.post(path, json={"identity_check": "account_details", "note": "caller gave the plan\nand ID"},
+                        headers=headers)
+    assert reply.status_code == 200 and reply.get_json() == {"customer_id": customer_id, "unlocked": True}
+    reply = client.post(path, json={"identity_check": "account_details"}, headers=headers)
+    assert reply.status_code == 409 and reply.get_json()["code"] == "PASSWORD_NOT_LOCKED"  # nothing to unlock now
+    with app.app_context():
+        with app.extensions["callcenter"].sessions() as s:
+            customer = s.get(Customer, customer_id)
+            assert customer.password_locked_until is None and customer.password_failures == 0
+            rows = s.scalars(select(AuditEntry).where(AuditEntry.action == "password_unlocked")).all()
+    assert [(r.actor, r.target) for r in rows] == [("supervisor", f"customer:{customer_id}")]
+    assert "account_details" in rows[0].detail
