@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from callcenter.models import AuditEntry
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import ended_row, journey, make_customer, streamed
+from tests.integration.helpers import ended_row, fresh_number, journey, make_customer, streamed
 from tests.integration.test_ivr_menu import ACCESS, AGENT_LATER, GREETED, handed_off, nodes, prompt_names
 
 
@@ -35,3 +35,14 @@ async def test_a_password_change_from_the_menu_works_and_the_old_one_no_longer_d
     assert "bill_say" in nodes(journey(sessions, uid)) or await wait_until(
         lambda: "bill_say" in nodes(journey(sessions, uid)), timeout=20, what="bill read out")
     await wait_until(ended_row(sessions, uid), timeout=40, what="second call closed")
+
+
+async def test_an_unidentified_caller_hears_the_number_is_unknown_never_locked(stack, ami, sessions, floor):
+    unknown = fresh_number("1390000")
+    # English, the service number skipped (#), the bill (1): a password with no customer behind it
+    uid = await floor.call(ACCESS, unknown, dtmf="wwww9wwwwwwww#wwwwww1wwww123456", hold_s=40)
+    variables = await handed_off(ami, uid)
+    assert variables["__CC_HANDOFF_REASON"] == "password_unknown_caller" and variables["__CC_SKILL"] == "general"
+    heard = prompt_names(ami.events, uid, "en")
+    assert "number_unknown" in heard and "password_locked" not in heard
+    assert ("verify_password", None, "unknown") in journey(sessions, uid)
