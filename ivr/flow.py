@@ -86,6 +86,7 @@ class Flow:
     input_timeout_s: float
     prompts: dict[str, dict[str, str]]  # name -> language -> text
     nodes: dict[str, Node] = field(default_factory=dict)
+    entries: tuple[str, ...] = ()  # nodes other scripts start at (the agent's password check)
 
 
 def load(path: Path, services: dict[str, tuple[str, ...]]) -> Flow:
@@ -117,6 +118,7 @@ def parse(data: dict, services: dict[str, tuple[str, ...]], source: str = "flow"
         name=head.get("name", "?"), start=head.get("start", ""), fail=head.get("fail", ""),
         password_node=head.get("password_node"), max_retries=int(head.get("max_retries", 3)),
         input_timeout_s=float(head.get("input_timeout_s", 5)), prompts=prompts, nodes=nodes,
+        entries=tuple(head.get("entries", ())),
     )
     problems += _check_prompts(flow)
     problems += _check_nodes(flow, services)
@@ -148,6 +150,7 @@ def _check_nodes(flow: Flow, services: dict[str, tuple[str, ...]]) -> list[str]:
     for root, what in ((flow.start, "start"), (flow.fail, "fail"), (flow.password_node, "password_node")):
         if (root or what != "password_node") and root not in flow.nodes:
             problems.append(f"flow {what} {root!r} is not a node")
+    problems += [f"flow entry {entry!r} is not a node" for entry in flow.entries if entry not in flow.nodes]
     for node in flow.nodes.values():
         for target in node.targets():
             if target != RESUME and target not in flow.nodes:
@@ -184,7 +187,7 @@ def _check_nodes(flow: Flow, services: dict[str, tuple[str, ...]]) -> list[str]:
 
 def _check_reachability(flow: Flow) -> list[str]:
     seen: set[str] = set()
-    todo = [flow.start, flow.fail] + ([flow.password_node] if flow.password_node else [])
+    todo = [flow.start, flow.fail, *flow.entries] + ([flow.password_node] if flow.password_node else [])
     while todo:
         name = todo.pop()
         if name in seen or name not in flow.nodes:

@@ -34,12 +34,16 @@ class Recorder:
     """Where the runner writes what happened (database functions, run in a thread)."""
     journey: Callable[[str, int, list[JourneyEntry]], None]  # uniqueid, first seq, entries
     call: Callable[[str, dict], None]  # uniqueid, call row fields
+    next_seq: Callable[[str], int] = lambda uniqueid: 0  # the call's first free journey seq
 
 
 class FlowRunner:
     def __init__(self, flow: Flow, prompts_dir: Path, services: HotlineServices, recorder: Recorder,
                  clock: Callable[[], datetime] | None = None,
-                 number_route: Callable[[str], NumberRoute | None] | None = None):
+                 number_route: Callable[[str], NumberRoute | None] | None = None, entry: str | None = None):
+        # entry: a script that starts at this flow entry on a call already past the menu (the
+        # agent's password check): it adds to the call's journey and records only the check
+        self.entry = entry
         self.number_route = number_route  # access number -> entry node or skill (callcenter/sip/store.py)
         self.flow = flow
         self.prompts_dir = prompts_dir
@@ -113,7 +117,9 @@ class FlowRunner:
         call = CallContext(uniqueid=uniqueid, caller_number=caller)
         state = CallState(slots={"caller_number": caller})
         engine = Engine(self.flow, self.clock)
-        saved = 0
+        if self.entry:
+            return await self._run_entry(agi, engine, state, call)
+        journey = _Journey(self.recorder, call.uniqueid)
         await asyncio.to_thread(self.recorder.call, call.uniqueid, {
             "stage": "ivr", "caller_number": caller or None, "access_number": access or None})
         try:
@@ -124,32 +130,60 @@ class FlowRunner:
                 instruction = engine.direct(state, route.skill)
             else:
                 instruction = engine.start(state, route.entry if route else None)
-            for _ in range(MAX_STEPS):
-                saved = await self._save(call, state, saved)
-                if isinstance(instruction, Ask):
-                    instruction = engine.on_keys(state, await self.collect(agi, state, instruction))
-                elif isinstance(instruction, Run):
-                    outcome, data = await asyncio.to_thread(self.services.run, instruction.service, state, call)
-                    instruction = engine.on_outcome(state, outcome, data)
-                elif isinstance(instruction, Say):
-                    await self.play(agi, self.files(state, instruction.prompts), interruptible=False)
-                    instruction = engine.on_said(state)
-                elif isinstance(instruction, HandOff):
-                    await self.hand_off(agi, state, instruction)
-                    return
-                elif isinstance(instruction, Hangup):
-                    await self.play(agi, self.files(state, instruction.prompts), interruptible=False)
-                    await agi.set_variable(dialplan.IVR_RESULT, "hangup")
-                    return
-            raise RuntimeError(f"flow {self.flow.name} ran {MAX_STEPS} steps without ending")
+            await self._steps(agi, engine, state, call, instruction, self.hand_off, journey)
         except CallerHungUp:
             state.journey.append(JourneyEntry(self.clock(), state.node or "start", None, "caller hung up"))
             raise
         finally:
-            await self._save(call, state, saved)
+            await journey.save(state)
             await asyncio.to_thread(self.recorder.call, call.uniqueid, {
                 "customer_id": state.customer_id, "language": state.language, "password_verified": state.verified,
                 "handoff_reason": state.handoff_reason or None})
+
+    async def _steps(self, agi: AgiChannel, engine: Engine, state: CallState, call: CallContext,
+                     instruction, hand_off, journey: "_Journey") -> None:
+        """Run the flow from `instruction` to its end, saving the journey as it goes."""
+        for _ in range(MAX_STEPS):
+            await journey.save(state)
+            if isinstance(instruction, Ask):
+                instruction = engine.on_keys(state, await self.collect(agi, state, instruction))
+            elif isinstance(instruction, Run):
+                outcome, data = await asyncio.to_thread(self.services.run, instruction.service, state, call)
+                instruction = engine.on_outcome(state, outcome, data)
+            elif isinstance(instruction, Say):
+                await self.play(agi, self.files(state, instruction.prompts), interruptible=False)
+                instruction = engine.on_said(state)
+            elif isinstance(instruction, HandOff):
+                await hand_off(agi, state, instruction)
+                return
+            elif isinstance(instruction, Hangup):
+                await self.play(agi, self.files(state, instruction.prompts), interruptible=False)
+                await agi.set_variable(dialplan.IVR_RESULT, "hangup")
+                return
+        raise RuntimeError(f"flow {self.flow.name} ran {MAX_STEPS} steps without ending")
+
+    async def _run_entry(self, agi: AgiChannel, engine: Engine, state: CallState, call: CallContext) -> None:
+        """The agent's password check: the flow from its entry; every end goes back to the agent
+        (the dialplan's job), with only the result set on the channel and on the call's row: the
+        call's skill, reason and path from the menu stay as they were. Its steps follow the
+        menu's on the call's journey."""
+        journey = _Journey(self.recorder, call.uniqueid,
+                           await asyncio.to_thread(self.recorder.next_seq, call.uniqueid))
+        state.journey.append(JourneyEntry(self.clock(), self.entry, None, "sent by agent"))
+
+        async def back(agi: AgiChannel, state: CallState, handoff: HandOff) -> None:
+            await self.play(agi, self.files(state, handoff.prompts), interruptible=False)
+            await agi.set_variable(dialplan.VERIFIED, "1" if state.verified else "0")
+            await agi.set_variable(dialplan.IVR_RESULT, "ok")
+        try:
+            await self._steps(agi, engine, state, call, engine.start(state, self.entry), back, journey)
+        except CallerHungUp:
+            state.journey.append(JourneyEntry(self.clock(), state.node or self.entry, None, "caller hung up"))
+            raise
+        finally:
+            await journey.save(state)
+            if state.verified:
+                await asyncio.to_thread(self.recorder.call, call.uniqueid, {"password_verified": True})
 
     async def hand_off(self, agi: AgiChannel, state: CallState, handoff: HandOff) -> None:
         await self.play(agi, self.files(state, handoff.prompts), interruptible=False)
@@ -167,7 +201,17 @@ class FlowRunner:
             await agi.set_variable(name, value)
         await agi.set_variable(dialplan.IVR_RESULT, "ok")  # last: anything failing before it goes to agi_fail
 
-    async def _save(self, call: CallContext, state: CallState, saved: int) -> int:
-        if len(state.journey) > saved:
-            await asyncio.to_thread(self.recorder.journey, call.uniqueid, saved, state.journey[saved:])
-        return len(state.journey)
+
+
+class _Journey:
+    """Saves a call's new journey steps as it goes (a crash loses nothing), numbered from
+    first_seq: a script run later on the same call adds after the menu's steps."""
+
+    def __init__(self, recorder: Recorder, uniqueid: str, first_seq: int = 0):
+        self.recorder, self.uniqueid, self.first_seq, self.saved = recorder, uniqueid, first_seq, 0
+
+    async def save(self, state: CallState) -> None:
+        if len(state.journey) > self.saved:
+            await asyncio.to_thread(self.recorder.journey, self.uniqueid, self.first_seq + self.saved,
+                                    state.journey[self.saved:])
+            self.saved = len(state.journey)

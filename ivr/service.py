@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import redis.asyncio as aioredis
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from acd.store import Store
 
@@ -74,7 +74,12 @@ def build_recorder(settings: Settings) -> Recorder:
             calls.upsert_call(session, uniqueid, **fields)
             session.commit()
 
-    return Recorder(journey=journey, call=call)
+    def next_seq(uniqueid: str) -> int:
+        with sessions() as session:
+            last = session.scalar(select(func.max(JourneyStep.seq)).where(JourneyStep.call_uniqueid == uniqueid))
+            return 0 if last is None else last + 1
+
+    return Recorder(journey=journey, call=call, next_seq=next_seq)
 
 
 def queue_callback_writer(sessions, home: Path):
@@ -122,6 +127,8 @@ def build_routes(settings: Settings) -> dict:
     return {
         "hotline": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings),
                               number_route=number_routes(sessions)),
+        # the agent's password check (dialplan cc-verify): the caller back to the agent afterwards
+        "verify": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings), entry="agent_verify"),
         "queue-position": queue.position,
         "queue-callback": queue.callback,
     }

@@ -20,7 +20,7 @@ from werkzeug.security import check_password_hash
 from callcenter import audit, callback_rules, service_password
 from callcenter.business_hours import BusinessHours
 from callcenter.masking import mask_middle
-from callcenter.models import Account, CallbackRequest, Customer, CustomerPhone, RechargeCard, WorkOrder
+from callcenter.models import Account, Call, CallbackRequest, Customer, CustomerPhone, RechargeCard, WorkOrder
 from callcenter.orders import store as orders_store
 from ivr import guard
 from ivr.engine import CallState
@@ -34,6 +34,7 @@ Outcome = tuple[str, dict]
 SERVICES: dict[str, tuple[str, ...]] = {
     "identify_caller": ("known", "unknown"),
     "identify_by_number": ("known", "unknown"),
+    "identify_call": ("known", "unknown"),
     "business_hours": ("open", "closed"),
     "create_callback": ("ok", "refused"),
     "verify_password": ("ok", "wrong", "locked", "throttled", "unknown"),
@@ -102,6 +103,17 @@ class HotlineServices:
 
     def identify_by_number(self, state: CallState, call: CallContext) -> Outcome:
         return self._identify(state, state.slots.get("service_number", ""))
+
+    def identify_call(self, state: CallState, call: CallContext) -> Outcome:
+        """The agent's password check: the customer the menu found for this very call (by the
+        number or a keyed service number), else the calling number's."""
+        with self.sessions() as s:
+            customer = s.scalar(select(Customer).join(Call, Call.customer_id == Customer.id)
+                                .where(Call.uniqueid == call.uniqueid))
+            if customer is not None:
+                state.customer_id, state.language = customer.id, customer.language
+                return "known", {}
+        return self._identify(state, call.caller_number)
 
     def business_hours(self, state: CallState, call: CallContext) -> Outcome:
         hours = BusinessHours.load(self.hours_path)

@@ -51,3 +51,51 @@ def test_what_the_ivr_stores_fits_its_columns(migrated_db, tmp_path):
     assert (len(call.caller_number), len(call.caller_name), len(call.access_number), len(call.handoff_reason)) == (
         32, 80, 20, 64)
     assert call.caller_number == "1" * 32 and len(step.input) == 40 and len(step.outcome) == 80
+
+
+@dataclass
+class KeyingChannel:
+    """A caller keying `keys` one per prompt or wait; what was played and set is kept."""
+    headers: dict
+    uniqueid: str
+    keys: list
+    played: list = field(default_factory=list)
+    variables: dict = field(default_factory=dict)
+
+    async def stream_file(self, path: str, escape_digits: str = "") -> str:
+        self.played.append(path.rsplit("/", 1)[-1])
+        return self.keys.pop(0) if escape_digits and self.keys else ""
+
+    async def wait_for_digit(self, timeout_s: float) -> str:
+        return self.keys.pop(0) if self.keys else ""
+
+    async def set_variable(self, name: str, value: str) -> None:
+        self.variables[name] = value
+
+
+async def test_the_agents_password_check_adds_to_the_journey_and_sets_only_the_result(migrated_db, tmp_path):
+    from ivr.services import HotlineServices
+    from tests.integration.helpers import make_customer
+
+    sessions = db.session_factory(migrated_db)
+    customer_id, number = make_customer(sessions, password="135790", number="13800000077")
+    settings = Settings.from_env({"CALLCENTER_HOME": str(tmp_path), "DATABASE_URL": migrated_db})
+    recorder = build_recorder(settings)
+    uid = "1700000000.77"
+    recorder.call(uid, {"caller_number": number, "customer_id": customer_id, "handoff_reason": "caller_asked"})
+    recorder.journey(uid, 0, [JourneyEntry(NOW, "main_menu", "0", None), JourneyEntry(NOW, "to_agent", None, "x")])
+    runner = FlowRunner(load_hotline(), tmp_path, HotlineServices(sessions, tmp_path / "business_hours.toml"),
+                        recorder, clock=lambda: NOW, entry="agent_verify")
+    channel = KeyingChannel({"agi_callerid": number}, uid, [*"111111", "", *"135790", ""])  # "": no 7th key
+    await runner(channel)
+    assert channel.variables == {"__CC_VERIFIED": "1", "CC_IVR_RESULT": "ok"}  # no skill, reason or path
+    assert "password_wrong" in channel.played and "password_verified" in channel.played
+    with sessions() as s:
+        steps = s.execute(select(JourneyStep.seq, JourneyStep.node, JourneyStep.outcome)
+                          .where(JourneyStep.call_uniqueid == uid).order_by(JourneyStep.seq)).all()
+        call = s.scalar(select(Call).where(Call.uniqueid == uid))
+    assert [seq for seq, _, _ in steps] == list(range(len(steps)))
+    assert [(n, o) for _, n, o in steps if n in ("agent_verify", "verify_password")] == [
+        ("agent_verify", "sent by agent"), ("agent_verify", "known"), ("verify_password", "wrong"),
+        ("verify_password", "ok")]
+    assert call.password_verified and call.handoff_reason == "caller_asked"
