@@ -13,6 +13,7 @@ from agent_desktop.auth import current_user, require
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
 from agent_desktop.views import page
+from agent_desktop.wallboard import AlertLimits
 from callcenter.models import LANGUAGES, ROLES, AgentSkill, AuditEntry, QueueConfig, Team, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -30,9 +31,20 @@ def form(name: str, limit: int = 80) -> str:
 
 def number(name: str, low: int, high: int) -> int:
     raw = request.form.get(name, "")
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # ASCII only: str.isdigit() also takes "١٢" (and int() reads it as 12); at most 9 digits.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
         raise ApiError("BAD_NUMBER", field=name, low=low, high=high)
     return int(raw)
+
+
+def optional_number(name: str, low: int, high: int) -> int | None:
+    """Empty (or absent) is None: the default applies; anything else as number()."""
+    return number(name, low, high) if request.form.get(name, "").strip() else None
+
+
+# Wallboard alert thresholds: form field -> (lowest, highest); empty keeps AlertLimits' default.
+ALERT_FIELDS = {"alert_service_level_pct": (1, 100), "alert_wait_s": (1, 3600),
+                "alert_not_ready_min": (1, 480), "alert_on_call_min": (1, 480)}
 
 
 def audit(s, action: str, target: str, detail: str = "") -> None:
@@ -53,7 +65,7 @@ def index():
                            .join(AgentSkill, AgentSkill.user_id == User.id).order_by(User.username)).all()
         queues = s.scalars(select(QueueConfig).order_by(QueueConfig.skill)).all()
         return page("admin.html", users=users, teams=teams, skills=skills, queues=queues, roles=ROLES,
-                    languages=LANGUAGES)
+                    languages=LANGUAGES, alert_limits=AlertLimits.of, alert_defaults=AlertLimits())
 
 
 @bp.post("/users")
@@ -145,11 +157,13 @@ def save_queue():
         parse_overflow(overflow)
     except ValueError:
         raise ApiError("BAD_OVERFLOW") from None
+    limits = {name: optional_number(name, low, high) for name, (low, high) in ALERT_FIELDS.items()}
     with desktop().sessions() as s:
         s.merge(QueueConfig(skill=skill, ring_time_s=number("ring_time_s", 5, 120),
                             wrapup_s=number("wrapup_s", 0, 600), service_level_s=number("service_level_s", 1, 600),
-                            overflow=overflow, no_answer_limit=number("no_answer_limit", 1, 10)))
-        audit(s, "save_queue", skill, overflow)
+                            overflow=overflow, no_answer_limit=number("no_answer_limit", 1, 10), **limits))
+        audit(s, "save_queue", skill, " ".join([overflow or "-"] + [f"{name} {value if value is not None else '-'}"
+                                                                      for name, value in limits.items()]))
         s.commit()
     reload_routers()
     return redirect(url_for("admin.index"))

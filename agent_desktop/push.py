@@ -26,7 +26,7 @@ from sqlalchemy import select
 from acd import protocol as p
 from agent_desktop import MESSAGE_QUEUE_CHANNEL, live
 from agent_desktop.screen_pop import build_pop
-from agent_desktop.wallboard import agent_rows, queue_figures, today_calls
+from agent_desktop.wallboard import agent_rows, agent_skills, alert_limits, alerts, queue_figures, today_calls
 from callcenter import ami, db
 from callcenter.business_hours import start_of_today
 from callcenter.config import Settings
@@ -70,11 +70,13 @@ class Pusher:
         await self.emit("agent_state", state.as_dict(), room=f"agent:{ext}")
 
     # ---- wallboards ----
-    def _wallboard(self) -> tuple[list[dict], dict[str, list[dict]]]:
+    def _wallboard(self) -> tuple[list[dict], dict[str, list[dict]], dict[str, list[dict]]]:
+        """Queue rows, agent rows per team and the alerts per team (the queues' and its agents')."""
         now = time.time()
         agents = live.agents(self.redis)
         with self.sessions() as s:
             skills = {q.skill: q.service_level_s for q in s.scalars(select(QueueConfig))}
+            limits, held = alert_limits(s), agent_skills(s)
             today = today_calls(s, start_of_today(self.home, now))
             members = s.execute(select(User.agent_extension, User.display_name, User.team_id)
                                 .where(User.agent_extension.is_not(None))).all()
@@ -84,15 +86,21 @@ class Pusher:
             by_team["all"][ext] = name
             if team is not None:
                 by_team.setdefault(str(team), {})[ext] = name
-        return queues, {team: agent_rows(agents, names, now) for team, names in by_team.items()}
+        teams = {team: agent_rows(agents, names, now) for team, names in by_team.items()}
+        return queues, teams, {team: alerts(queues, rows, limits, held) for team, rows in teams.items()}
 
     async def push_wallboard(self) -> None:
-        queues, teams = await asyncio.to_thread(self._wallboard)
+        queues, teams, team_alerts = await asyncio.to_thread(self._wallboard)
         await self._if_changed("wallboard_queues", queues, "wallboard", "queues")
         for team, rows in teams.items():
             stable = [{k: v for k, v in row.items() if k != "in_state_s"} for row in rows]
             await self._if_changed("wallboard_agents", {"team": team, "agents": rows}, f"team:{team}",
                                    f"team:{team}", key_data=stable)
+            # Pushed when an alert starts, ends or its threshold changes; the page counts the value on.
+            found = team_alerts[team]
+            await self._if_changed("wallboard_alerts", {"team": team, "alerts": found}, f"team:{team}",
+                                   f"alerts:{team}", key_data=[{k: v for k, v in a.items() if k != "value"}
+                                                               for a in found])
 
     async def _if_changed(self, event: str, data, room: str, key: str, key_data=None) -> None:
         text = json.dumps(data if key_data is None else key_data, sort_keys=True)

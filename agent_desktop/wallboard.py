@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from acd.core import GENERAL
 from acd.protocol import AgentSnapshot, LiveCall
-from callcenter.models import Call, QueueConfig, Team, User
+from callcenter.models import AgentSkill, Call, QueueConfig, Team, User
 from cdr.end_reason import is_abandoned
 
 
@@ -51,6 +52,61 @@ def agent_rows(agents: dict[str, AgentSnapshot], names: dict[str, str], now: flo
             for ext, a in sorted(agents.items()) if ext in names]
 
 
+# ---- alerts: codes in data; the wallboard words them (i18n "alert.<code>") ----
+SERVICE_LEVEL_LOW, CALLER_WAITING, NOT_READY_LONG, ON_CALL_LONG = (
+    "service_level_low", "caller_waiting_long", "not_ready_long", "on_call_long")
+ALERT_CODES = (SERVICE_LEVEL_LOW, CALLER_WAITING, NOT_READY_LONG, ON_CALL_LONG)
+
+
+@dataclass(frozen=True)
+class AlertLimits:
+    """One queue's alert thresholds. An alert fires strictly past its threshold: a service level
+    below the percentage, a caller waiting longer than wait_s, an agent Not ready or on a call
+    longer than the minutes; exactly at the threshold is still quiet."""
+    service_level_pct: int = 80
+    wait_s: int = 60
+    not_ready_min: int = 15
+    on_call_min: int = 10
+
+    @classmethod
+    def of(cls, q: QueueConfig) -> AlertLimits:
+        given = {"service_level_pct": q.alert_service_level_pct, "wait_s": q.alert_wait_s,
+                 "not_ready_min": q.alert_not_ready_min, "on_call_min": q.alert_on_call_min}
+        return cls(**{k: v for k, v in given.items() if v is not None})
+
+
+def agent_limits(skills: set[str], limits: dict[str, AlertLimits]) -> AlertLimits:
+    """The strictest (smallest) of the queues of the skills the agent holds; with none of them
+    configured, the general queue's; with no general queue either, the defaults."""
+    mine = [limits[k] for k in sorted(skills) if k in limits] or [limits.get(GENERAL, AlertLimits())]
+    return AlertLimits(min(m.service_level_pct for m in mine), min(m.wait_s for m in mine),
+                       min(m.not_ready_min for m in mine), min(m.on_call_min for m in mine))
+
+
+def alerts(queues: list[dict], agents: list[dict], limits: dict[str, AlertLimits],
+           skills: dict[str, set[str]]) -> list[dict]:
+    """The active alerts from queue_figures' and agent_rows' rows: queue alerts first (queue name
+    order), then agents (extension order). Each is {code, queue or ext, value, threshold}; agents'
+    value and threshold are in seconds, so the wallboard shows both as durations."""
+    found = []
+    for q in queues:
+        lim = limits.get(q["skill"]) or limits.get(GENERAL, AlertLimits())
+        level = q.get("service_level")
+        if level is not None and level < lim.service_level_pct:
+            found.append({"code": SERVICE_LEVEL_LOW, "queue": q["skill"], "value": level,
+                          "threshold": lim.service_level_pct})
+        if q["waiting"] and q["longest_wait_s"] > lim.wait_s:
+            found.append({"code": CALLER_WAITING, "queue": q["skill"], "value": q["longest_wait_s"],
+                          "threshold": lim.wait_s})
+    for a in sorted(agents, key=lambda row: row["ext"]):
+        lim = agent_limits(skills.get(a["ext"], set()), limits)
+        code, minutes = {"not_ready": (NOT_READY_LONG, lim.not_ready_min),
+                         "on_call": (ON_CALL_LONG, lim.on_call_min)}.get(a["state"], (None, 0))
+        if code and a["in_state_s"] > minutes * 60:
+            found.append({"code": code, "ext": a["ext"], "value": a["in_state_s"], "threshold": minutes * 60})
+    return found
+
+
 def visible_agents(s: Session, user: User) -> dict[str, str]:
     """ext -> name of the agents this user may watch: an admin all, a supervisor their teams'."""
     query = select(User.agent_extension, User.display_name).where(User.agent_extension.is_not(None))
@@ -66,9 +122,24 @@ def today_calls(s: Session, day_start: datetime) -> list[TodayCall]:
     return [TodayCall(skill or "general", _aware(q), _aware(a), r) for skill, q, a, r in rows]
 
 
+def alert_limits(s: Session) -> dict[str, AlertLimits]:
+    return {q.skill: AlertLimits.of(q) for q in s.scalars(select(QueueConfig))}
+
+
+def agent_skills(s: Session) -> dict[str, set[str]]:
+    """ext -> the skills the agent holds."""
+    held: dict[str, set[str]] = {}
+    for ext, skill in s.execute(select(User.agent_extension, AgentSkill.skill)
+                                .join(AgentSkill, AgentSkill.user_id == User.id)
+                                .where(User.agent_extension.is_not(None))):
+        held.setdefault(ext, set()).add(skill)
+    return held
+
+
 def snapshot(s: Session, user: User, agents: dict[str, AgentSnapshot], live_calls: dict[str, LiveCall],
              now: float, day_start: datetime) -> dict:
     skills = {q.skill: q.service_level_s for q in s.scalars(select(QueueConfig))}
     today = today_calls(s, day_start)
-    return {"queues": queue_figures(skills, live_calls, today, now),
-            "agents": agent_rows(agents, visible_agents(s, user), now)}
+    queues = queue_figures(skills, live_calls, today, now)
+    rows = agent_rows(agents, visible_agents(s, user), now)
+    return {"queues": queues, "agents": rows, "alerts": alerts(queues, rows, alert_limits(s), agent_skills(s))}

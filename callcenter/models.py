@@ -332,6 +332,11 @@ class QueueConfig(Base):
     # "30:4,90:2": after 30 s general agents of level >= 4 may take the call, after 90 s level >= 2
     overflow: Mapped[str] = mapped_column(String(100), default="")
     no_answer_limit: Mapped[int] = mapped_column(Integer, default=1)  # misses before Not ready
+    # Wallboard alerts (agent_desktop.wallboard.alerts); NULL takes AlertLimits' default.
+    alert_service_level_pct: Mapped[int | None] = mapped_column(Integer)  # alert below this %
+    alert_wait_s: Mapped[int | None] = mapped_column(Integer)  # a caller waiting longer than this
+    alert_not_ready_min: Mapped[int | None] = mapped_column(Integer)  # an agent Not ready longer
+    alert_on_call_min: Mapped[int | None] = mapped_column(Integer)  # an agent on one call longer
 
 
 class AgentStateLog(Base):

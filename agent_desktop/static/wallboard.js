@@ -131,6 +131,50 @@ function renderAgents(force) {
 }
 function mergeAgents(rows) { for (const a of rows) agents.set(a.ext, a); renderAgents(); }
 
+// ---------------------------------------------------------------- alerts (agent_desktop.wallboard.alerts)
+// Per-queue thresholds, judged on the server; pushed per team when an alert starts or ends, so the
+// values count on here. A new alert is read out once through #alerts-announce (a status region).
+const alertSources = new Map();  // "snapshot" or a team -> its alerts
+let announced = new Set();
+const ALERT_STATE = {not_ready_long: "not_ready", on_call_long: "on_call"};
+function alertKey(a) { return a.code + ":" + (a.queue || a.ext); }
+function alertValue(a, now) {
+  if (a.ext) { const ag = agents.get(a.ext); return ag ? now - ag.since : a.value; }
+  if (a.code === "caller_waiting_long") { const q = queues.find(r => r.skill === a.queue); return q ? q.longest_wait_s : a.value; }
+  return a.value;
+}
+function alertText(a, now) {
+  const pct = a.code === "service_level_low", v = alertValue(a, now), ag = agents.get(a.ext) || {};
+  return tr("alert." + a.code, {queue: a.queue ? W.code("skill", a.queue) : "",
+    agent: a.ext ? (ag.name || a.ext) + " (" + T.seat + " " + a.ext + ")" : "",
+    value: pct ? W.percent(v) : W.duration(v), threshold: pct ? W.percent(a.threshold) : W.duration(a.threshold)});
+}
+function currentAlerts() {
+  const found = new Map();
+  for (const list of alertSources.values()) {
+    for (const a of list) {
+      const ag = a.ext ? agents.get(a.ext) : null;
+      if (a.ext && (!ag || ag.state !== ALERT_STATE[a.code])) continue;  // the agent has moved on since
+      found.set(alertKey(a), a);
+    }
+  }
+  return [...found.values()];
+}
+function renderAlerts() {
+  const now = Date.now() / 1000, list = currentAlerts(), box = $("alerts");
+  clear(box);
+  for (const a of list) {
+    box.appendChild(el("li", {class: "alert-item badge", data: {code: a.code, status: "alert", key: alertKey(a)}},
+                       [icon("alert"), el("span", {class: "sr-only", text: T.status_alert + ": "}),
+                        el("span", {class: "alert-text", text: alertText(a, now)})]));
+  }
+  $("alerts-empty").hidden = list.length > 0;
+  const fresh = list.filter(a => !announced.has(alertKey(a)));
+  announced = new Set(list.map(alertKey));
+  if (fresh.length) setText("alerts-announce", fresh.map(a => T.status_alert + ": " + alertText(a, now)).join(". "));
+}
+function takeAlerts(msg) { alertSources.delete("snapshot"); alertSources.set(msg.team, msg.alerts); renderAlerts(); }
+
 // ---------------------------------------------------------------- waiting callers, the last hour
 // Sampled here every 10 s from the pushed figures and kept in this browser (localStorage), so a
 // reload keeps the hour; nothing more is stored on the server.
@@ -192,13 +236,16 @@ async function load() {
     const snap = await api("/api/wallboard");
     renderQueues(snap.queues);
     agents.clear(); mergeAgents(snap.agents); renderAgents(true);
+    alertSources.clear(); alertSources.set("snapshot", snap.alerts || []); renderAlerts();
     sample();
   } catch (e) { showError(e); }
 }
 socket.on("connect", load);
 socket.on("wallboard_queues", renderQueues);
 socket.on("wallboard_agents", msg => mergeAgents(msg.agents));
+socket.on("wallboard_alerts", takeAlerts);
 renderLegend();
 drawChart();
 setInterval(renderAgents, 1000);
+setInterval(renderAlerts, 1000);
 setInterval(sample, SAMPLE_S * 1000);

@@ -25,7 +25,7 @@ import pytest
 from acd import agent_state
 from acd.core import GENERAL
 from acd.protocol import ERRORS
-from agent_desktop import errors
+from agent_desktop import errors, wallboard
 from agent_desktop.i18n import STRINGS, strings
 from agent_desktop.views import DISPOSITIONS
 from callcenter import demo_data
@@ -116,11 +116,12 @@ def required_keys() -> dict[str, set[str]]:
         "handoff": {n.get("reason") for n in nodes if n.type == "handoff" and n.get("reason")},
         "retry": {c.replace(" ", "_") for c in retry_causes()},
         "hangup": {n.get("reason") for n in nodes if n.type == "hangup" and n.get("reason")},
+        "alert": set(wallboard.ALERT_CODES),
     }
 
 
 KINDS = ("state", "reason", "end", "end_detail", "error", "category", "priority", "order_status", "disposition",
-         "role", "lang", "skill", "node", "outcome", "handoff", "retry", "hangup")
+         "role", "lang", "skill", "node", "outcome", "handoff", "retry", "hangup", "alert")
 
 
 def test_kinds_cover_every_enumeration():
