@@ -100,6 +100,20 @@ class Actions:
             raise AcdError("HOLD_FAILED", reply.get("Message") or None)
         return peer
 
+    async def verify(self, channel: str, call_id: str) -> str:
+        """Caller to the menu's password check (cc-verify), agent's leg parked as for hold; the
+        agent leg's channel name (cc-resume bridges back to it when the check ends)."""
+        peer = await self.get_var(channel, dp.BRIDGEPEER)
+        if not peer:
+            raise AcdError("NOT_CONNECTED")
+        await self._send(Action="Setvar", Channel=peer, Variable=dp.HELD_CALL, Value=call_id)
+        await self._send(Action="Setvar", Channel=channel, Variable=dp.AGENT_CHANNEL, Value=peer)
+        reply = await self._send(Action="Redirect", Channel=channel, Context=dp.VERIFY, Exten="s", Priority="1",
+                                 ExtraChannel=peer, ExtraContext=dp.AGENT_HOLD, ExtraExten="s", ExtraPriority="1")
+        if reply.get("Response") != "Success":
+            raise AcdError("VERIFY_FAILED", reply.get("Message") or None)
+        return peer
+
     async def resume(self, channel: str, agent_channel: str) -> None:
         await self._send(Action="Setvar", Channel=channel, Variable=dp.AGENT_CHANNEL, Value=agent_channel)
         reply = await self._send(Action="Redirect", Channel=channel, Context=dp.RESUME, Exten="s", Priority="1")

@@ -62,6 +62,10 @@ class CommandHandler:
         await self.manager.hold(command.get("ext"), command.get("call"))
         return {"held": True}
 
+    async def op_verify(self, command: dict) -> dict:
+        await self.manager.verify(command.get("ext"), command.get("call"))
+        return {"verifying": True}
+
     async def op_resume(self, command: dict) -> dict:
         await self.manager.resume(command.get("ext"), command.get("call"))
         return {"held": False}

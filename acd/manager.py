@@ -143,6 +143,25 @@ class AgentManager:
         if self.on_hold is not None:
             self.on_hold(call.uniqueid, ext, "hold", self.clock())
 
+    async def verify(self, ext, uid) -> None:
+        """The caller to the menu's password check; back to this agent when it ends (the
+        dialplan's CallerVerified: verified_back). Held meanwhile, so resume still works."""
+        call = await self.own_call(ext, uid)
+        if call.held:
+            raise AcdError("ALREADY_HELD")
+        peer = await self.actions.verify(call.channel, call.uniqueid)
+        await self.store.update_call(call.uniqueid, held=True, agent_channel=peer)
+        if self.on_hold is not None:
+            self.on_hold(call.uniqueid, ext, "hold", self.clock())
+
+    async def verified_back(self, ext, uid) -> None:
+        """The password check ended and the dialplan bridged the caller back to the agent."""
+        call = await self.store.call(uid)
+        if call is not None and call.held:
+            await self.store.update_call(uid, held=False)
+            if self.on_hold is not None:
+                self.on_hold(uid, ext, "resume", self.clock())
+
     async def resume(self, ext, uid) -> None:
         call = await self.own_call(ext, uid)
         if not call.held:

@@ -291,6 +291,13 @@ class AgentLeftHold(DialplanEvent):
     pass
 
 
+@dataclass(frozen=True)
+class CallerVerified(DialplanEvent):
+    """Back from the agent's password check (cc-verify), to that agent."""
+    agent: str = ""
+    verified: bool = False
+
+
 _UNKNOWN = "<unknown>"
 
 
@@ -341,6 +348,8 @@ _PARSERS = {
     "CallEnded": _parse_ended,
     "CallbackEnded": lambda e, uid, at: CallbackEnded(uid, at, dial_status=as_text(e.get("DialStatus")).strip().upper()),
     "AgentLeftHold": lambda e, uid, at: AgentLeftHold(uid, at),
+    "CallerVerified": lambda e, uid, at: CallerVerified(uid, at, agent=_agent(e) or "",
+                                                        verified=as_text(e.get("Verified")) == "1"),
 }
 
 
@@ -401,6 +410,7 @@ ERRORS: dict[str, str] = {
     "NOT_CONNECTED": "the caller is not talking to the agent",
     "HOLD_FAILED": "Asterisk refused the hold",
     "RESUME_FAILED": "Asterisk refused to resume the call",
+    "VERIFY_FAILED": "Asterisk refused to send the caller to the password check",
     "BAD_TARGET": "transfer to someone else",
     "AGENT_NOT_READY": "that agent is not ready",
     "UNKNOWN_SKILL": "no queue serves that skill",

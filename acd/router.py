@@ -190,6 +190,8 @@ class Router:
             if call is not None and call.held:  # the agent's leg went away while the caller was on hold
                 log.warning("agent leg of held call %s went away; ending the call", uid)
                 await self.actions.hang_up_as_agent(call.channel)
+        elif isinstance(event, p.CallerVerified):  # back from the password check, bridged to the agent
+            await self.manager.verified_back(event.agent, uid)
         elif isinstance(event, p.CallbackEnded):
             # Redis first: once the request reads "done" in the database, nothing of it is left live.
             await self._ended(uid, now)

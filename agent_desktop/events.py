@@ -122,6 +122,12 @@ def call_hold(user, data):
     return from_router(desktop().router.send("hold", ext=user.agent_extension, call=uniqueid(data)))
 
 
+@event("call_verify", "agent")
+def call_verify(user, data):
+    """The caller to the menu's password check; back to this agent afterwards, verified or not."""
+    return from_router(desktop().router.send("verify", ext=user.agent_extension, call=uniqueid(data)))
+
+
 @event("call_resume", "agent")
 def call_resume(user, data):
     return from_router(desktop().router.send("resume", ext=user.agent_extension, call=uniqueid(data)))

@@ -58,6 +58,12 @@ class Pusher:
 
     async def on_ringing(self, raw: dict) -> None:
         event = p.parse_event(raw)
+        if isinstance(event, p.CallerVerified) and event.agent:
+            # back from the password check: the same pop again, its badge now from the call's row
+            pop = await asyncio.to_thread(self._pop, event.call_id)
+            pop["verified_back"] = True
+            await self.emit("screen_pop", pop, room=f"agent:{event.agent}")
+            return
         if not isinstance(event, p.AgentRinging):
             return
         pop = await asyncio.to_thread(self._pop, event.call_id)

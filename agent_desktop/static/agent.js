@@ -11,7 +11,7 @@ const ACTIONS = {
   ready: ["not_ready", "logout"],
   reserved: [],
   ringing: [],
-  on_call: ["hold", "hangup", "transfer", "work_order"],
+  on_call: ["hold", "verify", "hangup", "transfer", "work_order"],
   held: ["resume", "hangup", "work_order"],
   wrapup: ["wrapup_ready", "wrapup_save", "not_ready", "logout", "work_order"],
 };
@@ -114,6 +114,7 @@ setInterval(tick, 1000);
 
 let lastPop = null;
 function renderPop(pop) {
+  if (pop.verified_back && current.call === pop.call) { current.held = false; renderActions(); }
   lastPop = pop;
   popCall = pop.call;
   popActive = true;
@@ -276,6 +277,7 @@ const DO = {
   logout: () => act("agent_state", {to: "logged_out"}),
   hangup: () => act("call_hangup", {call: current.call}),
   hold: () => act("call_hold", {call: current.call}, () => { current.held = true; holdStarted(current.call); renderActions(); tick(); }),
+  verify: () => act("call_verify", {call: current.call}, () => { current.held = true; renderActions(); tick(); }),
   resume: () => act("call_resume", {call: current.call}, () => {
     current.held = false; sessionStorage.removeItem("hold:" + current.call); renderActions(); tick(); }),
   transfer: () => {
@@ -303,6 +305,7 @@ $("btn-logout-seat").onclick = DO.logout;
 $("btn-hangup").onclick = DO.hangup;
 $("btn-hold").onclick = DO.hold;
 $("btn-resume").onclick = DO.resume;
+$("btn-verify").onclick = DO.verify;
 $("transfer-form").onsubmit = e => { e.preventDefault(); DO.transfer(); };
 $("btn-wrapup").onclick = DO.wrapup_save;
 $("btn-wrapup-ready").onclick = DO.wrapup_ready;

@@ -206,6 +206,7 @@ EVENTS = [
     ("call_hangup", {"call": MY_CALL}, {"agent"}),
     ("call_hold", {"call": MY_CALL}, {"agent"}),
     ("call_resume", {"call": MY_CALL}, {"agent"}),
+    ("call_verify", {"call": MY_CALL}, {"agent"}),
     ("call_transfer", {"call": MY_CALL, "skill": "billing", "note": "wants a refund"}, {"agent"}),
     ("wrapup", {"call": MY_CALL, "disposition": "resolved", "notes": "ok"}, {"agent"}),
     ("supervise_state", {"ext": "1001", "to": "not_ready"}, {"supervisor", "admin"}),

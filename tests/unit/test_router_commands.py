@@ -157,3 +157,24 @@ async def test_a_skill_agents_hold_is_served_though_no_queue_row_names_it(world)
     assert await world.handler.handle({"op": "transfer", "ext": "1001", "call": CALL, "skill": "consult"}) == {
         "to_skill": "consult"}
     assert world.store.live_calls[CALL].skill == "consult"
+
+
+async def test_the_password_check_parks_the_agent_and_the_dialplan_brings_the_caller_back(world):
+    assert await world.handler.handle({"op": "verify", "ext": "1001", "call": CALL}) == {"verifying": True}
+    setvar, redirect = world.ami.actions[-2:]
+    assert (setvar["Variable"], setvar["Value"]) == ("CC_AGENT_CHANNEL", "Local/1001@cc-agent-phones-0001;1")
+    assert (redirect["Context"], redirect["ExtraChannel"], redirect["ExtraContext"]) == (
+        "cc-verify", "Local/1001@cc-agent-phones-0001;1", "cc-agent-hold")
+    assert world.store.live_calls[CALL].held
+    with pytest.raises(AcdError) as twice:
+        await world.handler.handle({"op": "verify", "ext": "1001", "call": CALL})
+    assert twice.value.code == "ALREADY_HELD"
+    await world.handler.manager.verified_back("1001", CALL)  # the dialplan's CallerVerified
+    assert not world.store.live_calls[CALL].held
+
+
+async def test_a_refused_password_check_leaves_the_call_with_its_agent(world):
+    world.ami.refuse.add("Redirect")
+    with pytest.raises(AcdError) as refused:
+        await world.handler.handle({"op": "verify", "ext": "1001", "call": CALL})
+    assert refused.value.code == "VERIFY_FAILED" and not world.store.live_calls[CALL].held
