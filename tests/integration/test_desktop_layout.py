@@ -48,7 +48,7 @@ ALLOWED = {
     "logged_out": {"ready", "not_ready"},
     "ready": {"not_ready", "logout"},
     "ringing": set(),
-    "on_call": {"hold", "hangup", "transfer", "work_order"},
+    "on_call": {"hold", "verify", "hangup", "transfer", "work_order"},
     "on_hold": {"resume", "hangup", "work_order"},
     "wrapup": {"wrapup_ready", "wrapup_save", "not_ready", "logout", "work_order"},
 }

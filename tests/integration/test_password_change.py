@@ -3,11 +3,18 @@ in the menu (key 7: the old one, then the new one twice) and from then on only t
 the menu's secrets. Callers key DTMF as in test_ivr_menu.py."""
 from __future__ import annotations
 
+import asyncio
+
+import redis as sync_redis
 from sqlalchemy import select
+
+from agent_desktop.acd_client import RouterClient
+from callcenter.simulate import set_sim_phone
 
 from callcenter.models import AuditEntry
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import ended_row, fresh_number, journey, make_customer, streamed
+from tests.integration.helpers import (call_row, ended_row, fresh_number, journey, make_customer, streamed,
+                                       wait_for_state)
 from tests.integration.test_ivr_menu import ACCESS, AGENT_LATER, GREETED, handed_off, nodes, prompt_names
 
 
@@ -46,3 +53,33 @@ async def test_an_unidentified_caller_hears_the_number_is_unknown_never_locked(s
     heard = prompt_names(ami.events, uid, "en")
     assert "number_unknown" in heard and "password_locked" not in heard
     assert ("verify_password", None, "unknown") in journey(sessions, uid)
+
+
+async def test_the_agent_sends_the_caller_to_the_password_check_and_gets_them_back_verified(
+        stack, ami, sessions, store, floor):
+    ext = floor.agent({"consult": 5})
+    await floor.reload()
+    await set_sim_phone(ami, ext, answer_after=1, talk_s=80)
+    await floor.ready(ext)
+    _, number = make_customer(sessions, password="111111")  # any six 1s the caller keys are right
+    # enquiries (5); talking to the agent a while; then the password again and again, 4 s apart
+    # (longer than the wait between digits), which the bridge ignores until the check asks for it
+    uid = await floor.call(ACCESS, number, dtmf=GREETED + "5" + "w" * 24 + ("111111" + "w" * 8) * 10, hold_s=90)
+    await ami.events.wait_for(Event="UserEvent", UserEvent="AgentAnswered", CallId=uid, Agent=ext, timeout=40)
+    await wait_for_state(store, ext, "on_call")
+    assert not call_row(sessions, uid)().password_verified  # the menu asked no password on the way
+    router = RouterClient(sync_redis.Redis.from_url(stack.effective_redis_url, decode_responses=True))
+    result = await asyncio.to_thread(router.send, "verify", ext=ext, call=uid)
+    assert result.ok, result
+    back = await ami.events.wait_for(Event="UserEvent", UserEvent="CallerVerified", CallId=uid, timeout=60)
+    assert back["Verified"] == "1" and back["Agent"] == ext
+    assert call_row(sessions, uid)().password_verified  # what the screen-pop's badge reads
+    steps = journey(sessions, uid)
+    assert ("agent_verify", None, "sent by agent") in steps and ("verify_password", None, "ok") in steps
+    assert "password_verified" in prompt_names(ami.events, uid)
+    # back with the agent: the call no longer held, the agent still on it
+    async def unheld():
+        call = await store.call(uid)
+        return call if call is not None and not call.held else None
+    call = await wait_until(unheld, timeout=20, what="call un-held")
+    assert call.agent == ext and (await store.agent(ext)).state == "on_call"
