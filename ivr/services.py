@@ -64,9 +64,9 @@ def _aware(value: datetime | None) -> datetime | None:
 
 class HotlineServices:
     def __init__(self, sessions: Callable[[], Session], hours_path: Path, limits: Limits = Limits(),
-                 clock: Callable[[], datetime] | None = None, flow_tries: int = 3):
+                 clock: Callable[[], datetime] | None = None, new_password_tries: int = 3):
         self.sessions = sessions
-        self.flow_tries = flow_tries  # weak or mismatched new passwords before "not changed"
+        self.new_password_tries = new_password_tries  # weak or mismatched new passwords before "not changed"
         self.hours_path = hours_path
         self.limits = limits
         self.clock = clock or (lambda: datetime.now(timezone.utc))
@@ -243,7 +243,7 @@ class HotlineServices:
                 service_password.is_weak(new, call.caller_number) or customer.check_service_password(new)) else "ok"
             if outcome != "ok":
                 tries = state.slots[CHANGE_TRIES] = state.slots.get(CHANGE_TRIES, 0) + 1
-                return ("gave_up" if tries >= self.flow_tries else outcome), {}
+                return ("gave_up" if tries >= self.new_password_tries else outcome), {}
             action = "password_changed" if customer.service_password_hash else "password_set"
             customer.set_service_password(new)
             customer.password_failures, customer.password_locked_until = 0, None
