@@ -90,28 +90,29 @@ class Actions:
 
     async def hold(self, channel: str, call_id: str) -> str:
         """Caller to music, agent's leg parked; the agent leg's channel name (for resume)."""
-        peer = await self.get_var(channel, dp.BRIDGEPEER)
-        if not peer:
-            raise AcdError("NOT_CONNECTED")
-        await self._send(Action="Setvar", Channel=peer, Variable=dp.HELD_CALL, Value=call_id)
-        reply = await self._send(Action="Redirect", Channel=channel, Context=dp.HOLD, Exten="s", Priority="1",
-                                 ExtraChannel=peer, ExtraContext=dp.AGENT_HOLD, ExtraExten="s", ExtraPriority="1")
-        if reply.get("Response") != "Success":
-            raise AcdError("HOLD_FAILED", reply.get("Message") or None)
-        return peer
+        return await self._park_agent_and_move_caller(channel, call_id, dp.HOLD, "HOLD_FAILED")
 
     async def verify(self, channel: str, call_id: str) -> str:
         """Caller to the menu's password check (cc-verify), agent's leg parked as for hold; the
         agent leg's channel name (cc-resume bridges back to it when the check ends)."""
+        return await self._park_agent_and_move_caller(channel, call_id, dp.VERIFY, "VERIFY_FAILED",
+                                                      caller_comes_back=True)
+
+    async def _park_agent_and_move_caller(self, channel: str, call_id: str, context: str, refused: str,
+                                          caller_comes_back: bool = False) -> str:
+        """The agent's leg to cc-agent-hold and the caller to `context`, in one Redirect; the
+        agent leg's channel name. caller_comes_back: the caller's dialplan bridges back to the
+        agent by itself (cc-resume reads CC_AGENT_CHANNEL), so it is set on the caller first."""
         peer = await self.get_var(channel, dp.BRIDGEPEER)
         if not peer:
             raise AcdError("NOT_CONNECTED")
         await self._send(Action="Setvar", Channel=peer, Variable=dp.HELD_CALL, Value=call_id)
-        await self._send(Action="Setvar", Channel=channel, Variable=dp.AGENT_CHANNEL, Value=peer)
-        reply = await self._send(Action="Redirect", Channel=channel, Context=dp.VERIFY, Exten="s", Priority="1",
+        if caller_comes_back:
+            await self._send(Action="Setvar", Channel=channel, Variable=dp.AGENT_CHANNEL, Value=peer)
+        reply = await self._send(Action="Redirect", Channel=channel, Context=context, Exten="s", Priority="1",
                                  ExtraChannel=peer, ExtraContext=dp.AGENT_HOLD, ExtraExten="s", ExtraPriority="1")
         if reply.get("Response") != "Success":
-            raise AcdError("VERIFY_FAILED", reply.get("Message") or None)
+            raise AcdError(refused, reply.get("Message") or None)
         return peer
 
     async def resume(self, channel: str, agent_channel: str) -> None:

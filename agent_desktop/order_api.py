@@ -6,13 +6,12 @@ views.create_work_order (POST /api/work-orders, agents).
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from sqlalchemy.orm.exc import StaleDataError
 
 from agent_desktop import order_common as oc
 from agent_desktop.auth import current_user, require
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
-from callcenter.orders import access, queue, store
+from callcenter.orders import access, queue
 from callcenter.orders.types import CODES, TYPES
 
 bp = Blueprint("order_api", __name__)
@@ -81,12 +80,7 @@ def act(number: str):
     """{"action", "comment", "version", and for assign "group"/"assignee", for hand_over "to"}."""
     data, user = body(), current_user()
     with desktop().sessions() as s:
-        found, actor, visit = oc.load(s, number, user)
-        try:
-            oc.apply(s, found, actor, visit, data)
-            s.commit()
-        except StaleDataError:  # another writer changed it between our read and our write
-            raise ApiError("ORDER_CHANGED", 409, number=found.number) from None
+        found, actor, visit = oc.act_and_commit(s, number, user, data)
         return oc.detail(s, found, actor, visit, user.role, oc.now())
 
 
@@ -97,14 +91,6 @@ def bulk_assign():
     each order's group (or an admin) only."""
     data, user = body(), current_user()
     with desktop().sessions() as s:
-        orders = oc.orders_by_numbers(s, data.get("numbers"))
-        actor = access.actor_for(s, user)
-        if not access.can_bulk_assign(actor, orders):
-            raise ApiError("NOT_YOUR_ORDER", 403)
-        try:
-            store.bulk_assign(s, oc.now(), oc.rules(), orders, actor, group=data.get("group") or None,
-                              assignee=data.get("assignee") or None, comment=data.get("comment", ""))
-            s.commit()
-        except StaleDataError:
-            raise ApiError("ORDER_CHANGED", 409, number="") from None
+        orders = oc.bulk_assign_and_commit(s, user, data.get("numbers"), data.get("group"), data.get("assignee"),
+                                           data.get("comment", ""))
         return {"assigned": [o.number for o in orders]}

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from acd.callbacks import LIVE_PREFIX  # a call back's id in the live queue
 from agent_desktop.context import desktop
@@ -169,3 +170,30 @@ def apply(s: Session, order: WorkOrder, actor: access.Actor, visit: bool, body: 
         return store.add_comment(s, at, order, actor, comment)
     return store.act(s, at, rules(), order, actor, action, comment, group=body.get("group") or None,
                      assignee=body.get("assignee") or None, version=version)
+
+
+def act_and_commit(s: Session, number, user: User, body: dict) -> tuple[WorkOrder, access.Actor, bool]:
+    """One action on an order (the page's form and the JSON API alike), committed; ORDER_CHANGED
+    when another writer changed the order between our read and our write."""
+    found, actor, visit = load(s, number, user)
+    try:
+        apply(s, found, actor, visit, body)
+        s.commit()
+    except StaleDataError:
+        raise ApiError("ORDER_CHANGED", 409, number=found.number) from None
+    return found, actor, visit
+
+
+def bulk_assign_and_commit(s: Session, user: User, numbers, group, assignee, comment) -> list[WorkOrder]:
+    """Every order or none; the lead of each order's group (or an admin) only."""
+    orders = orders_by_numbers(s, numbers)
+    actor = access.actor_for(s, user)
+    if not access.can_bulk_assign(actor, orders):
+        raise ApiError("NOT_YOUR_ORDER", 403)
+    try:
+        store.bulk_assign(s, now(), rules(), orders, actor, group=group or None, assignee=assignee or None,
+                          comment=comment)
+        s.commit()
+    except StaleDataError:
+        raise ApiError("ORDER_CHANGED", 409, number="") from None
+    return orders

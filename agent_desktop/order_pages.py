@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, redirect, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from agent_desktop import order_common as oc
 from agent_desktop.auth import current_user, require
@@ -20,7 +19,7 @@ from agent_desktop.order_api import READERS, WORKERS
 from agent_desktop.views import page
 from callcenter.business_hours import BusinessHours, hours_file
 from callcenter.models import OrderGroup
-from callcenter.orders import access, lifecycle, queue, store
+from callcenter.orders import access, lifecycle, queue
 from callcenter.orders.types import CODES, PRIORITIES, TYPES
 
 bp = Blueprint("order_pages", __name__)
@@ -97,12 +96,7 @@ def order_page(number: str):
 def order_act(number: str):
     user, data = current_user(), form_body()
     with desktop().sessions() as s:
-        found, actor, visit = oc.load(s, number, user)
-        try:
-            oc.apply(s, found, actor, visit, data)
-            s.commit()
-        except StaleDataError:
-            raise ApiError("ORDER_CHANGED", 409, number=found.number) from None
+        oc.act_and_commit(s, number, user, data)
     return redirect(url_for("order_pages.order_page", number=number), 303)
 
 
@@ -111,17 +105,8 @@ def order_act(number: str):
 def bulk_assign():
     user = current_user()
     with desktop().sessions() as s:
-        orders = oc.orders_by_numbers(s, request.form.getlist("numbers"))
-        actor = access.actor_for(s, user)
-        if not access.can_bulk_assign(actor, orders):
-            raise ApiError("NOT_YOUR_ORDER", 403)
-        try:
-            store.bulk_assign(s, oc.now(), oc.rules(), orders, actor, group=request.form.get("group") or None,
-                              assignee=request.form.get("assignee") or None,
-                              comment=request.form.get("comment", ""))
-            s.commit()
-        except StaleDataError:
-            raise ApiError("ORDER_CHANGED", 409, number="") from None
+        oc.bulk_assign_and_commit(s, user, request.form.getlist("numbers"), request.form.get("group"),
+                                  request.form.get("assignee"), request.form.get("comment", ""))
     return redirect(request.form.get("back") if _local(request.form.get("back")) else url_for("order_pages.queue_page"),
                     303)
 
