@@ -32,7 +32,10 @@ EXTENSIONS_FILE = "extensions_provisioned.conf"
 AGENT_CONTEXT = "cc-agent-internal"  # what an agent's phone reaches when it dials: nothing outside
 CODECS = "ulaw,alaw"
 PHONE_QUALIFY_S = 15  # a phone that stops answering OPTIONS is unreachable within about this long
-TRUNK_QUALIFY_S = 60
+# Not for trunks: many carriers drop OPTIONS, and a contact qualify marks unavailable refuses
+# every call back through it at once (measured: CHANUNAVAIL in half a second); a registration,
+# when the carrier wants one, says whether it is there.
+TRUNK_QUALIFY_S = 0
 
 
 @dataclass(frozen=True)

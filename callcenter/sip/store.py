@@ -5,6 +5,7 @@ stored; refusals are SipConfigError with a stable code.
 from __future__ import annotations
 
 import secrets
+import string
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -16,9 +17,13 @@ from callcenter.sip import names
 from callcenter.sip.render import Phone, Trunk
 
 
+ALPHABET = string.ascii_letters + string.digits
+
+
 def new_password() -> str:
-    """A generated SIP password: 20 characters of [A-Za-z0-9_-], about 120 bits."""
-    return secrets.token_urlsafe(15)
+    """A generated SIP password: 20 letters and digits, about 119 bits. No punctuation: a person
+    types it into a phone's menu, and a leading "-" reads as an option to many command lines."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(20))
 
 
 # ---------------------------------------------------------------- reading

@@ -9,9 +9,11 @@ the recordings are measured (tests/sip/audio.py), not assumed.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
+from agent_desktop.acd_client import RouterClient
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import fresh_number, journey, wait_for_state
 from tests.integration.sip_world import CARRIER, CARRIER_HOST, PHONE_HOST, STRANGER_HOST, SipWorld, cli
@@ -48,6 +50,52 @@ def heard(ua, start_at: float, seconds: float = 2.0) -> tuple[float, float]:
 
 def loudness(ua, start_at: float, seconds: float = 2.0) -> float:
     return audio.rms(ua.record, start_s=_offset(ua, start_at), seconds=seconds)
+
+
+async def test_a_carrier_call_goes_through_the_menu_to_a_registered_desk_phone_and_both_hear_each_other(
+        stack, store, sip, floor):
+    ext = floor.agent({"general": 5})
+    phone = await sip.desk_phone(ext, sip.phone(ext), AGENT_HZ, answer_after=1)
+    await phone.wait_for("registered", code=200)
+    await floor.ready(ext)
+    number, caller_number = sip.number(entry="main_menu"), fresh_number()
+    # the caller keys 0 (an agent) in the main menu, by RFC 4733, while its prompt plays
+    caller = await sip.caller("caller", sip.uri(number), CALLER_HZ, caller=caller_number, dtmf="0", dtmf_after=2)
+    await caller.wait_for("state", state="CONFIRMED")
+    await phone.wait_for("incoming", timeout=30)
+    answered = await phone.wait_for("state", state="CONFIRMED", timeout=15)
+    uid = await wait_until(lambda: sip.call_uniqueid(caller_number), what="the call's row")
+    floor.own_call(uid)
+    await wait_for_state(store, ext, "on_call")
+    await asyncio.sleep(3.5)  # talk: both tones flow for a while
+    steps = [node for node, _input, _outcome in journey(sip.sessions, uid)]
+    assert steps[:2] == ["main_menu", "to_agent"], steps  # the access number's entry, then the caller's 0
+
+    # hold from the desktop: the caller hears music, no longer the agent; then resume
+    router = RouterClient(sip.redis)
+    result = await asyncio.to_thread(router.send, "hold", ext=ext, call=uid)
+    assert result.ok, result
+    held = time.time()
+    await asyncio.sleep(3.5)
+    result = await asyncio.to_thread(router.send, "resume", ext=ext, call=uid)
+    assert result.ok, result
+    resumed = time.time()
+    await asyncio.sleep(3.5)
+
+    await phone.send("hangup")  # the agent hangs up on their phone
+    assert (await caller.wait_for("disconnected", timeout=15))["code"] == 200
+    await caller.wait_for("recorded")
+    await phone.wait_for("recorded")
+    hz, share = heard(caller, answered["at"] + 1)
+    assert hz == AGENT_HZ and share > 0.5, f"the caller heard {hz} Hz ({share:.0%}), not the agent's tone"
+    hz, share = heard(phone, answered["at"] + 1)
+    assert hz == CALLER_HZ and share > 0.5, f"the agent heard {hz} Hz ({share:.0%}), not the caller's tone"
+    hz, share = heard(caller, held + 1)
+    assert not (hz == AGENT_HZ and share > 0.2), "the caller still heard the agent while on hold"
+    assert loudness(caller, held + 1) > 0.005, "the caller heard silence on hold, not music"
+    hz, share = heard(caller, resumed + 1)
+    assert hz == AGENT_HZ and share > 0.5, f"after resume the caller heard {hz} Hz ({share:.0%})"
+    await wait_for_state(store, ext, "wrapup")
 
 
 async def test_a_number_that_goes_straight_to_a_skill_skips_the_menu(stack, store, sip, floor):
@@ -147,3 +195,39 @@ async def test_an_admin_adds_a_number_on_the_desktop_and_the_carrier_can_call_it
     caller = await sip.caller("admin-number", sip.uri(number), CALLER_HZ, hangup_after=2)
     await caller.wait_for("state", state="CONFIRMED", timeout=20)  # the menu answers: no restart needed
     assert isinstance(http, requests.Session)
+
+
+async def test_a_call_back_leaves_through_the_carrier_marked_for_it_and_the_customer_hears_the_agent(
+        stack, stack_env, ami, sip, sessions, floor):
+    """The router rings the agent first (a simulated phone here), then dials the customer through
+    the carrier marked outbound: the carrier (PJSIP's user agent on the trunk's address and port)
+    receives the INVITE with the center's number as the caller, answers, and the call is done."""
+    import uuid
+    from datetime import timedelta
+
+    from callcenter.models import Call, CallbackRequest, utcnow
+    from callcenter.simulate import set_sim_phone
+
+    number = sip.number()  # the number the carrier shows the customer
+    out = cli(stack_env, "trunk", "add", CARRIER, "--host", CARRIER_HOST, "--port", "5060", "--outbound")
+    assert "applied to the running Asterisk" in out, out
+    carrier_side = await sip.carrier_side(CALLER_HZ, answer_after=0.5, hangup_after=2)
+    skill = floor.skill()
+    agent = floor.agent({skill: 3})
+    await set_sim_phone(ami, agent, answer_after=0.5, talk_s=20)
+    customer = fresh_number("1380061")
+    uid = floor.own_call(f"callback-trunk-{uuid.uuid4().hex[:12]}")
+    with sessions() as s:  # a request left out of hours, due now
+        s.add(Call(uniqueid=uid, caller_number=customer, started_at=utcnow() - timedelta(hours=1), stage="ivr",
+                   skill=skill, ended_at=utcnow() - timedelta(hours=1), end_reason="ivr_ended"))
+        s.add(CallbackRequest(number=customer, call_uniqueid=uid, reason="out_of_hours", language="zh"))
+        s.commit()
+    try:
+        await floor.ready(agent)
+        await floor.reload()  # the router looks for due call backs at once after a reload
+        incoming = await carrier_side.wait_for("incoming", timeout=40)
+        assert number in incoming["remote"], incoming  # the center's number, not the customer's own
+        ended = await ami.events.wait_for(Event="UserEvent", UserEvent="CallbackEnded", CallId=uid, timeout=40)
+        assert ended["DialStatus"] == "ANSWER"
+    finally:
+        cli(stack_env, "trunk", "add", CARRIER, "--host", CARRIER_HOST, "--port", "5060")  # not outbound again

@@ -8,18 +8,37 @@ from __future__ import annotations
 
 import math
 import struct
-import wave
+from pathlib import Path
 
 
 def samples(path, start_s: float = 0.0, seconds: float | None = None) -> tuple[list[float], int]:
-    with wave.open(str(path), "rb") as w:
-        rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()
-        w.setpos(min(w.getnframes(), int(start_s * rate)))
-        count = w.getnframes() - w.tell() if seconds is None else int(seconds * rate)
-        raw = w.readframes(count)
-    if width != 2:
-        raise ValueError(f"{path}: {8 * width}-bit samples, expected 16")
-    values = struct.unpack(f"<{len(raw) // 2}h", raw[: len(raw) // 2 * 2])
+    """16-bit PCM samples of a WAV file, from start_s for `seconds` (None: to the end), and its rate.
+
+    Read by hand, not with the wave module: a recording still open (PJSIP's writer fills in the
+    RIFF and data sizes only when it closes the file) says its data are 0 bytes long; its samples
+    are all there, after the data chunk's header."""
+    raw = Path(path).read_bytes()
+    if raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
+        raise ValueError(f"{path}: not a WAV file")
+    rate = width = channels = 0
+    at = 12
+    while at + 8 <= len(raw):
+        kind, size = raw[at:at + 4], struct.unpack("<I", raw[at + 4:at + 8])[0]
+        if kind == b"fmt ":
+            _format, channels, rate, _byte_rate, _align, bits = struct.unpack("<HHIIHH", raw[at + 8:at + 24])
+            width = bits // 8
+        elif kind == b"data":
+            data = raw[at + 8:] if size == 0 else raw[at + 8:at + 8 + size]
+            break
+        at += 8 + size + (size & 1)
+    else:
+        raise ValueError(f"{path}: no data chunk")
+    if width != 2 or not rate or not channels:
+        raise ValueError(f"{path}: {8 * width}-bit samples at {rate} Hz, expected 16-bit PCM")
+    frame = width * channels
+    first = int(start_s * rate) * frame
+    data = data[first:] if seconds is None else data[first:first + int(seconds * rate) * frame]
+    values = struct.unpack(f"<{len(data) // 2}h", data[: len(data) // 2 * 2])
     return [v / 32768.0 for v in values[::channels]], rate
 
 

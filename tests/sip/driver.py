@@ -21,8 +21,8 @@ class UserAgent:
         for key, value in options.items():
             if value is True:
                 argv.append("--" + key.replace("_", "-"))
-            elif value is not None and value is not False:
-                argv += ["--" + key.replace("_", "-"), str(value)]
+            elif value is not None and value is not False:  # one word: a value may start with "-"
+                argv.append(f"--{key.replace('_', '-')}={value}")
         process = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=open(f"{record}.stderr", "wb"), cwd=Path(__file__).resolve().parents[2])

@@ -65,6 +65,7 @@ def test_a_trunk_is_an_endpoint_matched_by_its_address_with_its_own_context():
     assert "auth" not in endpoint  # a carrier is trusted by its address, not by a password it sends
     assert by_type[("trunk-telco", "identify")]["match"] == "192.0.2.10"
     assert by_type[("trunk-telco", "aor")]["contact"] == "sip:192.0.2.10:5060"
+    assert by_type[("trunk-telco", "aor")]["qualify_frequency"] == "0"  # a carrier dropping OPTIONS still works
     registration = by_type[("trunk-telco-reg", "registration")]
     assert registration["client_uri"] == "sip:cc@192.0.2.10:5060" and registration["line"] == "yes"
     assert by_type[("trunk-telco-auth", "auth")]["password"] == "s3cret-pass"
@@ -189,7 +190,7 @@ def test_carriers_numbers_and_phones_are_stored_checked_and_read_back_for_render
         passwords = {p.extension: (p.sip_password, p.webrtc_password) for p in store.phones(s)}
         assert set(passwords) == {"1001", "1002"}
         assert len({pw for pair in passwords.values() for pw in pair}) == 4  # all different
-        assert all(names.SECRET.fullmatch(pw) and len(pw) >= 20 for pair in passwords.values() for pw in pair)
+        assert all(pw.isascii() and pw.isalnum() and len(pw) == 20 for pair in passwords.values() for pw in pair)
 
 
 @pytest.mark.parametrize("call, code", [

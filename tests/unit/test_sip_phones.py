@@ -164,3 +164,23 @@ def test_an_access_number_starts_the_flow_at_its_entry_or_goes_straight_to_a_ski
     handoff = engine.direct(state, "vip")
     assert isinstance(handoff, HandOff) and (handoff.skill, handoff.reason) == ("vip", "access_number")
     assert [step.node for step in state.journey] == ["access_number"]
+
+
+def test_the_tests_audio_measure_finds_a_tone_in_a_recording_still_being_written(tmp_path):
+    """tests/sip/audio.py is what the SIP tests trust: a tone is found, silence is not a tone, and a
+    WAV whose sizes PJSIP has not filled in yet (0: the file is still open) is read whole."""
+    from tests.sip import audio
+    from tests.sip.ua import write_tone
+
+    path = tmp_path / "tone.wav"
+    write_tone(str(path), 1000, seconds=3)
+    assert audio.dominant(path, 0.5, 1.0) == (1000.0, pytest.approx(1.0, abs=0.01))
+    raw = bytearray(path.read_bytes())
+    raw[4:8] = raw[40:44] = b"\0\0\0\0"
+    (tmp_path / "open.wav").write_bytes(raw)
+    assert audio.dominant(tmp_path / "open.wav", 2.0, 0.5)[0] == 1000.0
+    write_tone(str(tmp_path / "quiet.wav"), 440, seconds=1)
+    quiet = bytearray((tmp_path / "quiet.wav").read_bytes())
+    quiet[44:] = bytes(len(quiet) - 44)
+    (tmp_path / "quiet.wav").write_bytes(quiet)
+    assert audio.rms(tmp_path / "quiet.wav") == 0.0
