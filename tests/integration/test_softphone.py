@@ -1,7 +1,7 @@
 """The desktop's softphone in a real Chromium: the agent chooses "this browser", the page
 registers over Asterisk's websocket (JsSIP, WebRTC with DTLS-SRTP and ICE), a carrier's caller
 (PJSIP's user agent on the trunk) rings it beside the screen-pop, the agent answers in the page,
-holds (the caller hears music), resumes and hangs up from the softphone.
+holds (the caller hears music), resumes, mutes and unmutes, and hangs up from the softphone.
 
 Chromium's microphone is a file: a 1000 Hz tone (--use-file-for-fake-audio-capture); the caller
 sends 440 Hz. The page's remote stream is measured in the page (Web Audio's analyser), the
@@ -146,6 +146,16 @@ async def test_the_agent_answers_holds_and_hangs_up_a_carrier_call_in_the_browse
     resumed = time.time()
     await asyncio.sleep(3)
 
+    # mute: the caller no longer hears the browser's microphone; unmute: again
+    await page.click("#sp-mute")
+    await page.wait_for_selector('#sp-mute[aria-pressed="true"]', timeout=5_000)
+    muted = time.time()
+    await asyncio.sleep(3)
+    await page.click("#sp-mute")
+    await page.wait_for_selector('#sp-mute[aria-pressed="false"]', timeout=5_000)
+    unmuted = time.time()
+    await asyncio.sleep(2.5)
+
     await page.click("#sp-hangup")  # the agent hangs up in the browser
     assert (await caller.wait_for("disconnected", timeout=15))["code"] == 200
     await page.wait_for_selector('#sp-status[data-sp="registered"]', timeout=10_000)
@@ -161,6 +171,10 @@ async def test_the_agent_answers_holds_and_hangs_up_a_carrier_call_in_the_browse
     assert audio.rms(caller.record, start_s=_offset(caller, held + 1), seconds=2) > 0.005, "no music on hold"
     hz, share = audio.dominant(caller.record, start_s=_offset(caller, resumed + 1), seconds=1.5)
     assert hz == AGENT_HZ and share > 0.5, f"after resume the caller heard {hz} Hz ({share:.0%})"
+    hz, share = audio.dominant(caller.record, start_s=_offset(caller, muted + 1), seconds=1.5)
+    assert not (hz == AGENT_HZ and share > 0.2), "the caller still heard the agent while muted"
+    hz, share = audio.dominant(caller.record, start_s=_offset(caller, unmuted + 1), seconds=1)
+    assert hz == AGENT_HZ and share > 0.5, f"after unmute the caller heard {hz} Hz ({share:.0%})"
     assert errors == [], f"script errors: {errors}"
 
     # the page goes away: the softphone unregisters, and a ready agent would be taken off
