@@ -283,8 +283,10 @@ async def test_the_push_process_runs_the_sweep_and_sends_the_wallboard_its_figur
 
     pusher = SimpleNamespace(sessions=sessions, home=tmp_path, _if_changed=if_changed)
     task = asyncio.ensure_future(sweep_orders(pusher, every_s=0.01))
-    while not sent:
-        await asyncio.sleep(0.01)
+    async def first_push() -> None:
+        while not sent:
+            await asyncio.sleep(0.01)  # the sweep's own period, not a guess
+    await asyncio.wait_for(first_push(), 10)
     task.cancel()
     event, counts, room = sent[0]
     assert (event, room, counts["overdue"], counts["escalated"]) == ("wallboard_orders", "wallboard", 1, 1)
