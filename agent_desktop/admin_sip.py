@@ -5,6 +5,8 @@ then says whether it was applied, and if not, why (a stable code in the admin's 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import Blueprint, redirect, request, url_for
 from sqlalchemy import select
 
@@ -64,22 +66,25 @@ def _apply(s, action: str, target: str, detail: str = ""):
     return redirect(url_for("admin_sip.index", outcome="applied"))
 
 
-def _refused(exc: SipConfigError) -> ApiError:
-    return ApiError(exc.code, name=form("extension", 4) or form("name", 24) or form("number", 20))
+@contextmanager
+def _refusals():
+    """A change the SIP configuration refuses answers its stable code, naming what the form named."""
+    try:
+        yield
+    except SipConfigError as exc:
+        raise ApiError(exc.code, name=form("extension", 4) or form("name", 24) or form("number", 20)) from None
 
 
 @bp.post("/carriers")
 @require("admin")
 def save_carrier():
     with desktop().sessions() as s:
-        try:
+        with _refusals():
             name = form("name", 24)
             existing = s.scalar(select(Carrier).where(Carrier.name == name))
             password = form("password", 128) or (existing.password if existing else None)
             store.save_carrier(s, name, form("host", 253), form("port", 5) or 5060, form("username", 64) or None,
                                password, register=_checked("register"), outbound=_checked("outbound"))
-        except SipConfigError as exc:
-            raise _refused(exc) from None
         return _apply(s, "save_carrier", name, f"{form('host', 253)}:{form('port', 5) or 5060}")
 
 
@@ -87,10 +92,8 @@ def save_carrier():
 @require("admin")
 def remove_carrier():
     with desktop().sessions() as s:
-        try:
+        with _refusals():
             store.remove_carrier(s, form("name", 24))
-        except SipConfigError as exc:
-            raise _refused(exc) from None
         return _apply(s, "remove_carrier", form("name", 24))
 
 
@@ -103,12 +106,10 @@ def save_number():
     if kind not in ("menu", "entry", "skill"):
         raise ApiError("BAD_TARGET_KIND")
     with desktop().sessions() as s:
-        try:
+        with _refusals():
             store.save_number(s, form("number", 20), form("carrier", 24), entry=value if kind == "entry" else None,
                               skill=value if kind == "skill" else None, label=form("label", 80),
                               flow_nodes=set(load_hotline().nodes))
-        except SipConfigError as exc:
-            raise _refused(exc) from None
         return _apply(s, "save_number", form("number", 20), f"{form('carrier', 24)} {kind} {value or ''}")
 
 
@@ -116,10 +117,8 @@ def save_number():
 @require("admin")
 def remove_number():
     with desktop().sessions() as s:
-        try:
+        with _refusals():
             store.remove_number(s, form("number", 20))
-        except SipConfigError as exc:
-            raise _refused(exc) from None
         return _apply(s, "remove_number", form("number", 20))
 
 
@@ -128,9 +127,7 @@ def remove_number():
 def reset_phone():
     """A new password for an agent's desk phone: the one typed, or generated when left empty."""
     with desktop().sessions() as s:
-        try:
+        with _refusals():
             ext = names.extension(form("extension", 4))
             store.set_password(s, ext, form("password", 128) or None)
-        except SipConfigError as exc:
-            raise _refused(exc) from None
         return _apply(s, "reset_phone", ext, "desk phone password changed")

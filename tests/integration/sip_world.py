@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import redis as sync_redis
 from sqlalchemy import delete, select
 
@@ -111,3 +112,19 @@ class SipWorld:
             s.execute(delete(AgentPhone).where(AgentPhone.extension.in_(self.extensions)))
             s.commit()
         announce(redis)
+
+
+@pytest.fixture(scope="module")
+def carrier(stack, stack_env):
+    """The carrier's trunk, declared as an operator does (`callcenter trunk add`), applied live."""
+    out = cli(stack_env, "trunk", "add", CARRIER, "--host", CARRIER_HOST, "--port", "5060")
+    assert "applied to the running Asterisk" in out, out
+    yield CARRIER
+    cli(stack_env, "trunk", "remove", CARRIER)
+
+
+@pytest.fixture
+async def sip(stack, stack_env, sessions, carrier, tmp_path):
+    world = SipWorld(stack, stack_env, sessions, tmp_path)
+    yield world
+    await world.close()

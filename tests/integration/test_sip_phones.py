@@ -11,31 +11,16 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
 
 from agent_desktop.acd_client import RouterClient
 from tests.integration.conftest import wait_until
 from tests.integration.helpers import fresh_number, journey, wait_for_state
-from tests.integration.sip_world import CARRIER, CARRIER_HOST, PHONE_HOST, STRANGER_HOST, SipWorld, cli
+from tests.integration.sip_world import CARRIER, CARRIER_HOST, PHONE_HOST, STRANGER_HOST, cli
+from tests.integration.sip_world import carrier, sip  # noqa: F401 - the fixtures, shared with test_softphone
 from tests.sip import audio
 
 CALLER_HZ, AGENT_HZ = 440, 1000
 
-
-@pytest.fixture(scope="module")
-def carrier(stack, stack_env):
-    """The carrier's trunk, declared as an operator does (`callcenter trunk add`), applied live."""
-    out = cli(stack_env, "trunk", "add", CARRIER, "--host", CARRIER_HOST, "--port", "5060")
-    assert "applied to the running Asterisk" in out, out
-    yield CARRIER
-    cli(stack_env, "trunk", "remove", CARRIER)
-
-
-@pytest.fixture
-async def sip(stack, stack_env, sessions, carrier, tmp_path):
-    world = SipWorld(stack, stack_env, sessions, tmp_path)
-    yield world
-    await world.close()
 
 
 def _offset(ua, start_at: float) -> float:

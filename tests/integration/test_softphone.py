@@ -20,7 +20,7 @@ from callcenter.models import Call
 from tests.integration.conftest import wait_until
 from tests.integration.desktop_helpers import PASSWORD, make_user
 from tests.integration.helpers import fresh_number, wait_for_state
-from tests.integration.sip_world import CARRIER, CARRIER_HOST, SipWorld, cli
+from tests.integration.sip_world import carrier, sip  # noqa: F401 - the fixtures, shared with test_sip_phones
 from tests.sip import audio
 from tests.sip.ua import write_tone
 
@@ -52,20 +52,6 @@ BYTES_IN = """async () => {
   return bytes;
 }"""
 
-
-@pytest.fixture(scope="module")
-def carrier(stack, stack_env):
-    out = cli(stack_env, "trunk", "add", CARRIER, "--host", CARRIER_HOST, "--port", "5060")
-    assert "applied to the running Asterisk" in out, out
-    yield CARRIER
-    cli(stack_env, "trunk", "remove", CARRIER)
-
-
-@pytest.fixture
-async def sip(stack, stack_env, sessions, carrier, tmp_path):
-    world = SipWorld(stack, stack_env, sessions, tmp_path)
-    yield world
-    await world.close()
 
 
 @pytest.fixture
