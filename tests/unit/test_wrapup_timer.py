@@ -26,10 +26,12 @@ async def test_wrap_up_ends_when_its_time_is_up_without_a_tick():
 
 
 async def test_an_extended_wrap_up_waits_for_the_new_end():
-    router, store = wrapping_up(time.time() + 0.05)
-    extended = time.time() + 1.0
+    first_end = time.time() + 0.05
+    router, store = wrapping_up(first_end)
+    extended = time.time() + 2.0
     await store.set_wrapup_until("1001", extended)  # a supervisor extends it
-    await asyncio.sleep(0.15)  # past the first end (the margin to the new end is 0.85 s)
+    while time.time() < first_end + 0.1:  # past the first end; the new one is still ~1.8 s away
+        await asyncio.sleep(0.01)
     assert store.live_agents["1001"].state == "wrapup"
     await asyncio.wait_for(router._wrapup_timers["1001"], 5)
     assert store.live_agents["1001"].state == "ready" and store.live_agents["1001"].since >= extended
