@@ -481,6 +481,9 @@ class AccessNumber(Base):
     entry: Mapped[str | None] = mapped_column(String(40))  # a node of ivr/flows/hotline.toml
     skill: Mapped[str | None] = mapped_column(String(32))
     label: Mapped[str] = mapped_column(String(80), default="")
+    # callers to this number hear that the call is recorded before the menu (issue 11); off only
+    # where the notice is given another way (the carrier's own announcement)
+    recording_notice: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
     carrier: Mapped[Carrier] = relationship(back_populates="numbers")
 
@@ -494,3 +497,34 @@ class AgentPhone(Base):
     sip_password: Mapped[str] = mapped_column(String(64))
     webrtc_password: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Recording(Base):
+    """A call's recording (MixMonitor's file), known by an id nobody can guess: the desktop serves
+    it by this id only, never by a path a client sends (quality/recordings.py).
+
+    ``path`` is relative to the recordings folder. Size, duration and SHA-256 are taken when the
+    file is closed; ``problem`` flags an answered call without a playable file (missing,
+    unplayable) or a file that changed since (altered), and ``callcenter status`` counts them.
+    ``retain_until`` comes from the category's retention; a legal hold keeps the file past it."""
+    __tablename__ = "recordings"
+    __table_args__ = (
+        CheckConstraint("problem IS NULL OR problem IN ('missing', 'unplayable', 'altered')",
+                        name="ck_recordings_problem"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # secrets.token_hex(16)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str | None] = mapped_column(String(255))  # relative to Settings.recordings_dir
+    category: Mapped[str] = mapped_column(String(32), default="standard")
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    problem: Mapped[str | None] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retain_until: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    hold_by: Mapped[str | None] = mapped_column(String(40))
+    hold_reason: Mapped[str | None] = mapped_column(String(200))
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
