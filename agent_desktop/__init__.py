@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
     app.register_blueprint(journeys.bp)
     from agent_desktop import password_unlock  # a team lead unlocks a customer's service password
     app.register_blueprint(password_unlock.bp)
+    from agent_desktop import password_unlock_page  # the lead's screen for it
+    app.register_blueprint(password_unlock_page.bp)
 
     @app.errorhandler(errors.ApiError)
     def api_error(exc: errors.ApiError):

@@ -34,10 +34,16 @@ def locked_until(customer: Customer) -> datetime | None:
 @require("supervisor", "admin")
 def unlock(customer_id: int):
     body = json_body()
-    check = body.get("identity_check")
+    unlock_password(customer_id, body.get("identity_check"), text_field(body, "note", 200))
+    return {"customer_id": customer_id, "unlocked": True}
+
+
+def unlock_password(customer_id: int, check, note: str) -> datetime:
+    """The unlock itself, for the JSON API and the lead's page alike: refused (nothing changed)
+    without a known identity check, for an unknown customer or one not locked now. Returns when
+    the lock would have ended."""
     if check not in IDENTITY_CHECKS:
         raise ApiError("IDENTITY_NOT_CHECKED", choices=", ".join(IDENTITY_CHECKS))
-    note = text_field(body, "note", 200)
     user, d, now = current_user(), desktop(), datetime.now(timezone.utc)
     with d.sessions() as s:
         customer = s.get(Customer, customer_id)
@@ -51,4 +57,4 @@ def unlock(customer_id: int):
         s.commit()
     audit.write(d.sessions, user.username, "password_unlocked", f"customer:{customer_id}",
                 f"identity checked by {check}; locked until {until:%Y-%m-%d %H:%M} UTC; {note}".rstrip("; "))
-    return {"customer_id": customer_id, "unlocked": True}
+    return until
