@@ -10,8 +10,50 @@ from panoramisk import Manager
 from callcenter.config import Settings
 
 
+class AmiDisconnected(ConnectionError):
+    """The AMI connection went away before Asterisk answered this action (or before it was sent):
+    Asterisk may or may not have carried it out. The caller decides, from what it sees after
+    the reconnect, whether to act again."""
+
+
+class AtMostOnceManager(Manager):
+    """A panoramisk Manager that never sends an action twice.
+
+    Panoramisk keeps each action Asterisk had not answered when the connection dropped and sends
+    it again after the next FullyBooted. An Originate or a Redirect that Asterisk had already
+    carried out (the connection dropped between the action and its answer) would then ring a
+    second phone or move a caller twice, and after an Asterisk restart it would act on channels
+    that no longer exist. Here such an action fails with AmiDisconnected instead, and an action
+    sent while disconnected fails at once rather than wait for ever on a closed socket (the
+    router awaits its redirects under its routing lock)."""
+
+    def send_action(self, action, as_list=None, **kwargs):
+        protocol = getattr(self, "protocol", None)
+        if protocol is None or getattr(protocol, "closed", False):
+            refused = self.loop.create_future()
+            refused.set_exception(AmiDisconnected("AMI not connected: action not sent"))
+            return refused
+        return super().send_action(action, as_list=as_list, **kwargs)
+
+    def connection_lost(self, exc):
+        super().connection_lost(exc)  # the protocol put the unanswered actions in awaiting_actions
+        fail_unanswered(self)
+
+
+def fail_unanswered(manager: Manager) -> int:
+    """Fail every action Asterisk had not answered when the connection dropped; how many."""
+    failed = 0
+    while manager.awaiting_actions:
+        action = manager.awaiting_actions.popleft()
+        if not action.future.done():
+            action.future.set_exception(AmiDisconnected(f"AMI connection lost before Asterisk answered {action['action']}"))
+            failed += 1
+    return failed
+
+
 async def connect(settings: Settings, timeout: float = 15.0, **options) -> Manager:
-    """A logged-in panoramisk Manager; it reconnects by itself if Asterisk restarts."""
+    """A logged-in Manager; it reconnects by itself if Asterisk restarts, and sends no action
+    twice (AtMostOnceManager)."""
     loop = asyncio.get_running_loop()
     logged_in = loop.create_future()
 
@@ -19,8 +61,8 @@ async def connect(settings: Settings, timeout: float = 15.0, **options) -> Manag
         if not logged_in.done():
             logged_in.set_result(True)
 
-    manager = Manager(loop=loop, host=settings.ami_host, port=settings.ami_port, username=settings.ami_user,
-                      secret=settings.ami_secret, ping_delay=10, on_login=on_login, **options)
+    manager = AtMostOnceManager(loop=loop, host=settings.ami_host, port=settings.ami_port, username=settings.ami_user,
+                                secret=settings.ami_secret, ping_delay=10, on_login=on_login, **options)
     deadline = loop.time() + timeout
     while True:  # wait for the port first: panoramisk schedules its own retries after a failed connect
         try:
