@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, String,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -528,3 +528,108 @@ class Recording(Base):
     hold_by: Mapped[str | None] = mapped_column(String(40))
     hold_reason: Mapped[str | None] = mapped_column(String(200))
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# ---------------------------------------------------------------- quality inspection (issue 13, quality/)
+class QualityScorecard(Base):
+    """A scorecard as it was used (quality.scorecards.Scorecard.as_dict): one row per category and
+    version, never changed, so a score keeps the card it was made with."""
+    __tablename__ = "quality_scorecards"
+    __table_args__ = (UniqueConstraint("category", "version", name="uq_quality_scorecards_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(32))
+    definition: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QualityWorkItem(Base):
+    """A sampled call on one inspector's work list, with why it was picked (quality.sampling
+    REASONS). One row per call: the unique call is what keeps a call off two lists at once."""
+    __tablename__ = "quality_work_items"
+    __table_args__ = (CheckConstraint("status IN ('open', 'scored')", name="ck_quality_work_items_status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_extension: Mapped[str] = mapped_column(String(4), index=True)
+    inspector: Mapped[str] = mapped_column(String(40), index=True)  # username
+    week: Mapped[str] = mapped_column(String(8))  # ISO week drawn in, "2026-W48"
+    reasons: Mapped[list] = mapped_column(JSON)  # codes
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    picked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QualityScore(Base):
+    """An inspector's score of a call on the card of its category and version; its life in
+    quality.appeals (scored, appealed, final)."""
+    __tablename__ = "quality_scores"
+    __table_args__ = (CheckConstraint("status IN ('scored', 'appealed', 'final')", name="ck_quality_scores_status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_extension: Mapped[str] = mapped_column(String(4), index=True)
+    inspector: Mapped[str] = mapped_column(String(40), index=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("quality_scorecards.id"))
+    answers: Mapped[dict] = mapped_column(JSON)  # item code -> 0/1 or 0..max
+    total: Mapped[float] = mapped_column(Float)
+    grade: Mapped[str] = mapped_column(String(12))
+    fatal: Mapped[bool] = mapped_column(Boolean, default=False)  # a fatal item missed: total 0
+    status: Mapped[str] = mapped_column(String(8), default="scored", index=True)
+    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QualityComment(Base):
+    """An inspector's comment on a score, tied to a moment of the recording (seconds) or not."""
+    __tablename__ = "quality_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("quality_scores.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(40))
+    at_s: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QualityAppeal(Base):
+    """The agent's one appeal of a score (unique per score) and its decision."""
+    __tablename__ = "quality_appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("quality_scores.id", ondelete="CASCADE"), unique=True)
+    filed_by: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(1000))
+    filed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    total_before: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str | None] = mapped_column(String(8))  # upheld, revised
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class QualityCalibration(Base):
+    """Several inspectors score one call blind; closed, its reference answers stand for the call."""
+    __tablename__ = "quality_calibrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), index=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("quality_scorecards.id"))
+    created_by: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(8), default="open")  # open, closed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reference: Mapped[dict | None] = mapped_column(JSON)
+    reference_total: Mapped[float | None] = mapped_column(Float)
+
+
+class QualityCalibrationScore(Base):
+    __tablename__ = "quality_calibration_scores"
+    __table_args__ = (UniqueConstraint("calibration_id", "inspector", name="uq_quality_calibration_scores"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calibration_id: Mapped[int] = mapped_column(ForeignKey("quality_calibrations.id", ondelete="CASCADE"), index=True)
+    inspector: Mapped[str] = mapped_column(String(40))
+    answers: Mapped[dict] = mapped_column(JSON)
+    total: Mapped[float] = mapped_column(Float)
+    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
