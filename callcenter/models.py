@@ -150,6 +150,8 @@ class User(Base):
 class Call(Base):
     """One row per call that entered the hotline, from entry to how it ended."""
     __tablename__ = "calls"
+    __table_args__ = (CheckConstraint("survey_answer IS NULL OR survey_answer IN (1, 2, 3)",
+                                      name="ck_calls_survey_answer"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uniqueid: Mapped[str] = mapped_column(String(64), unique=True)  # Asterisk uniqueid of the caller channel
@@ -172,6 +174,25 @@ class Call(Base):
     handoff_reason: Mapped[str | None] = mapped_column(String(64))  # why the menu passed the call on
     queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # first time it waited for an agent
     recording_path: Mapped[str | None] = mapped_column(String(255))
+    # the post-call survey (quality/survey.py): offered when the agent hung up first and the call
+    # was picked; the answer 1 satisfied, 2 acceptable, 3 not satisfied, NULL none (never a score)
+    survey_offered: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    survey_offered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    survey_answer: Mapped[int | None] = mapped_column(Integer)
+    survey_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SurveyOffer(Base):
+    """A number offered the post-call survey on a day (the center's own day): the unique pair is
+    what keeps the survey to once a day per number, whichever IVR process asks first."""
+    __tablename__ = "survey_offers"
+    __table_args__ = (UniqueConstraint("number", "day", name="uq_survey_offers_number_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    call_uniqueid: Mapped[str] = mapped_column(String(64))
+    offered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class RechargeCard(Base):
