@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
     app.register_blueprint(journeys.bp)
     from agent_desktop import password_unlock  # a team lead unlocks a customer's service password
     app.register_blueprint(password_unlock.bp)
+    from agent_desktop import recordings, recording_search  # playback by id, search (issue 11)
+    app.register_blueprint(recordings.bp)
+    app.register_blueprint(recording_search.bp)
     from agent_desktop import password_unlock_page  # the lead's screen for it
     app.register_blueprint(password_unlock_page.bp)
 
