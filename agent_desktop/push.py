@@ -34,6 +34,7 @@ from callcenter.models import QueueConfig, User
 from callcenter.orders.queue import deadline_counts
 from callcenter.orders.store import Rules
 from callcenter.orders.sweep import sweep
+from quality import job as recording_job
 from callcenter.runtime.tasks import Health, background, supervise
 
 log = logging.getLogger("agent_desktop.push")
@@ -176,7 +177,9 @@ async def run(settings: Settings) -> None:
         supervise("agent-changes", lambda: follow_agent_changes(settings.effective_redis_url, pusher.on_agent_change),
                   health=health),
         supervise("wallboards", lambda: push_wallboards(pusher), health=health),
-        supervise("orders-sweep", lambda: sweep_orders(pusher), health=health))
+        supervise("orders-sweep", lambda: sweep_orders(pusher), health=health),
+        # recordings: registered when closed, checksums rechecked, retention applied (issue 11)
+        supervise("recordings", lambda: recording_job.run(settings), health=health))
 
 
 def main() -> None:

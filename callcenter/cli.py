@@ -31,6 +31,7 @@ from callcenter.runtime.redis_server import RedisSetupError
 from callcenter.runtime.tasks import read_health
 from callcenter.sip import cli as sip_cli
 from cdr import staffing_cli
+from quality import cli as recordings_cli
 
 from ivr.flow import FlowError
 from ivr.prompts import PromptError
@@ -169,9 +170,19 @@ def recent_calls(settings: Settings, limit: int = 8) -> dict:
         return {"error": str(exc).splitlines()[0]}
 
 
+def flagged_recordings(settings: Settings) -> dict:
+    """Answered calls without a playable recording, and files whose checksum no longer matches
+    (quality/recordings.py): counted here so none is silently missing."""
+    try:
+        return {"flagged": recordings_cli.flagged_count(settings)}
+    except Exception as exc:  # status must still print when the database is unreachable
+        return {"error": str(exc).splitlines()[0]}
+
+
 def cmd_status(settings: Settings, as_json: bool = False) -> int:
     report = health(settings)
     report["calls"] = recent_calls(settings)
+    report["recordings"] = flagged_recordings(settings)
     if as_json:
         print(json.dumps(report, indent=1, default=str))
     else:
@@ -196,6 +207,9 @@ def _print_status(report: dict) -> None:
     if "error" in calls:
         print(f"  calls: database unreachable: {calls['error']}")
         return
+    flagged = report.get("recordings", {}).get("flagged")
+    if flagged is not None:
+        print(f"  recordings: {flagged} flagged (missing, unplayable or altered; `callcenter recordings flagged`)")
     from agent_desktop.i18n import end_reason_words
 
     print(f"  calls: {calls['total']} in all, {calls['in_progress']} in progress")
@@ -327,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--json", action="store_true")
     sip_cli.add_parsers(sub)
     staffing_cli.add_parsers(sub)
+    recordings_cli.add_parsers(sub)
     sv = sub.add_parser("supervise", help=argparse.SUPPRESS)
     sv.add_argument("--demo", action="store_true")
     args = parser.parse_args(argv)
@@ -349,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_agent(settings, args)
         if args.command == "simulate":
             return cmd_simulate(args)
+        if args.command in recordings_cli.COMMANDS:
+            return recordings_cli.run(settings, args)
         if args.command in staffing_cli.COMMANDS:
             return staffing_cli.run(settings, args)
         if args.command in sip_cli.COMMANDS:

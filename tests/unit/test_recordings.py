@@ -238,3 +238,23 @@ def test_purge_never_follows_a_link_planted_in_place_of_the_file(world):
     with sessions() as s:
         assert recordings.purge(s, root, T0 + timedelta(days=400), RULES) == []
         assert victim.exists() and s.get(Recording, ids["p"]).purged_at is None
+
+
+def test_cli_verify_flags_and_status_counts(world, tmp_path, monkeypatch, capsys):
+    import json
+
+    from callcenter import cli
+    from callcenter.config import Settings
+
+    sessions, root = world  # root is tmp_path/recordings: the recordings folder of this home
+    ids = registered(sessions, root, "ok", "changed")
+    (root / "changed.wav").write_bytes(b"RIFF and something else")
+    monkeypatch.setenv("CALLCENTER_HOME", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert cli.main(["recordings", "verify", "--json"]) == 1  # something newly flagged: not 0
+    report = json.loads(capsys.readouterr().out)
+    assert report == {"checked": 2, "flagged": [{"id": ids["changed"], "problem": "altered"}]}
+    assert cli.flagged_recordings(Settings.from_env()) == {"flagged": 1}
+    assert cli.main(["recordings", "verify"]) == 0  # already flagged: nothing new
+    assert cli.main(["recordings", "flagged", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["flagged"][0]["problem"] == "altered"

@@ -1,0 +1,60 @@
+"""`callcenter recordings ...`: the recordings' checks by hand (the CDR listener's process runs
+them on a schedule, quality/job.py).
+
+    callcenter recordings register   # ended calls' closed files: size, duration, SHA-256
+    callcenter recordings verify     # every kept file against its checksum; flags what changed
+    callcenter recordings purge      # remove what is past its retention date and not held (audited)
+    callcenter recordings flagged    # the flagged recordings, one a line
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from callcenter import db
+from callcenter.models import Recording
+from quality import job, recordings
+
+COMMANDS = ("recordings",)
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("recordings", help="register, verify (checksums) and purge (retention) call recordings")
+    p.add_argument("action", choices=("register", "verify", "purge", "flagged"))
+    p.add_argument("--json", action="store_true")
+
+
+def run(settings, args) -> int:
+    now = datetime.now(timezone.utc)
+    db.upgrade(settings.database_url)
+    if args.action == "register":
+        report = {"registered": job.register_pass(settings, now)}
+    elif args.action == "verify":
+        result = job.verify_pass(settings, now)
+        report = {"checked": result.checked, "flagged": [{"id": i, "problem": p} for i, p in result.flagged]}
+    elif args.action == "purge":
+        report = {"purged": job.purge_pass(settings, now)}
+    else:
+        with db.session_factory(settings.database_url)() as s:
+            rows = s.scalars(select(Recording).where(Recording.problem.is_not(None), Recording.purged_at.is_(None))
+                             .order_by(Recording.created_at))
+            report = {"flagged": [{"id": r.id, "call": r.call_uniqueid, "problem": r.problem} for r in rows]}
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for key, value in report.items():
+            if isinstance(value, list):
+                print(f"{key}: {len(value)}")
+                for item in value:
+                    print("  " + (" ".join(str(v) for v in item.values()) if isinstance(item, dict) else str(item)))
+            else:
+                print(f"{key}: {value}")
+    # verify: a newly flagged file is news the operator must see (exit 1), as `status` does
+    return 1 if args.action == "verify" and report["flagged"] else 0
+
+
+def flagged_count(settings) -> int:
+    with db.session_factory(settings.database_url)() as s:
+        return recordings.flagged_count(s)
