@@ -85,6 +85,17 @@ REFUSED = [
      "UNKNOWN_FIELD"),
     ("agent", "POST", "/api/work-orders", {"call": MY_CALL, "category": "fault_phone", "description": "x",
                                            "fields": "line 1"}, 400, "BAD_FIELDS"),
+    # an unknown type, and wrong JSON types for the type, the priority and the description
+    ("agent", "POST", "/api/work-orders", {"call": MY_CALL, "category": "fault_tv", "description": "x"}, 400,
+     "BAD_CATEGORY"),
+    ("agent", "POST", "/api/work-orders", {"call": MY_CALL, "category": ["billing"], "description": "x"}, 400,
+     "BAD_CATEGORY"),
+    ("agent", "POST", "/api/work-orders", {"call": MY_CALL, "category": "billing", "priority": 3, "description": "x"},
+     400, "BAD_PRIORITY"),
+    ("agent", "POST", "/api/work-orders", {"call": MY_CALL, "category": "billing", "description": 42}, 400,
+     "BAD_TEXT"),
+    ("agent", "POST", "/api/work-orders", {"call": MY_CALL, "category": "billing", "description": "x",
+                                           "customer_id": "1"}, 400, "BAD_CUSTOMER_ID"),
 ]
 
 
