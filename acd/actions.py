@@ -58,6 +58,23 @@ class Actions:
         return {r["Uniqueid"]: r["Channel"] for r in replies
                 if r.get("Event") == "CoreShowChannel" and r.get("Context") == dp.WAIT}
 
+    async def live_calls(self) -> set[str]:
+        """Every uniqueid and linkedid Asterisk has now, "ext:<agent>" for each agent whose phone
+        has a Local leg up (what still holds an agent to a call), and "bridged:<uniqueid>" for each
+        channel in a bridge (a caller whose agent answered)."""
+        replies = await self.ami.send_action({"Action": "CoreShowChannels"}, as_list=True)
+        live: set[str] = set()
+        for r in replies:
+            if r.get("Event") != "CoreShowChannel":
+                continue
+            live.update(filter(None, (r.get("Uniqueid"), r.get("Linkedid"))))
+            if r.get("BridgeId") and r.get("Uniqueid"):
+                live.add("bridged:" + r["Uniqueid"])
+            name = r.get("Channel", "")
+            if name.startswith("Local/") and "@" in name:
+                live.add("ext:" + name[len("Local/"):name.index("@")])
+        return live
+
     # ---- moving callers ----
     async def connect_to_agent(self, channel: str, ext: str, ring_time_s: int) -> None:
         """Ring the agent for the waiting caller: cc-connect dials CC_AGENT_EXT."""

@@ -101,8 +101,43 @@ class Router:
                     queued_at=call.queued_at if call else now)
                 await self.store.put_call(call)
             self._queue_locally(call)
+        await self._free_agents_of_gone_calls(now)
         log.info("rebuilt: %d waiting caller(s), %d agent(s) known", len(live), len(self.core.agents))
         await self.route()
+
+    async def _free_agents_of_gone_calls(self, now: float) -> None:
+        """An agent reserved, ringing or talking on a call Asterisk no longer has (it restarted and
+        the channels died with it: no hangup handler ran, no CallEnded came) would stay so for
+        ever and never be offered a call again. Such a call is ended here as its CallEnded would
+        have ended it: the agent to wrap-up (was talking) or ready (was reserved or ringing). A
+        reservation younger than RESERVATION_GRACE_S may be another router's call back before its
+        Originate: left alone."""
+        live = await self.actions.live_calls()
+        for ext, agent in (await self.store.agents()).items():
+            if agent.state not in (st.RESERVED, st.RINGING, st.ON_CALL) or not agent.call:
+                continue
+            if agent.state == st.RINGING and f"bridged:{agent.call}" in live:
+                # answered while no router listened (AgentAnswered missed): talking, not ringing
+                await self.store.transition(ext, "answer", now, call=agent.call, misses=0)
+                self.core.remove_call(agent.call)
+                log.warning("agent %s answered call %s while no router listened: on call", ext, agent.call)
+                continue
+            if agent.call in live or f"ext:{ext}" in live:
+                continue
+            if agent.state != st.ON_CALL and now - agent.since < RESERVATION_GRACE_S:
+                continue
+            log.warning("agent %s was %s for call %s, which Asterisk no longer has: call ended", ext, agent.state,
+                        agent.call)
+            if await self.store.call(agent.call) is not None:
+                await self._ended(agent.call, now)
+            elif agent.state == st.ON_CALL:
+                await self.manager.wrap_up(ext, p.LiveCall(agent.call), now)
+            else:
+                await self.store.transition(ext, "release", now)
+            fresh = await self.store.agent(ext)
+            self._apply_agent(ext, fresh.state, fresh.since or now)
+            if fresh.state == st.WRAPUP:
+                self.in_wrapup.add(ext)
 
     async def _reservation_in_flight(self, ext: str, uid: str, now: float) -> bool:
         """A caller still waiting although an agent was taken for them: either a router is between

@@ -26,7 +26,7 @@ log = logging.getLogger("acd")
 
 # The router reads UserEvents (ours) and OriginateResponse (call class, for call backs); not the
 # dialplan class (Newexten, VarSet: most of the stream), which it would only parse and drop.
-ROUTER_EVENTS = "call,user"
+ROUTER_EVENTS = "call,user,system"  # system: FullyBooted, when Asterisk came back before it had booted
 CALLBACK_SCAN_S = 30  # how often due call backs are looked for (also at once after a reload)
 
 
@@ -120,9 +120,14 @@ async def run(settings: Settings) -> None:
 
     async def after_login() -> None:
         await actions.limit_events(ROUTER_EVENTS)  # a new session hears everything again
+        # rebuilt from a booted Asterisk only: before, its channel list is empty and a redirect
+        # into a dialplan not yet loaded fails
+        if not await ami.booted(ami_manager):
+            log.warning("Asterisk did not say FullyBooted within a minute of the login; rebuilding anyway")
         await router.rebuild()
 
     ami_manager.on_login = lambda m: background(after_login(), "rebuild after the AMI login")
+    await ami.booted(ami_manager)
     await router.rebuild()
     lost = callbacks.requeue_lost(sessions, set(await store.calls()))
     if lost:

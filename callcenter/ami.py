@@ -27,6 +27,13 @@ class AtMostOnceManager(Manager):
     sent while disconnected fails at once rather than wait for ever on a closed socket (the
     router awaits its redirects under its routing lock)."""
 
+    def __init__(self, **config):
+        super().__init__(**config)
+        # Asterisk accepts AMI logins before its dialplan and channels are loaded; FullyBooted
+        # (sent on login once booted, to a user that reads the system class) says it is ready
+        self.fully_booted = asyncio.Event()
+        self.register_event("FullyBooted", lambda _manager, _event: self.fully_booted.set())
+
     def send_action(self, action, as_list=None, **kwargs):
         protocol = getattr(self, "protocol", None)
         if protocol is None or getattr(protocol, "closed", False):
@@ -36,8 +43,23 @@ class AtMostOnceManager(Manager):
         return super().send_action(action, as_list=as_list, **kwargs)
 
     def connection_lost(self, exc):
+        self.fully_booted.clear()  # the next Asterisk boots again
         super().connection_lost(exc)  # the protocol put the unanswered actions in awaiting_actions
         fail_unanswered(self)
+
+
+async def booted(manager: Manager, timeout: float = 60.0) -> bool:
+    """Wait until the Asterisk behind this connection has fully booted (True), or for `timeout`
+    (False: the caller goes on, as it did before there was a wait). A plain panoramisk Manager has
+    no such flag: True at once."""
+    flag = getattr(manager, "fully_booted", None)
+    if flag is None:
+        return True
+    try:
+        await asyncio.wait_for(flag.wait(), timeout)
+        return True
+    except asyncio.TimeoutError:
+        return False
 
 
 def fail_unanswered(manager: Manager) -> int:

@@ -169,7 +169,8 @@ def test_our_ami_user_may_send_each_action_our_code_sends_and_holds_no_other_cla
     # each class is the only one that lets some action through: none is there for nothing
     for cls in write:
         assert any(ACTION_CLASSES[a] & write == {cls} for a in used), f"write class {cls} is used by no action"
-    assert read == {"call", "user"}  # OriginateResponse and the dialplan's UserEvents; no dialplan, agi
+    # OriginateResponse, the dialplan's UserEvents and FullyBooted (the rebuild waits for it); no dialplan, agi
+    assert read == {"call", "user", "system"}
     assert "UserEvent" not in used  # our services take UserEvents from the dialplan only
 
 
