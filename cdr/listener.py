@@ -4,12 +4,16 @@ Every call that enters the hotline gets a row (CallEntered), follows its stage (
 CallQueued, AgentRinging, AgentAnswered) and is closed with a reason (CallEnded, sent by the
 hangup handler every caller channel carries). Writes are idempotent (see callcenter.calls), so a
 replayed event changes nothing. On connect, calls still open whose channel no longer exists in
-Asterisk are closed as lost, so every call ends with a reason even across crashes.
+Asterisk are closed as lost (with the recording MixMonitor was writing, if its file is there), so
+every call ends with a reason even across crashes. While the database is unavailable the events
+wait in a spool and are written when it is back (cdr/spool.py): no record lost, none doubled.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from pathlib import Path
 from typing import Callable
 
 from sqlalchemy.orm import Session
@@ -17,8 +21,11 @@ from sqlalchemy.orm import Session
 from acd import protocol as p
 from callcenter import calls
 from cdr.end_reason import LOST_REASON, end_detail, end_reason
+from cdr.spool import RecordWriter, Spool
 
 log = logging.getLogger("cdr.listener")
+
+SPOOL_FILE = "cdr-spool.jsonl"  # in the run folder: call events the database could not take yet
 
 
 def fields_for_event(raw: dict) -> tuple[str, dict] | None:
@@ -53,8 +60,9 @@ def fields_for_event(raw: dict) -> tuple[str, dict] | None:
 
 
 class CdrListener:
-    def __init__(self, session_factory: Callable[[], Session]):
+    def __init__(self, session_factory: Callable[[], Session], recordings_dir: Path | None = None):
         self.session_factory = session_factory
+        self.recordings_dir = recordings_dir  # where close_lost looks for a lost call's recording
 
     def apply(self, event: dict) -> None:
         mapped = fields_for_event(event)
@@ -71,11 +79,23 @@ class CdrListener:
         with self.session_factory() as session:
             for call in calls.open_calls(session):
                 if call.uniqueid not in live_uniqueids:
+                    # no CallEnded, so no Recording: the file MixMonitor was writing, if it is there
+                    recording = lost_recording(self.recordings_dir, call.uniqueid) if self.recordings_dir else None
                     calls.upsert_call(session, call.uniqueid, ended_at=calls.utc_from_epoch(None),
-                                      end_reason=LOST_REASON)
+                                      end_reason=LOST_REASON, recording_path=recording)
                     closed += 1
             session.commit()
         return closed
+
+
+def lost_recording(recordings_dir: Path, uniqueid: str) -> str | None:
+    """The recording of a call that ended without its CallEnded (Asterisk died): the dialplan
+    names it <recordings>/YYYY/MM/DD/<the uniqueid's letters, digits and ._->.wav (CC_RECORDING)."""
+    name = re.sub(r"[^0-9A-Za-z._-]", "", uniqueid)
+    if not name:
+        return None
+    found = sorted(recordings_dir.glob(f"[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/{name}.wav"))
+    return str(found[-1]) if found else None
 
 
 async def live_channel_ids(manager) -> set[str]:
@@ -88,14 +108,13 @@ async def run(settings) -> None:
     from callcenter import ami, db
     from callcenter.runtime.tasks import Health, supervise
 
-    listener = CdrListener(db.session_factory(settings.database_url))
+    listener = CdrListener(db.session_factory(settings.database_url), settings.recordings_dir)
     health = Health.for_process(settings.run_dir, "cdr")
+    # written in order by one writer, kept in a spool while the database is unavailable (cdr/spool.py)
+    writer = RecordWriter(listener.apply, Spool(settings.run_dir / SPOOL_FILE))
 
     def on_user_event(_manager, event) -> None:
-        try:
-            listener.apply(dict(event))
-        except Exception:  # one bad event must not stop the ledger
-            log.exception("could not record %s", dict(event))
+        writer.submit(dict(event))
 
     logins = asyncio.Event()  # set by every AMI login, the first included
 
@@ -106,7 +125,9 @@ async def run(settings) -> None:
             await logins.wait()
             logins.clear()
             try:
-                closed = listener.close_lost(await live_channel_ids(manager))
+                await ami.booted(manager)  # before, Asterisk lists no channel: every open call would look lost
+                await writer.drained()  # a call whose end is still spooled ends with its own reason, not "lost"
+                closed = await asyncio.to_thread(listener.close_lost, await live_channel_ids(manager))
             except BaseException:
                 logins.set()  # not done: the restarted task does it again
                 raise
@@ -118,4 +139,5 @@ async def run(settings) -> None:
     logins.set()
     manager.on_login = lambda _m: logins.set()
     log.info("cdr listener recording calls")
-    await supervise("reconcile", reconcile_after_logins, health=health)
+    await asyncio.gather(supervise("records", writer.run, health=health),
+                         supervise("reconcile", reconcile_after_logins, health=health))
