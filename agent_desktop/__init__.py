@@ -53,6 +53,9 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
     app.register_blueprint(order_admin.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(journeys.bp)
+    from agent_desktop import quality_api, quality_pages  # quality inspection (issue 13)
+    app.register_blueprint(quality_api.bp)
+    app.register_blueprint(quality_pages.bp)
     from agent_desktop import password_unlock  # a team lead unlocks a customer's service password
     app.register_blueprint(password_unlock.bp)
     from agent_desktop import recordings, recording_search  # playback by id, search (issue 11)
@@ -67,6 +70,12 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
 
     @app.errorhandler(OrderError)
     def order_error(exc: OrderError):  # the work-order rules' refusals: the same shape and codes
+        return errors.answer(errors.ApiError(exc.code, exc.status, **exc.params))
+
+    from quality.errors import QualityError
+
+    @app.errorhandler(QualityError)
+    def quality_error(exc: QualityError):  # quality inspection's refusals (issue 13): the same shape
         return errors.answer(errors.ApiError(exc.code, exc.status, **exc.params))
 
     @app.errorhandler(HTTPException)

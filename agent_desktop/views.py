@@ -64,6 +64,8 @@ def home():
         return redirect(url_for("views.wallboard_page"))
     if user.role == "backoffice":
         return redirect(url_for("order_pages.queue_page"))
+    if user.role == "quality":  # the inspector's work list (issue 13)
+        return redirect(url_for("quality_pages.work_list_page"))
     return page("other.html")
 
 
