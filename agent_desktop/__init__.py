@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
         return response
 
     from agent_desktop import events  # noqa: F401  registers the handlers, before init_app copies them
+    from agent_desktop import monitor_events  # noqa: F401  listen, whisper, barge (issue 11)
     socketio.init_app(app, async_mode="threading",
                       message_queue=settings.effective_redis_url if message_queue else None,
                       channel=MESSAGE_QUEUE_CHANNEL)
