@@ -146,6 +146,14 @@ class Actions:
         if reply.get("Response") != "Success":
             raise AcdError("RESUME_FAILED", reply.get("Message") or None)
 
+    # ---- recordings ----
+    async def mute_recording(self, channel: str, muted: bool) -> bool:
+        """Mute (or unmute) both directions of the channel's MixMonitor recording, while a secret
+        is keyed (ivr/recording_mute.py); True when Asterisk accepted. Its MixMonitorMute event
+        confirms it."""
+        return _ok(await self._send(Action="MixMonitorMute", Channel=channel, Direction="both",
+                                    State="1" if muted else "0"))
+
     # ---- ending ----
     async def hang_up(self, channel: str) -> None:
         await self._send(Action="Hangup", Channel=channel)

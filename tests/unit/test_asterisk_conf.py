@@ -133,6 +133,7 @@ ACTION_CLASSES: dict[str, set[str]] = {
     "Status": {"system", "call", "reporting"}, "UserEvent": {"user"}, "QueueAdd": {"agent"},
     "QueueRemove": {"agent"}, "Command": {"command"},
     "DeviceStateList": {"call", "reporting"}, "ModuleLoad": {"system"},
+    "MixMonitorMute": {"system", "call"},  # the recording muted while a secret is keyed (ivr/recording_mute.py)
 }
 # Everything that talks AMI as our services' user (bench/acd_vs_app_queue.py has its own user,
 # the integration tests theirs: manager_local.conf). panoramisk itself sends Login and Ping.
@@ -191,4 +192,3 @@ def test_the_provisioning_user_may_reload_and_nothing_our_services_do(tmp_path):
     assert used == {"Login", "Ping", "ModuleLoad"}
     assert all(ACTION_CLASSES[a] & provision["write"] or not ACTION_CLASSES[a] for a in used)
     assert "ModuleLoad" not in actions_in_code()  # our services' user never reloads anything
-
