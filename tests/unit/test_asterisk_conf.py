@@ -192,3 +192,4 @@ def test_the_provisioning_user_may_reload_and_nothing_our_services_do(tmp_path):
     assert used == {"Login", "Ping", "ModuleLoad"}
     assert all(ACTION_CLASSES[a] & provision["write"] or not ACTION_CLASSES[a] for a in used)
     assert "ModuleLoad" not in actions_in_code()  # our services' user never reloads anything
+
