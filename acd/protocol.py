@@ -16,8 +16,7 @@ Keys (all under ``acd:``): ``acd:agent:<ext>`` hash (state, reason, since, call,
 wrapup_until); ``acd:agents`` set of extensions; ``acd:call:<uniqueid>`` hash (the LiveCall
 fields); ``acd:calls`` set; ``acd:state-log`` stream of applied changes; channels
 ``acd:agent-changes`` and ``acd:reload``; the command list ``acd:commands`` and replies
-``acd:reply:<id>``; live monitoring sessions ``acd:monitor:<id>`` hashes in the ``acd:monitors``
-set. For Redis Cluster a script's keys would need one hash tag; they are passed in
+``acd:reply:<id>``. For Redis Cluster a script's keys would need one hash tag; they are passed in
 ``KEYS[]`` so that is a change of these builders only.
 """
 from __future__ import annotations
@@ -50,13 +49,6 @@ def call_key(uniqueid: str) -> str:
 
 def reply_key(command_id: str) -> str:
     return f"acd:reply:{command_id}"
-
-
-MONITORS = "acd:monitors"  # set: ids of the live monitoring sessions (acd/monitoring.py)
-
-
-def monitor_key(monitor_id: str) -> str:
-    return f"acd:monitor:{monitor_id}"
 
 
 # ---------------------------------------------------------------- names and their shapes
@@ -300,6 +292,11 @@ class AgentLeftHold(DialplanEvent):
 
 
 @dataclass(frozen=True)
+class AgentHungUp(DialplanEvent):
+    """The agent's side ended a connected call; the caller stays on for the survey (cc-survey)."""
+
+
+@dataclass(frozen=True)
 class CallerVerified(DialplanEvent):
     """Back from the agent's password check (cc-verify), to that agent."""
     agent: str = ""
@@ -356,6 +353,7 @@ _PARSERS = {
     "CallEnded": _parse_ended,
     "CallbackEnded": lambda e, uid, at: CallbackEnded(uid, at, dial_status=as_text(e.get("DialStatus")).strip().upper()),
     "AgentLeftHold": lambda e, uid, at: AgentLeftHold(uid, at),
+    "AgentHungUp": lambda e, uid, at: AgentHungUp(uid, at),
     "CallerVerified": lambda e, uid, at: CallerVerified(uid, at, agent=_agent(e) or "",
                                                         verified=as_text(e.get("Verified")) == "1"),
 }
@@ -426,14 +424,6 @@ ERRORS: dict[str, str] = {
     "ROUTER_ERROR": "the router failed; try again",
     "ROUTER_UNAVAILABLE": "the router did not answer; try again",
     "CALLBACK_REFUSED": "the call-back rules do not let the center call that number",
-    # live monitoring (acd/monitor.py, acd/monitoring.py)
-    "BAD_MONITOR_MODE": "monitor a call by listen, whisper or barge",
-    "LISTEN_ONLY": "quality inspectors may only listen",
-    "NOT_ON_CALL": "that call is not talking to an agent now",
-    "ALREADY_MONITORING": "you are already monitoring a call: stop that one first",
-    "NO_SUCH_MONITOR": "you are not monitoring that call (it may have ended)",
-    "MONITOR_NOT_ANSWERED": "your phone has not answered yet",
-    "MONITOR_FAILED": "Asterisk refused to switch the monitoring mode",
 }
 
 

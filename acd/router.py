@@ -218,7 +218,9 @@ class Router:
             await self._no_answer(event.agent, uid, now, event.dial_status)
         elif isinstance(event, p.CallEnded) and event.end == "callback":
             await self._becomes_callback(uid, event.caller_number)
-        elif isinstance(event, p.CallEnded):
+        elif isinstance(event, (p.CallEnded, p.AgentHungUp)):
+            # AgentHungUp: the caller stays on for the survey, but the agent's part is over; the
+            # CallEnded that follows finds nothing left to end
             await self._ended(uid, now)
         elif isinstance(event, p.AgentLeftHold):
             call = await self.store.call(uid)

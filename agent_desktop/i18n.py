@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from agent_desktop.order_words import ORDER_STRINGS
 from agent_desktop.softphone_words import SOFTPHONE_STRINGS
-from agent_desktop.monitor_words import MONITOR_STRINGS
 from agent_desktop.report_words import REPORT_STRINGS
-from agent_desktop.quality_words import QUALITY_STRINGS
 from agent_desktop.recording_words import RECORDING_STRINGS
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -236,6 +234,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "category.biz_suspend": {"en": "Suspend service", "zh": "停机保号"},
     "category.biz_restore": {"en": "Restore service", "zh": "复机"},
     "category.biz_number_change": {"en": "Number change", "zh": "改号"},
+    "category.survey_followup": {"en": "Survey follow-up: caller not satisfied", "zh": "满意度回访：客户不满意"},
     "priority.low": {"en": "Low", "zh": "低"},
     "priority.normal": {"en": "Normal", "zh": "普通"},
     "priority.high": {"en": "High", "zh": "高"},
@@ -543,9 +542,7 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 STRINGS.update(ORDER_STRINGS)  # the work-order screens' words (agent_desktop/order_words.py)
 STRINGS.update(SOFTPHONE_STRINGS)  # where calls ring, the softphone (agent_desktop/softphone_words.py)
-STRINGS.update(MONITOR_STRINGS)  # listen, whisper, barge; "being coached" (agent_desktop/monitor_words.py)
 STRINGS.update(REPORT_STRINGS)  # reports, KPIs, staffing, call journeys (agent_desktop/report_words.py)
-STRINGS.update(QUALITY_STRINGS)  # quality inspection (agent_desktop/quality_words.py)
 STRINGS.update(RECORDING_STRINGS)  # recordings: player, search, hold (agent_desktop/recording_words.py)
 
 

@@ -25,6 +25,7 @@ ORDER_STRINGS: dict[str, dict[str, str]] = {
     "category.biz_restore": {"en": "Restore service", "zh": "复机"},
     "category.biz_number_change": {"en": "Number change", "zh": "改号"},
     "category.other": {"en": "Other", "zh": "其他"},
+    "category.survey_followup": {"en": "Survey follow-up: caller not satisfied", "zh": "满意度回访：客户不满意"},
     # ---- statuses (callcenter.orders.lifecycle) ----
     "order_status.new": {"en": "New", "zh": "新建"},
     "order_status.assigned": {"en": "Assigned", "zh": "已派单"},

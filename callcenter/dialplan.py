@@ -20,6 +20,7 @@ HOLD = "cc-hold"  # a caller the agent put on hold: music
 AGENT_HOLD = "cc-agent-hold"  # the agent's leg while the caller is on hold
 RESUME = "cc-resume"  # bridges the caller back to CC_AGENT_CHANNEL
 VERIFY = "cc-verify"  # the agent's password check: the menu's password step, then back (cc-resume)
+SURVEY = "cc-survey"  # the agent's side ended, the caller is still on: the post-call survey, then hang up
 HANGUP_HANDLER = "cc-hangup"
 AGENT_ANSWERED = "cc-agent-answered"  # Gosub on the agent's leg as they answer (Dial's U option)
 CALLBACK_HANGUP = "cc-callback-hangup"  # hangup handler of a call back's agent leg
@@ -31,13 +32,13 @@ SIM_AGENT_RINGING = "sim-agent-ringing"  # bench/screen_pop.py: an AgentRinging 
 
 #: contexts our code sends channels to (Originate / Redirect); all must exist in the dialplan
 CONTEXTS_USED_BY_CODE = (HOTLINE, AGI_FAIL, WAIT, CONNECT, AGENT_PHONES, SIM_CALLER, SIM_HOSTILE_NAME, IVR_END, CALLBACK_DIAL,
-                         HOLD, AGENT_HOLD, RESUME, VERIFY, SIM_AGENT_RINGING)
+                         HOLD, AGENT_HOLD, RESUME, VERIFY, SIM_AGENT_RINGING, SURVEY)
 
 #: contexts where a call from outside the center starts
 INBOUND_CONTEXTS = (HOTLINE,)
 
 #: contexts our services move inbound callers into (router Redirect), so inbound calls reach them
-CONTEXTS_CODE_SENDS_CALLERS_TO = (WAIT, CONNECT, HOLD, RESUME, VERIFY)
+CONTEXTS_CODE_SENDS_CALLERS_TO = (WAIT, CONNECT, HOLD, RESUME, VERIFY, SURVEY)
 
 # Channel variables set by the IVR for the router (SET VARIABLE, values validated first)
 IVR_RESULT = "CC_IVR_RESULT"  # "ok" when the IVR finished and handed off
@@ -95,6 +96,7 @@ EV_CALL_ENDED = "CallEnded"
 EV_CALLBACK_ENDED = "CallbackEnded"
 EV_AGENT_LEFT_HOLD = "AgentLeftHold"
 EV_CALLER_VERIFIED = "CallerVerified"
+EV_AGENT_HUNG_UP = "AgentHungUp"  # the agent's side ended; the caller stays on for the survey
 
 #: the contexts each of our UserEvents is sent from (extensions.conf). acd.protocol.parse_event
 #: takes one of ours only from a channel in one of these: an AMI client's `Action: UserEvent` has
@@ -111,10 +113,11 @@ EVENT_CONTEXTS: dict[str, frozenset[str]] = {
     EV_CALLBACK_ENDED: frozenset({CALLBACK_HANGUP}),
     EV_AGENT_LEFT_HOLD: frozenset({AGENT_HOLD_GONE}),
     EV_CALLER_VERIFIED: frozenset({VERIFY}),
+    EV_AGENT_HUNG_UP: frozenset({SURVEY}),
 }
 
 #: events sent on the caller's own channel with `CallId: ${UNIQUEID}`: their CallId must be the
 #: channel's Uniqueid, so a channel whose uniqueid an AMI client chose ("x,CallId: <another
 #: call>") cannot speak for another call
 OWN_CHANNEL_EVENTS = frozenset({EV_CALL_ENTERED, EV_IVR_FAILED, EV_CALL_QUEUED, EV_AGENT_RINGING, EV_AGENT_NO_ANSWER,
-                                EV_CALL_ENDED, EV_CALLER_VERIFIED})
+                                EV_CALL_ENDED, EV_CALLER_VERIFIED, EV_AGENT_HUNG_UP})

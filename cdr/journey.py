@@ -30,7 +30,7 @@ from cdr.periods import utc
 
 #: order of steps that share a timestamp: the one that causes comes first
 KINDS = ("entered", "menu", "queued", "routed", "ringing", "no_answer", "answered", "hold", "resume", "transfer",
-         "work_order", "callback", "ended", "recording", "wrapup", "disposition", "wrapup_ended")
+         "work_order", "callback", "survey", "ended", "recording", "wrapup", "disposition", "wrapup_ended")
 RANK = {kind: i for i, kind in enumerate(KINDS)}
 
 
@@ -180,6 +180,15 @@ def work_orders(s: Session, call: Call) -> Iterable[Step]:
             continue
         yield Step(link.at, "work_order", None, {"number": order.number, "category": order.category,
                                                  "status": order.status, "link": link.kind})
+
+
+@source
+def survey(s: Session, call: Call) -> Iterable[Step]:
+    """The post-call survey, when the caller was offered it (quality/survey.py): the answer 1, 2
+    or 3, or "none" (offered, nothing keyed: never a score)."""
+    if call.survey_offered and call.survey_offered_at is not None:
+        yield Step(call.survey_offered_at, "survey",
+                   detail={"answer": str(call.survey_answer) if call.survey_answer else "none"})
 
 
 @source

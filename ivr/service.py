@@ -25,6 +25,10 @@ from ivr.prompts import PromptError, PromptSpec, verify_wav
 from ivr.queue_routes import QueueRoutes
 from ivr.runner import FlowRunner, Recorder
 from ivr.services import SERVICES, HotlineServices
+from ivr.survey import SurveyRoute
+from callcenter.business_hours import BusinessHours
+from quality import survey_store
+from quality.survey import SurveyRule
 
 log = logging.getLogger("ivr")
 
@@ -106,6 +110,25 @@ def queue_callback_writer(sessions, home: Path):
     return create
 
 
+def survey_writers(sessions, home: Path) -> tuple:
+    """The post-call survey's two writes: take the day's offer for the number (the rules read from
+    <home>/survey.toml and the center's day from business_hours.toml, at every call), and store the
+    answer (a "not satisfied" opens the team lead's follow-up)."""
+    def claim(uniqueid: str, number: str) -> bool:
+        now = datetime.now(timezone.utc)
+        rule, zone = SurveyRule.load(home), BusinessHours.load(hours_file(home)).zone
+        with sessions() as s:
+            taken = survey_store.claim_offer(s, uniqueid, number, now, rule, zone)
+            s.commit()
+            return taken
+
+    def record(uniqueid: str, answer: int) -> None:
+        with sessions() as s:
+            survey_store.record_answer(s, uniqueid, answer, datetime.now(timezone.utc), home)
+            s.commit()
+    return claim, record
+
+
 def number_routes(sessions):
     """The access numbers table (callcenter/sip/store.py): what a dialled number starts."""
     from callcenter.sip import store
@@ -116,18 +139,6 @@ def number_routes(sessions):
     return route
 
 
-def recording_notices(sessions):
-    """Whether callers to an access number hear the recording notice: the number's own setting
-    (access_numbers.recording_notice), on for a number the table does not hold (the demo's)."""
-    from callcenter.models import AccessNumber
-
-    def notice(number: str) -> bool:
-        with sessions() as s:
-            setting = s.scalar(select(AccessNumber.recording_notice).where(AccessNumber.number == number))
-            return True if setting is None else bool(setting)
-    return notice
-
-
 def build_routes(settings: Settings) -> dict:
     flow = load_hotline()
     check_audio(prompt_specs(flow), settings.prompts_dir)
@@ -136,19 +147,15 @@ def build_routes(settings: Settings) -> dict:
     services = HotlineServices(sessions, hours_file(settings.home), limits)
     queue = QueueRoutes(Store(aioredis.from_url(settings.effective_redis_url)), settings.prompts_dir,
                         queue_callback_writer(sessions, settings.home), aht_s=float(os.environ.get("CC_AHT_ESTIMATE_S", "180")))
-    from callcenter import ami
-    from ivr.recording_mute import RecordingMute
-
-    mute = RecordingMute(lambda: ami.connect(settings))  # AMI connected at the first secret asked
     return {
         "hotline": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings),
-                              number_route=number_routes(sessions), mute=mute,
-                              recording_notice=recording_notices(sessions)),
+                              number_route=number_routes(sessions)),
         # the agent's password check (dialplan cc-verify): the caller back to the agent afterwards
-        "verify": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings), entry="agent_verify",
-                             mute=mute),
+        "verify": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings), entry="agent_verify"),
         "queue-position": queue.position,
         "queue-callback": queue.callback,
+        # the post-call survey (dialplan cc-survey), after the agent hung up first
+        "survey": SurveyRoute(settings.prompts_dir, *survey_writers(sessions, settings.home)),
     }
 
 

@@ -248,6 +248,7 @@
                                   [W.code("disposition", d.disposition), d.notes].filter(Boolean).join(" · ")];
       case "callback": return [T["journey.callback"], W.code("journey.callback_status", d.status)];
       case "ended": return [T["journey.ended"], W.endWords(d.end_reason, d.end_detail)];
+      case "survey": return [T["journey.survey"], W.code("journey.survey_answer", d.answer)];
       case "recording": return [T["journey.recording"], d.file];
       default: return [W.word("journey." + step.kind, {agent}), ""];
     }

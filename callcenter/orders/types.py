@@ -113,6 +113,9 @@ TYPES: dict[str, OrderType] = {t.code: t for t in (
     OrderType("biz_number_change", "business", "business", fields=(
         LINE_REQUIRED, Field("preferred_number", "digits")), reply="8h", resolve="3d"),
     OrderType("other", "other", "general", reply="24h", resolve="5d"),
+    # a caller answered the post-call survey "not satisfied" (quality/survey_store.py): the agent's
+    # team lead calls them back; not a complaint (the caller made none), so not counted as one
+    OrderType("survey_followup", "other", "service_quality", reply="24h", resolve="3d"),
 )}
 CODES = tuple(TYPES)
 MAX_FIELDS_CHARS = 2000  # the stored JSON of one order's fields

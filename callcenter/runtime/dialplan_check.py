@@ -37,8 +37,9 @@ AGENT_ONLY_PATTERNS = {"_1XXX"}
 AGENT_DIALS = {"PJSIP/${EXTEN}", "PJSIP/web${EXTEN}"}
 FORBIDDEN_APPS = {"system", "trysystem", "originate", "exec", "tryexec", "agi", "eagi"}
 # AGI is allowed only where we put it ourselves, reaching our own server: the hotline entry
-# the waiting loop (position announcements, call-back requests) and the agent's password check.
-AGI_ALLOWED = {dialplan.HOTLINE, dialplan.WAIT, dialplan.VERIFY}
+# the waiting loop (position announcements, call-back requests), the agent's password check and
+# the post-call survey.
+AGI_ALLOWED = {dialplan.HOTLINE, dialplan.WAIT, dialplan.VERIFY, dialplan.SURVEY}
 GUARDED_APPS = {"mixmonitor", "monitor", "agi", "eagi", "dial"}
 # FILTER's allowed characters: ranges within digits, lower or upper case letters (A-z would take
 # [ \ ] ^ ` too), and single letters, digits, . _ and \- (a literal hyphen); nothing that splits

@@ -108,6 +108,7 @@ transfer   | 08:02:00 | 1002 |
 wrapup     | 08:02:00 | 1002 |
 disposition| 08:02:10 | 1002 |
 callback   | 08:02:30 |      |
+survey     | 08:02:40 |      |
 ended      | 08:03:00 |      |
 recording  | 08:03:00 |      |
 """  # (a hang-up and the wrap-up it starts share a time: the end first)
@@ -124,7 +125,8 @@ def test_every_source_lands_in_the_timeline_in_order(migrated_db):
     with sessions() as s:
         s.add(Call(uniqueid=uid, started_at=at("entered"), queued_at=at("queued", detail="billing"), skill="billing",
                    answered_at=at("answered", "1002"), ended_at=at("ended"), end_reason="agent_hangup",
-                   access_number="10000", caller_number="13800000001", recording_path=f"/var/rec/{uid}.wav"))
+                   access_number="10000", caller_number="13800000001", recording_path=f"/var/rec/{uid}.wav",
+                   survey_offered=True, survey_offered_at=at("survey"), survey_answer=3))
         for seq, node in enumerate(("main_menu", "handoff")):
             s.add(JourneyStep(call_uniqueid=uid, seq=seq, at=at("menu", detail=node), node=node,
                               input="8800123456781234" if node == "main_menu" else None, outcome=None))
@@ -153,5 +155,6 @@ def test_every_source_lands_in_the_timeline_in_order(migrated_db):
     menu = [step for step in steps if step.kind == "menu"]
     assert menu[0].detail["input"] == "8800********1234"  # a long number is never shown whole
     assert next(step for step in steps if step.kind == "recording").detail == {"file": f"{uid}.wav"}
+    assert next(step for step in steps if step.kind == "survey").detail == {"answer": "3"}
     assert {step.kind for step in steps} <= set(KINDS)
-    assert len(SOURCES) == 9  # a new table (monitoring, survey, quality score) is one more @source
+    assert len(SOURCES) == 10  # a new table (monitoring, survey, quality score) is one more @source

@@ -99,10 +99,17 @@ async def test_what_may_not_be_done_gets_a_stable_code_and_touches_nothing(world
     assert world.audited == []
 
 
-async def test_hangup_marks_the_agent_side_then_hangs_up(world):
+async def test_hangup_marks_the_agent_side_then_sends_the_caller_to_the_survey(world):
+    # as when the agent hangs up their phone: the caller's channel goes on to cc-survey (issue 13)
     assert await world.handler.handle({"op": "hangup", "ext": "1001", "call": CALL}) == {}
-    assert [(a["Action"], a.get("Variable"), a.get("Value")) for a in world.ami.actions] == [
-        ("Setvar", "CC_END", "agent"), ("Hangup", None, None)]
+    assert [(a["Action"], a.get("Variable") or a.get("Context"), a.get("Value")) for a in world.ami.actions] == [
+        ("Setvar", "CC_END", "agent"), ("Redirect", "cc-survey", None)]
+
+
+async def test_hangup_of_a_caller_the_redirect_cannot_move_hangs_it_up(world):
+    world.ami.refuse.add("Redirect")
+    assert await world.handler.handle({"op": "hangup", "ext": "1001", "call": CALL}) == {}
+    assert [a["Action"] for a in world.ami.actions] == ["Setvar", "Redirect", "Hangup"]
 
 
 async def test_ready_from_logged_out_logs_in_first(world):
