@@ -9,6 +9,7 @@ would start another header or another Originate variable.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Awaitable, Callable
 
 from acd.protocol import AcdError, is_extension, is_skill
@@ -24,6 +25,13 @@ def _safe(value: str) -> str:
     if any(ch in text for ch in ",\r\n\0") or not text.isprintable():
         raise ValueError(f"refused AMI value {text!r}")
     return text
+
+
+# A channel name as Asterisk gives it (Local/1701@cc-agent-phones-0000002a;1, PJSIP/1701-00000003):
+# what ChanSpy is pointed at; never a name a client sent, and never one with a comma (the next
+# argument) or a character that is not in Asterisk's own names.
+CHANNEL_NAME = re.compile(r"(?:Local|PJSIP)/[A-Za-z0-9@._-]{1,100}(?:;[12])?")
+SPY_OPTIONS = re.compile(r"[A-Za-z]{1,10}")
 
 
 def _ok(reply) -> bool:
@@ -138,6 +146,14 @@ class Actions:
         if reply.get("Response") != "Success":
             raise AcdError("RESUME_FAILED", reply.get("Message") or None)
 
+    # ---- recordings ----
+    async def mute_recording(self, channel: str, muted: bool) -> bool:
+        """Mute (or unmute) both directions of the channel's MixMonitor recording, while a secret
+        is keyed (ivr/recording_mute.py); True when Asterisk accepted. Its MixMonitorMute event
+        confirms it."""
+        return _ok(await self._send(Action="MixMonitorMute", Channel=channel, Direction="both",
+                                    State="1" if muted else "0"))
+
     # ---- ending ----
     async def hang_up(self, channel: str) -> None:
         await self._send(Action="Hangup", Channel=channel)
@@ -170,3 +186,41 @@ class Actions:
             "Timeout": str(int(ring_time_s) * 1000), "Async": "true", "Variable": variables})
         replies = reply if isinstance(reply, list) else [reply]
         return any(r.get("Event") == "OriginateResponse" and r.get("Response") == "Success" for r in replies)
+
+    # ---- live monitoring (acd/monitor.py decides; acd/monitoring.py keeps the session) ----
+    def start_spy(self, monitor_id: str, listener_ext: str, spied_channel: str, options: str,
+                  ring_time_s: int) -> Awaitable[bool]:
+        """Ring the monitor's phone; when they answer, ChanSpy on `spied_channel` with `options`.
+
+        The Originate is written now; the awaitable returned resolves when Asterisk says how it
+        went (True: answered), up to the ring time later, so the caller need not wait for it. The
+        monitor's leg gets the uniqueid `monitor_id` (ChannelId), by which it is found again."""
+        if not is_extension(listener_ext):
+            raise AcdError("BAD_EXTENSION")
+        if not CHANNEL_NAME.fullmatch(spied_channel) or not SPY_OPTIONS.fullmatch(options):
+            raise ValueError(f"refused ChanSpy target {spied_channel!r} / options {options!r}")
+        sent = self.ami.send_action({
+            "Action": "Originate", "Channel": f"Local/{listener_ext}@{dp.AGENT_PHONES}/n",
+            "Application": "ChanSpy", "Data": f"{spied_channel},{options}",  # the one comma is ours
+            "ChannelId": _safe(monitor_id), "OtherChannelId": _safe(monitor_id + "-2"),
+            "CallerID": f"<{listener_ext}>", "Timeout": str(int(ring_time_s) * 1000), "Async": "true"})
+
+        async def answered() -> bool:
+            reply = await sent
+            replies = reply if isinstance(reply, list) else [reply]
+            return any(r.get("Event") == "OriginateResponse" and r.get("Response") == "Success" for r in replies)
+        return answered()
+
+    async def channel_named(self, uniqueid: str) -> str:
+        """The live channel with this uniqueid ("" when there is none)."""
+        replies = await self.ami.send_action({"Action": "CoreShowChannels"}, as_list=True)
+        return next((r["Channel"] for r in replies
+                     if r.get("Event") == "CoreShowChannel" and r.get("Uniqueid") == uniqueid), "")
+
+    async def spy_key(self, spy_channel: str, digit: str) -> bool:
+        """A DTMF digit received on the monitor's spying leg, as if keyed on their phone: ChanSpy's
+        d option reads it as a mode switch."""
+        if digit not in "0123456789" or len(digit) != 1:
+            raise ValueError(f"refused DTMF digit {digit!r}")
+        return _ok(await self._send(Action="PlayDTMF", Channel=spy_channel, Digit=digit, Duration="120",
+                                    Receive="true"))

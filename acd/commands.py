@@ -14,6 +14,7 @@ import logging
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from acd.manager import AgentManager
+from acd.monitoring import Monitors
 from acd.protocol import COMMANDS, AcdError, reply_key
 
 log = logging.getLogger("acd.commands")
@@ -33,8 +34,9 @@ def _actor(command: dict) -> str | None:
 class CommandHandler:
     """Maps one command (a JSON object) to the manager's method; nothing else decides here."""
 
-    def __init__(self, manager: AgentManager):
+    def __init__(self, manager: AgentManager, monitors: Monitors | None = None):
         self.manager = manager
+        self.monitors = monitors
 
     async def handle(self, command: dict) -> dict:
         op = command.get("op")
@@ -77,10 +79,33 @@ class CommandHandler:
         await self.manager.transfer_to_skill(command.get("ext"), command.get("call"), command.get("skill"))
         return {"to_skill": command.get("skill")}
 
+    # ---- live monitoring: the desktop checked the role and the team; `by` is the monitor ----
+    def _monitors(self, command: dict) -> tuple[Monitors, str]:
+        by = _actor(command)
+        if self.monitors is None or by is None:
+            raise AcdError("UNKNOWN_COMMAND", "this router does not monitor calls")
+        return self.monitors, by
 
-async def serve(redis, manager: AgentManager) -> None:
+    async def op_monitor_start(self, command: dict) -> dict:
+        monitors, by = self._monitors(command)
+        session = await monitors.start(command.get("call"), command.get("mode"), by, str(command.get("role")),
+                                       command.get("listener"))
+        return session.as_dict()
+
+    async def op_monitor_mode(self, command: dict) -> dict:
+        monitors, by = self._monitors(command)
+        session = await monitors.switch(command.get("monitor"), command.get("mode"), by, str(command.get("role")))
+        return session.as_dict()
+
+    async def op_monitor_stop(self, command: dict) -> dict:
+        monitors, by = self._monitors(command)
+        session, listened = await monitors.stop(command.get("monitor"), by)
+        return {**session.as_dict(), "listened_s": round(listened)}
+
+
+async def serve(redis, manager: AgentManager, monitors: Monitors | None = None) -> None:
     """Take commands one at a time for ever; each gets a reply, whatever happens."""
-    handler = CommandHandler(manager)
+    handler = CommandHandler(manager, monitors)
     while True:
         try:
             item = await redis.blpop(COMMANDS, timeout=BLOCK_S)

@@ -16,7 +16,8 @@ Keys (all under ``acd:``): ``acd:agent:<ext>`` hash (state, reason, since, call,
 wrapup_until); ``acd:agents`` set of extensions; ``acd:call:<uniqueid>`` hash (the LiveCall
 fields); ``acd:calls`` set; ``acd:state-log`` stream of applied changes; channels
 ``acd:agent-changes`` and ``acd:reload``; the command list ``acd:commands`` and replies
-``acd:reply:<id>``. For Redis Cluster a script's keys would need one hash tag; they are passed in
+``acd:reply:<id>``; live monitoring sessions ``acd:monitor:<id>`` hashes in the ``acd:monitors``
+set. For Redis Cluster a script's keys would need one hash tag; they are passed in
 ``KEYS[]`` so that is a change of these builders only.
 """
 from __future__ import annotations
@@ -49,6 +50,13 @@ def call_key(uniqueid: str) -> str:
 
 def reply_key(command_id: str) -> str:
     return f"acd:reply:{command_id}"
+
+
+MONITORS = "acd:monitors"  # set: ids of the live monitoring sessions (acd/monitoring.py)
+
+
+def monitor_key(monitor_id: str) -> str:
+    return f"acd:monitor:{monitor_id}"
 
 
 # ---------------------------------------------------------------- names and their shapes
@@ -424,6 +432,14 @@ ERRORS: dict[str, str] = {
     "ROUTER_ERROR": "the router failed; try again",
     "ROUTER_UNAVAILABLE": "the router did not answer; try again",
     "CALLBACK_REFUSED": "the call-back rules do not let the center call that number",
+    # live monitoring (acd/monitor.py, acd/monitoring.py)
+    "BAD_MONITOR_MODE": "monitor a call by listen, whisper or barge",
+    "LISTEN_ONLY": "quality inspectors may only listen",
+    "NOT_ON_CALL": "that call is not talking to an agent now",
+    "ALREADY_MONITORING": "you are already monitoring a call: stop that one first",
+    "NO_SUCH_MONITOR": "you are not monitoring that call (it may have ended)",
+    "MONITOR_NOT_ANSWERED": "your phone has not answered yet",
+    "MONITOR_FAILED": "Asterisk refused to switch the monitoring mode",
 }
 
 

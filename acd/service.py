@@ -13,6 +13,8 @@ from acd import call_log as journey_log
 from acd import callbacks, commands
 from acd.actions import Actions
 from acd.manager import AgentManager
+from acd import monitoring
+from acd.monitoring import Monitors
 from acd.protocol import GENERAL, Queue, parse_overflow
 from acd.router import Router, listen_for_changes
 from acd.store import Store
@@ -97,6 +99,7 @@ async def run(settings: Settings) -> None:
     actions = Actions(ami_manager, callback_rules=lambda: callback_rules.load(settings.home))
     manager = AgentManager(store, actions, queues, audit=audit.recorder(sessions))
     router = Router(store, actions, manager, agents, on_callback=callback_outcome(sessions))
+    monitors = Monitors(store, actions, audit=audit.recorder(sessions))  # listen, whisper, barge
     kept = journey_log.CallLog()  # decisions and holds, for the call's journey
     router.on_decision, manager.on_hold = kept.decision, kept.hold
     if os.environ.get("CC_ROUTE_TRACE") == "1":  # per-hop times for bench/acd_vs_app_queue.py
@@ -115,6 +118,15 @@ async def run(settings: Settings) -> None:
                 log.exception("could not handle %s", event.get("UserEvent"))
 
     ami_manager.register_event("UserEvent", lambda _manager, event: events.put_nowait(dict(event)))
+
+    def on_hangup(_manager, event) -> None:
+        """A monitor's leg that hangs up (the call ended or was transferred: ChanSpy's E option;
+        or the monitor put their phone down) closes its session."""
+        uid = str(event.get("Uniqueid") or "")
+        if uid.startswith(monitoring.ID_PREFIX):
+            background(monitors.leg_gone(uid), "monitoring leg gone")
+
+    ami_manager.register_event("Hangup", on_hangup)
     # after Asterisk restarts (panoramisk logs in again), look at what is waiting again
     await actions.limit_events(ROUTER_EVENTS)
 
@@ -156,5 +168,5 @@ async def run(settings: Settings) -> None:
         supervise("user-events", handle_in_order, health=health),
         supervise("agent-changes", lambda: listen_for_changes(redis, router, lambda: load_config(sessions),
                                                               release_callbacks), health=health),
-        supervise("commands", lambda: commands.serve(redis, manager), health=health),
+        supervise("commands", lambda: commands.serve(redis, manager, monitors), health=health),
         supervise("ticks", tick_every_second, health=health))

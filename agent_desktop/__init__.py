@@ -53,6 +53,9 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
     app.register_blueprint(order_admin.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(journeys.bp)
+    from agent_desktop import quality_api, quality_pages  # quality inspection (issue 13)
+    app.register_blueprint(quality_api.bp)
+    app.register_blueprint(quality_pages.bp)
     from agent_desktop import password_unlock  # a team lead unlocks a customer's service password
     app.register_blueprint(password_unlock.bp)
     from agent_desktop import recordings, recording_search  # playback by id, search (issue 11)
@@ -67,6 +70,12 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
 
     @app.errorhandler(OrderError)
     def order_error(exc: OrderError):  # the work-order rules' refusals: the same shape and codes
+        return errors.answer(errors.ApiError(exc.code, exc.status, **exc.params))
+
+    from quality.errors import QualityError
+
+    @app.errorhandler(QualityError)
+    def quality_error(exc: QualityError):  # quality inspection's refusals (issue 13): the same shape
         return errors.answer(errors.ApiError(exc.code, exc.status, **exc.params))
 
     @app.errorhandler(HTTPException)
@@ -85,6 +94,7 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
         return response
 
     from agent_desktop import events  # noqa: F401  registers the handlers, before init_app copies them
+    from agent_desktop import monitor_events  # noqa: F401  listen, whisper, barge (issue 11)
     socketio.init_app(app, async_mode="threading",
                       message_queue=settings.effective_redis_url if message_queue else None,
                       channel=MESSAGE_QUEUE_CHANNEL)

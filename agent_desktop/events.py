@@ -60,9 +60,9 @@ def rooms_for(user) -> list[str]:
     rooms = [f"user:{user.id}"]
     if user.role == "agent" and user.agent_extension:
         rooms.append(f"agent:{user.agent_extension}")
-    if user.role in ("supervisor", "admin"):
+    if user.role in ("supervisor", "admin", "quality"):
         rooms.append("wallboard")
-    if user.role == "admin":
+    if user.role in ("admin", "quality"):  # inspectors listen to any team's calls (monitor_events.py)
         rooms.append("team:all")
     if user.role == "supervisor":
         with desktop().sessions() as s:

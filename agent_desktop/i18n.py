@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from agent_desktop.order_words import ORDER_STRINGS
 from agent_desktop.softphone_words import SOFTPHONE_STRINGS
+from agent_desktop.monitor_words import MONITOR_STRINGS
 from agent_desktop.report_words import REPORT_STRINGS
+from agent_desktop.quality_words import QUALITY_STRINGS
 from agent_desktop.recording_words import RECORDING_STRINGS
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -542,7 +544,9 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 STRINGS.update(ORDER_STRINGS)  # the work-order screens' words (agent_desktop/order_words.py)
 STRINGS.update(SOFTPHONE_STRINGS)  # where calls ring, the softphone (agent_desktop/softphone_words.py)
+STRINGS.update(MONITOR_STRINGS)  # listen, whisper, barge; "being coached" (agent_desktop/monitor_words.py)
 STRINGS.update(REPORT_STRINGS)  # reports, KPIs, staffing, call journeys (agent_desktop/report_words.py)
+STRINGS.update(QUALITY_STRINGS)  # quality inspection (agent_desktop/quality_words.py)
 STRINGS.update(RECORDING_STRINGS)  # recordings: player, search, hold (agent_desktop/recording_words.py)
 
 

@@ -27,14 +27,14 @@ from cdr.periods import local_midnight
 
 bp = Blueprint("journeys", __name__)
 
-READERS = ("agent", "supervisor", "admin")
+READERS = ("agent", "supervisor", "quality", "admin")  # inspectors: every call (issue 13)
 LIST_LIMIT = 200
 NUMBER = re.compile(r"[0-9]{1,20}")
 
 
 def agents_of(s, user: User) -> set[str] | None:
     """The extensions whose calls this user may see; None: every call."""
-    if user.role == "admin":
+    if user.role in ("admin", "quality"):
         return None
     if user.role == "agent":
         return {user.agent_extension} if user.agent_extension else set()

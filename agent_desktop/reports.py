@@ -28,6 +28,7 @@ from callcenter.runtime.health_log import health_log_path, read_health_log
 from cdr import availability, kpi, load, report, staffing
 from cdr.call_facts import DEFAULT_SHORT_ABANDON_S
 from cdr.periods import SIZES, Period, label
+from quality import kpis as quality_kpis
 
 bp = Blueprint("reports", __name__)
 
@@ -212,10 +213,11 @@ def build_kpis() -> dict:
     with d.sessions() as s:
         loaded = load.load(s, period, now, DEFAULT_SHORT_ABANDON_S)
         orders = load.orders(s, period)
+        sampled = quality_kpis.sampled(quality_kpis.load(s, period.start, period.end))
     health = read_health_log(health_log_path(d.settings.log_dir))
     found = availability.availability(health, period.start.timestamp(), period.end.timestamp(), now.timestamp())
     rows = kpi.kpis(loaded.facts, limit_s=limit, found=found, orders=orders, now=now,
-                    surveys_exist=loaded.surveys_exist)
+                    surveys_exist=loaded.surveys_exist, sampled=sampled)
     return {"from": first.isoformat(), "to": last.isoformat(), "tz": center.key, "limit_s": limit,
             "kpis": [{"code": k.code, "value": None if k.value is None else round(k.value, 6), "top": k.top,
                       "bottom": k.bottom, "unit": k.unit, "extra": dict(k.extra)} for k in rows]}

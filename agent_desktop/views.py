@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from sqlalchemy import or_, select
 
 from acd.agent_state import NOT_READY_REASONS, SYSTEM_REASONS
+from acd.monitor import allowed_modes
 from agent_desktop import live
 from agent_desktop.auth import csrf_token, current_user, require
 from agent_desktop.context import desktop
@@ -64,6 +65,8 @@ def home():
         return redirect(url_for("views.wallboard_page"))
     if user.role == "backoffice":
         return redirect(url_for("order_pages.queue_page"))
+    if user.role == "quality":  # the inspector's work list (issue 13)
+        return redirect(url_for("quality_pages.work_list_page"))
     return page("other.html")
 
 
@@ -75,11 +78,15 @@ def agent_page():
 
 
 @bp.get("/wallboard")
-@require("supervisor", "admin")
+@require("supervisor", "admin", "quality")
 def wallboard_page():
     with desktop().sessions() as s:  # each queue's answer target (s), for its thresholds
         targets = {q.skill: q.service_level_s for q in s.scalars(select(QueueConfig))}
-    return page("wallboard.html", data={"targets": targets}, reasons=NOT_READY_REASONS)
+    # which controls the page offers: state changes (supervise_*) and the monitoring modes
+    # (acd/monitor.py); the socket events check the same rules again
+    role = current_user().role
+    controls = {"supervise": role in ("supervisor", "admin"), "monitor": [m.value for m in allowed_modes(role)]}
+    return page("wallboard.html", data={"targets": targets, "controls": controls}, reasons=NOT_READY_REASONS)
 
 
 # ---------------------------------------------------------------- JSON API
@@ -212,7 +219,7 @@ def create_work_order():
 
 
 @bp.get("/api/wallboard")
-@require("supervisor", "admin")
+@require("supervisor", "admin", "quality")
 def wallboard():
     d = desktop()
     with d.sessions() as s:

@@ -108,9 +108,10 @@ def alerts(queues: list[dict], agents: list[dict], limits: dict[str, AlertLimits
 
 
 def visible_agents(s: Session, user: User) -> dict[str, str]:
-    """ext -> name of the agents this user may watch: an admin all, a supervisor their teams'."""
+    """ext -> name of the agents this user may watch: an admin and a quality inspector (who listens
+    to any team's calls) all, a supervisor their teams'."""
     query = select(User.agent_extension, User.display_name).where(User.agent_extension.is_not(None))
-    if user.role != "admin":
+    if user.role not in ("admin", "quality"):
         query = query.join(Team, Team.id == User.team_id).where(Team.supervisor_id == user.id)
     return {ext: name for ext, name in s.execute(query)}
 

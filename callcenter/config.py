@@ -82,6 +82,13 @@ def _sip_host(env: Mapping[str, str]) -> str:
         raise ConfigError(f"CC_SIP_HOST={value!r} is not an IP address") from None
 
 
+def _monitor_notice(env: Mapping[str, str]) -> str:
+    value = env.get("CC_MONITOR_NOTICE", "coaching")
+    if value not in ("never", "coaching", "always"):
+        raise ConfigError(f"CC_MONITOR_NOTICE={value!r} must be never, coaching or always")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -101,6 +108,9 @@ class Settings:
     agi_peers: tuple[str, ...] = ()  # Asterisk addresses besides loopback that may reach FastAGI
     sip_host: str = "127.0.0.1"  # the address SIP (UDP) and its websocket listen on (CC_SIP_HOST)
     sip_ws_port: int = 8088  # Asterisk's HTTP server: SIP over websocket for the desktop's softphone
+    # CC_MONITOR_NOTICE: when the agent's desktop says "being coached" (acd/monitor.py): "never",
+    # "coaching" (whisper and barge, which the agent hears anyway; the default) or "always" (listen too)
+    monitor_notice: str = "coaching"
 
     # ---- derived paths: one place that names every folder we use ----
     @property
@@ -207,4 +217,5 @@ class Settings:
             agi_peers=_agi_peers(env, agi_host),
             sip_host=_sip_host(env),
             sip_ws_port=_port(env, "CC_SIP_WS_PORT", 8088),
+            monitor_notice=_monitor_notice(env),
         )

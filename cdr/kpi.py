@@ -11,8 +11,8 @@ each beside its figure, agent_desktop.i18n "kpi.<code>.def"):
 - satisfaction: surveys answered "1 satisfied" over surveys answered.
 - acceptance_reply: business-acceptance orders (family "business") opened in the period and
   replied to by their reply deadline, over those replied to or past their deadline.
-- answer_overtime_rate and query_accuracy: over sampled calls, from quality inspection; not
-  available until quality scores exist (issue 13), shown so, never as 0.
+- answer_overtime_rate and query_accuracy: over sampled calls, from quality inspection's scores
+  (quality/kpis.py counts them; handed in as ``sampled``); with no scored call, not available.
 A KPI with no denominator, or no data source, has value None: "not available".
 """
 from __future__ import annotations
@@ -81,16 +81,18 @@ def acceptance_reply(orders: list[OrderRow], now: datetime) -> Kpi:
     return Kpi("acceptance_reply", on_time, len(known), unit="orders")
 
 
-#: KPIs over sampled calls that need quality inspection's scores (issue 13): not available yet
+#: KPIs over sampled calls, from quality inspection's scores (issue 13)
 NEEDS_QUALITY = ("answer_overtime_rate", "query_accuracy")
 
 
 def kpis(facts: list[CallFact], *, limit_s: float, found: Availability, orders: list[OrderRow], now: datetime,
-         surveys_exist: bool = False) -> list[Kpi]:
-    """Every KPI, in the order the page shows them."""
+         surveys_exist: bool = False, sampled: dict[str, tuple[int, int]] | None = None) -> list[Kpi]:
+    """Every KPI, in the order the page shows them. ``sampled``: code -> (top, bottom) of the
+    KPIs over sampled calls (quality.kpis); a bottom of 0 reads "not available"."""
+    sampled = sampled or {}
     return [
         answer_time_limit(facts, limit_s),
-        *(Kpi(code, None, None) for code in NEEDS_QUALITY),
+        *(Kpi(code, *sampled.get(code, (None, None)), unit="calls") for code in NEEDS_QUALITY),
         connect_rate(facts),
         availability_kpi(found),
         satisfaction(facts, surveys_exist),

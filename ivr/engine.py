@@ -48,6 +48,7 @@ class Ask:
     max_digits: int  # 1 for a menu
     timeout_s: float
     terminator: bool  # "#" ends the input
+    secret: bool = False  # a password or PIN: the call's recording is muted while it is keyed
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,8 @@ class Engine:
             return Ask(name, node.prompts, 1, timeout, terminator=False)
         if node.type == "input":
             timeout = float(node.get("timeout_s", self.flow.input_timeout_s))
-            return Ask(name, node.prompts, int(node.get("max_digits")), timeout, terminator=True)
+            return Ask(name, node.prompts, int(node.get("max_digits")), timeout, terminator=True,
+                       secret=bool(node.get("secret")))
         if node.type == "service":
             return Run(name, node.get("service"))
         if node.type == "say":

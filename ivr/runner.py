@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable
 
 from acd.protocol import digits
 from callcenter import dialplan
@@ -26,6 +26,7 @@ log = logging.getLogger("ivr.runner")
 ALL_KEYS = "0123456789*#"
 INTER_DIGIT_S = 3.0
 OVERFLOW_WAIT_S = 1.0  # after a fixed-length input, a further key within this long means "too long"
+RECORDING_NOTICE = "recording_notice"  # a prompt of the flow (hotline.toml), in every language
 MAX_STEPS = 200  # a flow that loops this long is a bug: hand the caller to an agent
 
 
@@ -40,10 +41,17 @@ class Recorder:
 class FlowRunner:
     def __init__(self, flow: Flow, prompts_dir: Path, services: HotlineServices, recorder: Recorder,
                  clock: Callable[[], datetime] | None = None,
-                 number_route: Callable[[str], NumberRoute | None] | None = None, entry: str | None = None):
+                 number_route: Callable[[str], NumberRoute | None] | None = None, entry: str | None = None,
+                 mute: Callable[[str, str, bool], Awaitable[None]] | None = None,
+                 recording_notice: Callable[[str], bool] | None = None):
         # entry: a script that starts at this flow entry on a call already past the menu (the
         # agent's password check): it adds to the call's journey and records only the check
         self.entry = entry
+        # mute(channel, uniqueid, on): the recording muted while a secret is keyed, confirmed
+        # (ivr/recording_mute.py); recording_notice(access number): whether callers to it hear
+        # that the call is recorded (the access number's setting; on when it has none)
+        self.mute = mute
+        self.recording_notice = recording_notice
         self.number_route = number_route  # access number -> entry node or skill (callcenter/sip/store.py)
         self.flow = flow
         self.prompts_dir = prompts_dir
@@ -83,7 +91,22 @@ class FlowRunner:
         return ""
 
     async def collect(self, agi: AgiChannel, state: CallState, ask: Ask) -> str | None:
-        """Keys for an Ask: "" for a bare "#", None for silence."""
+        """Keys for an Ask: "" for a bare "#", None for silence. A secret's prompt and keys are
+        not recorded: the recording is muted first (confirmed, else the call fails safe to an
+        agent) and unmuted after, however the input ended."""
+        if not (ask.secret and self.mute):
+            return await self._collect(agi, state, ask)
+        channel = agi.headers.get("agi_channel", "")
+        await self.mute(channel, agi.uniqueid, True)
+        try:
+            return await self._collect(agi, state, ask)
+        finally:
+            try:
+                await self.mute(channel, agi.uniqueid, False)
+            except Exception:  # noqa: BLE001 - the caller hung up meanwhile, say: the secret stays unrecorded
+                log.warning("call %s: recording not unmuted after a secret", agi.uniqueid, exc_info=True)
+
+    async def _collect(self, agi: AgiChannel, state: CallState, ask: Ask) -> str | None:
         first = await self.play(agi, self.files(state, ask.prompts), interruptible=True)
         if not first:
             first = await agi.wait_for_digit(ask.timeout_s)
@@ -124,6 +147,7 @@ class FlowRunner:
             "stage": "ivr", "caller_number": caller or None, "access_number": access or None})
         try:
             route = await asyncio.to_thread(self.number_route, access) if self.number_route and access else None
+            await self._recording_notice(agi, access)
             if route is not None and route.skill:
                 # straight to the skill's queue; the caller's number still says who they are (pop, VIP)
                 await asyncio.to_thread(self.services.run, "identify_caller", state, call)
@@ -139,6 +163,14 @@ class FlowRunner:
             await asyncio.to_thread(self.recorder.call, call.uniqueid, {
                 "customer_id": state.customer_id, "language": state.language, "password_verified": state.verified,
                 "handoff_reason": state.handoff_reason or None})
+
+    async def _recording_notice(self, agi: AgiChannel, access: str) -> None:
+        """Before the menu, in both languages (the caller has not chosen one yet): the call is
+        recorded. Off only for an access number set so (callcenter number ... --no-recording-notice)."""
+        if self.recording_notice is None or not await asyncio.to_thread(self.recording_notice, access):
+            return
+        await self.play(agi, [str(self.prompts_dir / language / RECORDING_NOTICE) for language in ("zh", "en")],
+                        interruptible=False)
 
     async def _steps(self, agi: AgiChannel, engine: Engine, state: CallState, call: CallContext,
                      instruction, hand_off, journey: "_Journey") -> None:

@@ -139,6 +139,18 @@ def number_routes(sessions):
     return route
 
 
+def recording_notices(sessions):
+    """Whether callers to an access number hear the recording notice: the number's own setting
+    (access_numbers.recording_notice), on for a number the table does not hold (the demo's)."""
+    from callcenter.models import AccessNumber
+
+    def notice(number: str) -> bool:
+        with sessions() as s:
+            setting = s.scalar(select(AccessNumber.recording_notice).where(AccessNumber.number == number))
+            return True if setting is None else bool(setting)
+    return notice
+
+
 def build_routes(settings: Settings) -> dict:
     flow = load_hotline()
     check_audio(prompt_specs(flow), settings.prompts_dir)
@@ -147,11 +159,17 @@ def build_routes(settings: Settings) -> dict:
     services = HotlineServices(sessions, hours_file(settings.home), limits)
     queue = QueueRoutes(Store(aioredis.from_url(settings.effective_redis_url)), settings.prompts_dir,
                         queue_callback_writer(sessions, settings.home), aht_s=float(os.environ.get("CC_AHT_ESTIMATE_S", "180")))
+    from callcenter import ami
+    from ivr.recording_mute import RecordingMute
+
+    mute = RecordingMute(lambda: ami.connect(settings))  # AMI connected at the first secret asked
     return {
         "hotline": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings),
-                              number_route=number_routes(sessions)),
+                              number_route=number_routes(sessions), mute=mute,
+                              recording_notice=recording_notices(sessions)),
         # the agent's password check (dialplan cc-verify): the caller back to the agent afterwards
-        "verify": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings), entry="agent_verify"),
+        "verify": FlowRunner(flow, settings.prompts_dir, services, build_recorder(settings), entry="agent_verify",
+                             mute=mute),
         "queue-position": queue.position,
         "queue-callback": queue.callback,
         # the post-call survey (dialplan cc-survey), after the agent hung up first

@@ -80,11 +80,20 @@ def figures(rows: list[ScoreRow], dim: str) -> list[dict]:
         if r.appeal:
             acc.appeals[r.appeal] += 1
     return [{"key": key, "scored": len(a.scores), "average": round(sum(a.scores) / len(a.scores), 1),
-             "grades": a.grades, "query_accuracy": _ratio(a.accurate, a.queries), "queries": a.queries,
-             "answer_overtime_rate": _ratio(a.overtime, a.timed), "timed": a.timed,
+             "grades": a.grades, "query_accuracy": _ratio(a.accurate, a.queries), "accurate": a.accurate, "queries": a.queries,
+             "answer_overtime_rate": _ratio(a.overtime, a.timed), "overtime": a.overtime, "timed": a.timed,
              "satisfaction": _ratio(a.satisfied, a.answered), "survey_response": _ratio(a.answered, a.offered),
              "appeals": sum(a.appeals.values()), "appeal_outcomes": a.appeals}
             for key, a in sorted(accs.items())]
+
+
+def sampled(rows: list[ScoreRow]) -> dict[str, tuple[int, int]]:
+    """The operator's two KPIs over sampled calls, as (top, bottom), for cdr.kpi.kpis."""
+    total = figures(rows, "center")
+    if not total:
+        return {}
+    t = total[0]
+    return {"query_accuracy": (t["accurate"], t["queries"]), "answer_overtime_rate": (t["overtime"], t["timed"])}
 
 
 def _tagged(card: dict, answers: dict, tag: str) -> bool | None:

@@ -368,6 +368,15 @@ document.addEventListener("keydown", e => {
 
 // ---------------------------------------------------------------- live
 socket.on("agent_state", renderState);
+// "being coached" (agent_desktop/monitor_events.py): shown while a supervisor whispers or barges
+// (or listens, where the center says so); gone with the call
+function renderCoaching(msg) {
+  const on = !!(msg && msg.active) && current.state === "on_call";
+  $("coached").hidden = !on;
+  if (on) setText("coached-text", T.coached + " · " + (T["coached." + msg.mode] || ""));
+}
+socket.on("coaching", renderCoaching);
+socket.on("agent_state", s => { if (s.state !== "on_call") renderCoaching(null); });
 socket.on("screen_pop", renderPop);
 socket.on("connect", async () => { try { renderState(await api("/api/agent/state")); } catch (e) { showError(e); } });
 // a supervisor may extend a wrap-up: its end is read again while it lasts

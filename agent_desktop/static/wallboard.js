@@ -79,8 +79,8 @@ function tile(a, now) {
   li.appendChild(el("span", {}, [stateBadge(a.state, a.reason)]));
   li.appendChild(el("span", {class: "meta"}, [el("span", {text: T.seat + " " + a.ext}),
     el("span", {class: "timer", attrs: {title: T.time_in_state}, text: W.duration(now - a.since)})]));
-  const moves = MOVES[a.state] || [];
-  if (moves.length || a.state === "wrapup") {
+  const moves = (PAGE.controls || {}).supervise ? MOVES[a.state] || [] : [];
+  if (moves.length || (a.state === "wrapup" && (PAGE.controls || {}).supervise)) {
     const row = el("div", {class: "btn-row", attrs: {role: "group", "aria-label": tr("agent_actions", {name: a.name || a.ext})}});
     for (const to of moves) {
       const b = el("button", {class: "btn btn-small set-" + to, text: MOVE_WORDS[to], attrs: {type: "button"}});
@@ -94,14 +94,61 @@ function tile(a, now) {
     }
     li.appendChild(row);
   }
+  const monitorRow = monitorControls(a);
+  if (monitorRow) li.appendChild(monitorRow);
   return li;
+}
+
+// ---------------------------------------------------------------- listen, whisper, barge (acd/monitor.py)
+// Offered on an agent on a call, in the modes this user's role allows (PAGE.controls.monitor: a
+// quality inspector listens only); the socket events check the same rules. Starting rings the
+// user's own phone; a mode button then switches in place (the phone stays up); Stop hangs it up.
+let monitoring = null;  // {monitor, call, agent, mode, answered} from the router's answer
+function monitorControls(a) {
+  const modes = (PAGE.controls || {}).monitor || [];
+  if (!modes.length || a.state !== "on_call" || !a.call) return null;
+  const mine = monitoring && monitoring.call === a.call ? monitoring : null;
+  const row = el("div", {class: "btn-row monitor-controls", attrs: {role: "group", "aria-label": tr("monitor_actions", {name: a.name || a.ext})}});
+  for (const mode of modes) {
+    const b = el("button", {class: "btn btn-small monitor-" + mode, text: T["monitor." + mode],
+                            attrs: {type: "button", title: T["monitor_help." + mode], "aria-pressed": String(!!mine && mine.mode === mode)}});
+    b.onclick = () => (mine ? switchMonitor(mode) : startMonitor(a, mode));
+    if (monitoring && !mine) b.disabled = true;  // one call at a time
+    row.appendChild(b);
+  }
+  if (mine) {
+    const stop = el("button", {class: "btn btn-small monitor-stop", text: T.monitor_stop, attrs: {type: "button"}});
+    stop.onclick = stopMonitor;
+    row.appendChild(stop);
+  }
+  return row;
+}
+function monitorStatus(text) { setText("monitor-status", text); $("monitor-status").hidden = !text; }
+function monitoredName() { const ag = monitoring && agents.get(monitoring.agent); return ag ? ag.name || ag.ext : ""; }
+function monitorChanged(reply, words) {
+  if (reply && reply.ok) {
+    monitoring = reply.monitor ? {monitor: reply.monitor, call: reply.call, agent: reply.agent, mode: reply.mode} : null;
+    monitorStatus(monitoring ? tr(words, {name: monitoredName(), mode: T["monitor." + monitoring.mode]}) : T.monitor_ended);
+  }
+  renderAgents(true);
+}
+async function startMonitor(a, mode) { monitorChanged(await send("monitor_start", {call: a.call, mode}), "monitor_ringing"); }
+async function switchMonitor(mode) { monitorChanged(await send("monitor_mode", {monitor: monitoring.monitor, mode}), "monitor_active"); }
+async function stopMonitor() {
+  const reply = await send("monitor_stop", {monitor: monitoring.monitor});
+  if (reply.ok || reply.code === "NO_SUCH_MONITOR") { monitoring = null; monitorStatus(T.monitor_ended); }
+  renderAgents(true);
+}
+function dropEndedMonitor() {  // the call ended or moved on: ChanSpy ended the phone's leg
+  const ag = monitoring && agents.get(monitoring.agent);
+  if (monitoring && (!ag || ag.call !== monitoring.call || ag.state !== "on_call")) { monitoring = null; monitorStatus(T.monitor_ended); }
 }
 
 let shownKey = "";
 function renderAgents(force) {
   const now = Date.now() / 1000;
   const list = [...agents.values()].sort((x, y) => (x.name || x.ext).localeCompare(y.name || y.ext) || x.ext.localeCompare(y.ext));
-  const key = JSON.stringify(list.map(a => [a.ext, a.state, a.reason, a.since, a.name]));
+  const key = JSON.stringify([list.map(a => [a.ext, a.state, a.reason, a.since, a.name, a.call]), monitoring]);
   if (!force && key === shownKey) {  // only the timers moved: keep the buttons (and the focus) in place
     for (const a of list) {
       const timer = document.querySelector('#agents .tile[data-ext="' + a.ext + '"] .timer');
@@ -129,7 +176,7 @@ function renderAgents(force) {
   setText("total-ready", W.number(list.filter(a => a.state === "ready").length));
   setText("total-busy", W.number(list.filter(a => ["on_call", "ringing", "reserved"].includes(a.state)).length));
 }
-function mergeAgents(rows) { for (const a of rows) agents.set(a.ext, a); renderAgents(); }
+function mergeAgents(rows) { for (const a of rows) agents.set(a.ext, a); dropEndedMonitor(); renderAgents(); }
 
 // ---------------------------------------------------------------- alerts (agent_desktop.wallboard.alerts)
 // Per-queue thresholds, judged on the server; pushed per team when an alert starts or ends, so the

@@ -142,7 +142,7 @@ def routes(customer_id):
     order = {"call": MY_CALL, "category": "billing", "description": "bill twice", "priority": "high"}
     return [
         ("GET", "/agent", None, agent),
-        ("GET", "/wallboard", None, sup_admin),
+        ("GET", "/wallboard", None, {*sup_admin, "quality"}),  # inspectors listen to calls from it
         ("GET", "/admin/", None, admin),
         ("GET", "/api/me", None, set(ROLES)),
         ("GET", "/api/agent/state", None, agent),
@@ -151,7 +151,7 @@ def routes(customer_id):
         ("GET", "/api/customers?q=138", None, agent),
         ("GET", f"/api/customers/{customer_id}", None, agent),
         ("POST", "/api/work-orders", order, agent),
-        ("GET", "/api/wallboard", None, sup_admin),
+        ("GET", "/api/wallboard", None, {*sup_admin, "quality"}),
         ("GET", "/customers/password?number=13800000001", None, sup_admin),
         ("POST", f"/api/customers/{customer_id}/password-unlock", {"identity_check": "id_document"}, sup_admin),
         ("GET", "/orders", None, back_office),

@@ -91,7 +91,7 @@ def login(app, role):
     return client
 
 
-LEADS, READERS = {"supervisor", "admin"}, {"agent", "supervisor", "admin"}
+LEADS, READERS = {"supervisor", "admin"}, {"agent", "supervisor", "quality", "admin"}  # inspectors: all calls
 ROUTES = [
     ("/reports", LEADS), (f"/api/reports?dim=queue&size=hour&{PERIOD}", LEADS),
     (f"/api/reports.csv?dim=agent&size=day&{PERIOD}", LEADS),
@@ -99,7 +99,7 @@ ROUTES = [
     ("/reports/staffing", LEADS), ("/api/staffing?days=7", LEADS),
     ("/calls", READERS), (f"/api/calls?day={DAY}", READERS), (f"/calls/{MINE}", READERS),
     (f"/api/calls/{MINE}/journey", READERS),
-    (f"/api/calls/{OTHERS}/journey", {"admin"}),  # 1002 is in no team of this supervisor's
+    (f"/api/calls/{OTHERS}/journey", {"admin", "quality"}),  # 1002 is in no team of this supervisor's
 ]
 
 

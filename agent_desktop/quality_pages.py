@@ -1,0 +1,45 @@
+"""Quality inspection's pages (issue 13): the inspector's work list (the quality role's home), the
+scoring screen beside the call's recording and journey, the scores list (an agent's own, a lead's
+teams'), one score with its appeal, and the quality report. The data comes from quality_api's
+JSON; these only name the roles and hand the page its ids."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from agent_desktop.auth import current_user, require
+from agent_desktop.reports import today
+from agent_desktop.views import call_id, page
+from quality import kpis
+
+bp = Blueprint("quality_pages", __name__)
+
+
+@bp.get("/quality")
+@require("quality")
+def work_list_page():
+    return page("quality_worklist.html")
+
+
+@bp.get("/quality/calls/<uniqueid>")
+@require("quality")
+def scoring_page(uniqueid: str):
+    return page("quality_call.html", data={"call": call_id(uniqueid)})
+
+
+@bp.get("/quality/scores")
+@require("agent", "supervisor", "quality", "admin")
+def scores_page():
+    return page("quality_scores.html")
+
+
+@bp.get("/quality/scores/<int:score_id>")
+@require("agent", "supervisor", "quality", "admin")
+def score_page(score_id: int):
+    user = current_user()  # which forms the page offers (the API decides again)
+    return page("quality_score.html", data={"score": score_id, "role": user.role, "me": user.username})
+
+
+@bp.get("/reports/quality")
+@require("supervisor", "quality", "admin")
+def report_page():
+    return page("quality_report.html", data={"today": today().isoformat(), "dims": list(kpis.DIMS)})

@@ -1,0 +1,143 @@
+"""The desktop's side of live monitoring (agent_desktop/monitor_events.py): every role tries the
+three socket events; the team check, listen-only, payload validation, what reaches the router
+(the call's id and a mode from the enum: never a channel), the agent's "being coached" notice,
+and which controls the wallboard offers each role.
+
+The real Flask app and SQLite, with the router and Redis faked as in test_desktop_access.py.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from acd import protocol as p
+from agent_desktop.acd_client import CommandResult
+from callcenter.models import User
+from tests.unit.test_desktop_access import MY_CALL, OTHER_CALL, ROLES, connect, login, world, world_db  # noqa: F401
+
+MONITOR_ID = "mon0123456789abcdef0123"
+
+
+@pytest.fixture
+def floor(world):  # noqa: F811 - the fixture imported above
+    """world, with two live calls in Redis (1001's, whose team the supervisor leads; 1002's, in no
+    team of theirs), an extension for the supervisor and the inspector, and a router that answers
+    as acd/commands.py does."""
+    app, router, redis, _customer = world
+    redis.hashes[p.call_key(MY_CALL)] = {"channel": "Local/10000@hotline-0001;2", "agent": "1001"}
+    redis.hashes[p.agent_key("1002")] = {"state": "on_call", "call": OTHER_CALL, "since": "1"}
+    redis.hashes[p.call_key(OTHER_CALL)] = {"channel": "Local/10000@hotline-0002;2", "agent": "1002"}
+    with app.extensions["callcenter"].sessions() as s:
+        for username, ext in (("supervisor", "1801"), ("quality", "1802")):
+            s.scalar(select(User).where(User.username == username)).agent_extension = ext
+        s.commit()
+    router.refuse = CommandResult(True, data={"monitor": MONITOR_ID, "call": MY_CALL, "agent": "1001",
+                                              "mode": "listen", "answered": False})
+    return app, router
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_supervisors_and_inspectors_may_monitor(floor, role):
+    app, router = floor
+    socket = connect(app, login(app, role))
+    reply = socket.emit("monitor_start", {"call": MY_CALL, "mode": "listen"}, callback=True)
+    allowed = role in ("supervisor", "quality")
+    assert reply["ok"] == allowed, reply
+    if not allowed:
+        assert reply["code"] == "FORBIDDEN" and router.sent == []
+    for name, payload in (("monitor_mode", {"monitor": MONITOR_ID, "mode": "listen"}),
+                          ("monitor_stop", {"monitor": MONITOR_ID})):
+        reply = socket.emit(name, payload, callback=True)
+        assert reply["ok"] == allowed and (allowed or reply["code"] == "FORBIDDEN"), (name, reply)
+
+
+def test_the_router_gets_the_call_id_the_mode_and_who_asks_never_a_channel(floor):
+    app, router = floor
+    socket = connect(app, login(app, "supervisor"))
+    reply = socket.emit("monitor_start", {"call": MY_CALL, "mode": "whisper", "channel": "PJSIP/9999",
+                                          "listener": "1999", "options": "qBX"}, callback=True)
+    assert reply["ok"]
+    assert router.sent == [("monitor_start", {"call": MY_CALL, "mode": "whisper", "by": "supervisor",
+                                              "role": "supervisor", "listener": "1801"})]
+
+
+def test_another_teams_supervisor_is_refused_with_a_code(floor):
+    app, router = floor
+    socket = connect(app, login(app, "supervisor"))
+    reply = socket.emit("monitor_start", {"call": OTHER_CALL, "mode": "listen"}, callback=True)
+    assert reply["ok"] is False and reply["code"] == "NOT_YOUR_TEAM" and reply["message"]
+    assert router.sent == []
+
+
+def test_an_inspector_listens_to_any_team_but_only_listens(floor):
+    app, router = floor
+    socket = connect(app, login(app, "quality"))
+    assert socket.emit("monitor_start", {"call": OTHER_CALL, "mode": "listen"}, callback=True)["ok"]
+    assert router.sent[-1][1]["role"] == "quality"
+    for name, payload in (("monitor_start", {"call": MY_CALL, "mode": "whisper"}),
+                          ("monitor_start", {"call": MY_CALL, "mode": "barge"}),
+                          ("monitor_mode", {"monitor": MONITOR_ID, "mode": "barge"})):
+        reply = socket.emit(name, payload, callback=True)
+        assert reply["ok"] is False and reply["code"] == "LISTEN_ONLY", (name, reply)
+    assert len(router.sent) == 1
+
+
+@pytest.mark.parametrize("name, payload, code", [
+    ("monitor_start", {"call": MY_CALL, "mode": "shout"}, "BAD_MONITOR_MODE"),
+    ("monitor_start", {"call": MY_CALL, "mode": ["listen"]}, "BAD_MONITOR_MODE"),
+    ("monitor_start", {"call": "../../etc/passwd", "mode": "listen"}, "BAD_CALL_ID"),
+    ("monitor_start", {"call": "1700000000.1,qB", "mode": "listen"}, "BAD_CALL_ID"),
+    ("monitor_start", {"call": "1700000009.9", "mode": "listen"}, "NO_SUCH_CALL"),
+    ("monitor_mode", {"monitor": "mon1\r\nAction: Hangup", "mode": "listen"}, "BAD_MONITOR_ID"),
+    ("monitor_mode", {"monitor": MONITOR_ID, "mode": "B"}, "BAD_MONITOR_MODE"),
+    ("monitor_stop", {"monitor": "x" * 500}, "BAD_MONITOR_ID"),
+    ("monitor_stop", {}, "BAD_MONITOR_ID"),
+])
+def test_bad_payloads_get_a_clear_error_and_reach_no_router(floor, name, payload, code):
+    app, router = floor
+    reply = connect(app, login(app, "supervisor")).emit(name, payload, callback=True)
+    assert reply["ok"] is False and reply["code"] == code and reply["message"], reply
+    assert router.sent == []
+
+
+def test_a_monitor_with_no_phone_is_told_so(floor):
+    app, router = floor
+    with app.extensions["callcenter"].sessions() as s:
+        s.scalar(select(User).where(User.username == "supervisor")).agent_extension = None
+        s.commit()
+    reply = connect(app, login(app, "supervisor")).emit("monitor_start", {"call": MY_CALL, "mode": "listen"},
+                                                        callback=True)
+    assert reply["code"] == "NO_EXTENSION" and router.sent == []
+
+
+def test_the_agent_is_told_of_a_whisper_not_of_a_listen_by_default(floor):
+    app, router = floor
+    agent = connect(app, login(app, "agent"))
+    lead = connect(app, login(app, "supervisor"))
+    agent.get_received()
+    assert lead.emit("monitor_start", {"call": MY_CALL, "mode": "listen"}, callback=True)["ok"]
+    assert [m for m in agent.get_received() if m["name"] == "coaching"] == [{
+        "name": "coaching", "args": [{"active": False, "mode": None}], "namespace": "/"}]
+    router.refuse = CommandResult(True, data={"monitor": MONITOR_ID, "call": MY_CALL, "agent": "1001",
+                                              "mode": "whisper", "answered": True})
+    assert lead.emit("monitor_mode", {"monitor": MONITOR_ID, "mode": "whisper"}, callback=True)["ok"]
+    coaching = [m["args"][0] for m in agent.get_received() if m["name"] == "coaching"]
+    assert coaching == [{"active": True, "mode": "whisper"}]
+    assert lead.emit("monitor_stop", {"monitor": MONITOR_ID}, callback=True)["ok"]
+    assert [m["args"][0] for m in agent.get_received() if m["name"] == "coaching"] == [{"active": False, "mode": None}]
+
+
+def page_controls(app, role) -> dict:
+    html = login(app, role).get("/wallboard").get_data(as_text=True)
+    data = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', html, re.S)
+    return json.loads(data.group(1))["controls"]
+
+
+def test_the_wallboard_offers_each_role_only_its_controls(floor):
+    app, _router = floor
+    assert page_controls(app, "supervisor") == {"supervise": True, "monitor": ["listen", "whisper", "barge"]}
+    assert page_controls(app, "quality") == {"supervise": False, "monitor": ["listen"]}
+    assert page_controls(app, "admin") == {"supervise": True, "monitor": []}
