@@ -82,6 +82,32 @@ def _sip_host(env: Mapping[str, str]) -> str:
         raise ConfigError(f"CC_SIP_HOST={value!r} is not an IP address") from None
 
 
+def _sip_tls(env: Mapping[str, str]) -> dict:
+    """CC_SIP_TLS=on: SIP over TLS (CC_SIP_TLS_PORT, 5061) and the softphone's websocket over TLS
+    (wss, CC_SIP_WSS_PORT, 8089) for agents outside the building. The certificate: the operator's
+    (CC_SIP_TLS_CERT and CC_SIP_TLS_KEY, PEM files, both or neither), else a self-signed one made
+    for the demo under the home (callcenter/sip/tls.py). CC_SIP_PHONE_SECURITY=tls: agents' desk
+    phones must use TLS and SRTP (needs CC_SIP_TLS=on)."""
+    switch = env.get("CC_SIP_TLS", "off")
+    if switch not in ("on", "off"):
+        raise ConfigError(f"CC_SIP_TLS={switch!r} must be on or off")
+    cert, key = env.get("CC_SIP_TLS_CERT") or None, env.get("CC_SIP_TLS_KEY") or None
+    if (cert is None) != (key is None):
+        raise ConfigError("CC_SIP_TLS_CERT and CC_SIP_TLS_KEY go together: the certificate and its private key")
+    for name, value in (("CC_SIP_TLS_CERT", cert), ("CC_SIP_TLS_KEY", key)):
+        if value is not None and not Path(value).is_file():
+            raise ConfigError(f"{name}={value!r} is not a file")
+    security = env.get("CC_SIP_PHONE_SECURITY", "none")
+    if security not in ("none", "tls"):
+        raise ConfigError(f"CC_SIP_PHONE_SECURITY={security!r} must be none or tls")
+    if security == "tls" and switch != "on":
+        raise ConfigError("CC_SIP_PHONE_SECURITY=tls needs CC_SIP_TLS=on")
+    return {"sip_tls": switch == "on", "sip_tls_port": _port(env, "CC_SIP_TLS_PORT", 5061),
+            "sip_wss_port": _port(env, "CC_SIP_WSS_PORT", 8089),
+            "sip_tls_cert": Path(cert).absolute() if cert else None,
+            "sip_tls_key": Path(key).absolute() if key else None, "sip_phone_security": security}
+
+
 def _monitor_notice(env: Mapping[str, str]) -> str:
     value = env.get("CC_MONITOR_NOTICE", "coaching")
     if value not in ("never", "coaching", "always"):
@@ -108,6 +134,13 @@ class Settings:
     agi_peers: tuple[str, ...] = ()  # Asterisk addresses besides loopback that may reach FastAGI
     sip_host: str = "127.0.0.1"  # the address SIP (UDP) and its websocket listen on (CC_SIP_HOST)
     sip_ws_port: int = 8088  # Asterisk's HTTP server: SIP over websocket for the desktop's softphone
+    # SIP over TLS and wss for remote agents (CC_SIP_TLS ...: see _sip_tls); off by default
+    sip_tls: bool = False
+    sip_tls_port: int = 5061
+    sip_wss_port: int = 8089
+    sip_tls_cert: Path | None = None  # the operator's certificate and key; None: the demo's self-signed one
+    sip_tls_key: Path | None = None
+    sip_phone_security: str = "none"  # "tls": desk phones must use TLS and SRTP
     # CC_MONITOR_NOTICE: when the agent's desktop says "being coached" (acd/monitor.py): "never",
     # "coaching" (whisper and barge, which the agent hears anyway; the default) or "always" (listen too)
     monitor_notice: str = "coaching"
@@ -217,5 +250,6 @@ class Settings:
             agi_peers=_agi_peers(env, agi_host),
             sip_host=_sip_host(env),
             sip_ws_port=_port(env, "CC_SIP_WS_PORT", 8088),
+            **_sip_tls(env),
             monitor_notice=_monitor_notice(env),
         )

@@ -24,6 +24,7 @@ SURVEY = "cc-survey"  # the agent's side ended, the caller is still on: the post
 HANGUP_HANDLER = "cc-hangup"
 AGENT_ANSWERED = "cc-agent-answered"  # Gosub on the agent's leg as they answer (Dial's U option)
 CALLBACK_HANGUP = "cc-callback-hangup"  # hangup handler of a call back's agent leg
+OUTBOUND_REPORT = "cc-outbound-report"  # a call back's try through a carrier: which one, how it went
 AGENT_HOLD_GONE = "cc-agent-hold-gone"  # hangup handler of a held agent leg
 SIM_CALLER = "sim-caller"  # the originating half of a simulated caller
 SIM_PHONE = "sim-phone"
@@ -63,6 +64,8 @@ CALLBACK = "CC_CALLBACK"  # "ok": the waiting caller asked for a call back
 CALL_ID = "CC_CALL_ID"  # on a call back's agent leg: the request's uniqueid
 AGENT = "CC_AGENT"  # on a call back's agent leg: the agent's extension
 CALLBACK_NUMBER = "CC_CALLBACK_NUMBER"  # on a call back's agent leg: whom to dial
+OUT_CALL = "CC_OUT_CALL"  # a call back's id, inherited (__) by its legs out through a carrier
+OUT_TRUNK = "CC_OUT_TRUNK"  # on a call back's leg out: the carrier's endpoint tried now
 
 # Asterisk's own
 UNIQUEID = "UNIQUEID"
@@ -94,6 +97,7 @@ EV_AGENT_ANSWERED = "AgentAnswered"
 EV_AGENT_NO_ANSWER = "AgentNoAnswer"
 EV_CALL_ENDED = "CallEnded"
 EV_CALLBACK_ENDED = "CallbackEnded"
+EV_OUTBOUND_TRUNK = "OutboundTrunk"  # a call back's try through a carrier: which one, its DIALSTATUS
 EV_AGENT_LEFT_HOLD = "AgentLeftHold"
 EV_CALLER_VERIFIED = "CallerVerified"
 EV_AGENT_HUNG_UP = "AgentHungUp"  # the agent's side ended; the caller stays on for the survey
@@ -111,6 +115,7 @@ EVENT_CONTEXTS: dict[str, frozenset[str]] = {
     EV_AGENT_NO_ANSWER: frozenset({CONNECT}),
     EV_CALL_ENDED: frozenset({HANGUP_HANDLER}),
     EV_CALLBACK_ENDED: frozenset({CALLBACK_HANGUP}),
+    EV_OUTBOUND_TRUNK: frozenset({OUTBOUND_REPORT}),
     EV_AGENT_LEFT_HOLD: frozenset({AGENT_HOLD_GONE}),
     EV_CALLER_VERIFIED: frozenset({VERIFY}),
     EV_AGENT_HUNG_UP: frozenset({SURVEY}),

@@ -20,6 +20,9 @@ def check_ports(settings: Settings) -> None:
     ensure_free(settings.ami_port, "Asterisk AMI", "CC_AMI_PORT")
     ensure_free(settings.sip_port, "SIP", "CC_SIP_PORT")
     ensure_free(settings.sip_ws_port, "SIP over websocket", "CC_SIP_WS_PORT", host=settings.sip_host)
+    if settings.sip_tls:
+        ensure_free(settings.sip_tls_port, "SIP over TLS", "CC_SIP_TLS_PORT", host=settings.sip_host)
+        ensure_free(settings.sip_wss_port, "SIP over secure websocket", "CC_SIP_WSS_PORT", host=settings.sip_host)
     ensure_free(settings.agi_port, "FastAGI", "CC_AGI_PORT", host=settings.agi_host)
     ensure_free(settings.web_port, "agent desktop", "CC_WEB_PORT", host=settings.web_host)
 
@@ -29,7 +32,8 @@ def write_sip_config(settings: Settings) -> None:
     from callcenter import db
     from callcenter.sip import apply
 
-    apply.write_files(apply.etc_dir(settings), apply.build(db.session_factory(settings.database_url)))
+    apply.write_files(apply.etc_dir(settings), apply.build(db.session_factory(settings.database_url),
+                                                           settings.sip_phone_security == "tls"))
 
 
 def build_services(settings: Settings, install: asterisk.AsteriskInstall, demo: bool = False) -> list[Service]:

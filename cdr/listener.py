@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from acd import protocol as p
 from callcenter import calls
+from cdr import outbound
 from cdr.end_reason import LOST_REASON, end_detail, end_reason
 from cdr.spool import RecordWriter, Spool
 
@@ -67,6 +68,11 @@ class CdrListener:
     def apply(self, event: dict) -> None:
         mapped = fields_for_event(event)
         if mapped is None:
+            tried = outbound.trunk_try(event)  # a call back's try through a carrier: on its journey
+            if tried is not None:
+                with self.session_factory() as session:
+                    outbound.record(session, tried, event.get("Timestamp"))
+                    session.commit()
             return
         uniqueid, fields = mapped
         with self.session_factory() as session:

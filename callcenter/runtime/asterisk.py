@@ -189,6 +189,8 @@ def render_config(settings: Settings, install: AsteriskInstall) -> Path:
     etc.chmod(0o700)  # manager.conf holds the AMI secret
     for template in sorted(CONF_TEMPLATES.glob("*.conf")):
         (etc / template.name).write_text(render_text(template.read_text(), values, template.name))
+    from callcenter.sip import tls  # SIP over TLS and wss, when on: the certificate and two includes
+    tls.write_conf(settings, etc)
     return etc / "asterisk.conf"
 
 

@@ -41,11 +41,12 @@ class Rendered:
     phones: int
 
 
-def build(sessions) -> Rendered:
-    """What the database holds now, as the two files' text."""
+def build(sessions, secure_phones: bool = False) -> Rendered:
+    """What the database holds now, as the two files' text (secure_phones: desk phones on TLS
+    and SRTP only, CC_SIP_PHONE_SECURITY=tls)."""
     with sessions() as s:
         trunks, phones = store.trunks(s), store.phones(s)
-    return Rendered(render.pjsip(trunks, phones), render.extensions(trunks), len(trunks), len(phones))
+    return Rendered(render.pjsip(trunks, phones, secure_phones), render.extensions(trunks), len(trunks), len(phones))
 
 
 def _write(path: Path, text: str) -> None:
@@ -110,7 +111,7 @@ async def apply(settings: Settings, sessions, force: bool = False) -> Rendered:
     """Render, prove, write and (when something changed, or forced) reload."""
     import asyncio
 
-    rendered = await asyncio.to_thread(build, sessions)
+    rendered = await asyncio.to_thread(build, sessions, settings.sip_phone_security == "tls")
     changed = await asyncio.to_thread(write_files, etc_dir(settings), rendered)
     if changed or force:
         await reload(settings, tuple(MODULES.values()) if force else changed)

@@ -30,7 +30,7 @@ def new_password() -> str:
 def trunks(s: Session) -> list[Trunk]:
     rows = s.scalars(select(Carrier).where(Carrier.active).order_by(Carrier.name)).all()
     return [Trunk(c.name, c.host, c.port, c.username, c.password, c.register, c.outbound,
-                  tuple(sorted(n.number for n in c.numbers))) for c in rows]
+                  tuple(sorted(n.number for n in c.numbers)), rank=c.id) for c in rows]
 
 
 def phones(s: Session) -> list[Phone]:

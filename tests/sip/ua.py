@@ -178,6 +178,12 @@ class Agent:
             prm.statusCode = 486
             call.answer(prm)
             return
+        if self.args.refuse is not None:  # a carrier that cannot take the call (503: congestion)
+            prm = pj.CallOpParam()
+            prm.statusCode = self.args.refuse
+            call.answer(prm)
+            say("refused", code=self.args.refuse)
+            return
         self.call = call
         prm = pj.CallOpParam()
         prm.statusCode = 180
@@ -273,6 +279,7 @@ def main() -> None:
     parser.add_argument("--tone", type=float, required=True, help="Hz of the tone this side sends")
     parser.add_argument("--record", required=True, help="WAV file of what this side hears")
     parser.add_argument("--answer-after", type=float, default=None)
+    parser.add_argument("--refuse", type=int, default=None, help="phone: answer every call with this final status")
     parser.add_argument("--hangup-after", type=float, default=None, help="seconds after the call is up")
     parser.add_argument("--dtmf", default="")
     parser.add_argument("--dtmf-after", type=float, default=1.0)

@@ -254,7 +254,7 @@ def test_call_backs_leave_through_the_carrier_marked_for_them_presenting_its_num
     text = render.extensions([outbound, render.Trunk("zother", "192.0.2.20", outbound=True)])
     route = text[text.index("[cc-outbound-trunk]"):].split("\n\n")[0]
     assert "Set(CALLERID(num)=10000)" in route and "Dial(PJSIP/${FILTER(0-9,${EXTEN})}@trunk-telco,,)" in route
-    assert "trunk-zother" not in route  # the first marked, by name
+    assert route.index("@trunk-telco") < route.index("@trunk-zother")  # declared in this order (rank 0 each: by name)
     assert "exten" not in render.extensions([TRUNK]).split("[cc-outbound-trunk]")[1].split("\n\n")[0]  # none marked
     conf = rendered_conf(tmp_path, render.pjsip([outbound], []), text)
     assert dialplan_check.check(conf) == []  # reached only from cc-callback-dial, which no inbound call reaches
@@ -263,6 +263,38 @@ def test_call_backs_leave_through_the_carrier_marked_for_them_presenting_its_num
     inbound = dialplan_check.reachable(plan, dialplan.INBOUND_CONTEXTS + dialplan.CONTEXTS_CODE_SENDS_CALLERS_TO
                                        + ("cc-trunk-telco", "cc-agent-internal"))
     assert "cc-outbound-trunk" not in inbound and "cc-outbound" not in inbound
+
+
+def test_call_backs_fail_over_to_the_next_carrier_only_when_the_carrier_fails(tmp_path):
+    """Carriers marked outbound are tried in the order declared (rank), each showing its own
+    number; the next one only after CONGESTION (503 ...) or CHANUNAVAIL (unreachable), never
+    after the customer's BUSY or NOANSWER; each try reported through cc-outbound-report."""
+    first = render.Trunk("zfirst", "192.0.2.10", numbers=("10000",), outbound=True, rank=1)
+    second = render.Trunk("asecond", "192.0.2.20", numbers=("20000",), outbound=True, rank=2)
+    text = render.extensions([second, first, render.Trunk("inbound", "192.0.2.30")])
+    route = text[text.index("[cc-outbound-trunk]"):].split("\n\n")[0].splitlines()
+    dials = [i for i, line in enumerate(route) if "Dial(PJSIP/" in line]
+    assert [route[i].split("@")[1] for i in dials] == ["trunk-zfirst,,)", "trunk-asecond,,)"]  # rank, not name
+    assert "trunk-inbound" not in "\n".join(route)
+    between = route[dials[0] + 1:dials[1]]
+    assert between[0] == ' same => n,GotoIf($["${DIALSTATUS}" = "CHANUNAVAIL" | "${DIALSTATUS}" = "CONGESTION"]?:done)'
+    assert " same => n,Gosub(cc-outbound-report,s,1)" in between and " same => n,Set(CALLERID(num)=20000)" in between
+    assert " same => n,Set(CC_OUT_TRUNK=trunk-asecond)" in between
+    assert route[-1] == " same => n(done),Hangup()"
+    assert " same => n,Set(CHANNEL(hangup_handler_push)=cc-outbound-report,s,1)" in route[:dials[0]]
+    conf = rendered_conf(tmp_path, render.pjsip([first, second], []), text)
+    assert dialplan_check.check(conf) == []
+    plan = dialplan_check.parse_extensions(conf / "extensions.conf")
+    assert "cc-outbound-report" in dialplan_check.reachable(plan, ("cc-callback-dial",))
+
+
+def test_the_store_ranks_carriers_by_the_order_they_were_declared(sessions):
+    with sessions() as s:
+        for name in ("zz_first", "aa_second"):
+            store.save_carrier(s, name, "192.0.2.10", outbound=True)
+        store.save_carrier(s, "zz_first", "192.0.2.11", outbound=True)  # changed later: keeps its place
+        s.commit()
+        assert [t.name for t in render.outbound_order(store.trunks(s))] == ["zz_first", "aa_second"]
 
 
 def test_the_checker_refuses_an_inbound_path_to_the_call_back_route(tmp_path):
