@@ -43,6 +43,9 @@ def stack_env(tmp_path_factory) -> dict[str, str]:
         "CC_AGI_PORT": str(free_port()),
         "CC_SIP_PORT": str(free_port()),
         "CC_SIP_WS_PORT": str(free_port()),
+        "CC_SIP_TLS": "on",  # SIP over TLS and wss with the demo's self-signed certificate (test_sip_tls.py)
+        "CC_SIP_TLS_PORT": str(free_port()),
+        "CC_SIP_WSS_PORT": str(free_port()),
         "CC_REDIS_PORT": str(free_port()),
         "CC_WEB_PORT": str(free_port()),
     })

@@ -134,7 +134,9 @@ class Agent:
         transport.boundAddress = self.args.bind
         transport.publicAddress = self.args.bind
         transport.port = self.args.port
-        self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
+        # --tls: SIP over TLS only (no UDP transport at all), the server's certificate not checked
+        # (the demo's is self-signed; the test compares it with the file itself)
+        self.ep.transportCreate(pj.PJSIP_TRANSPORT_TLS if self.args.tls else pj.PJSIP_TRANSPORT_UDP, transport)
         self.ep.libStart()
         for codec in self.ep.codecEnum2():  # PCMU/PCMA only: what Asterisk offers
             self.ep.codecSetPriority(codec.codecId, 200 if codec.codecId.startswith(("PCMU", "PCMA")) else 0)
@@ -143,7 +145,7 @@ class Agent:
         host = self.args.registrar or self.args.bind
         acc.idUri = f"sip:{user}@{host}"
         if self.args.registrar and self.args.mode == "phone":
-            acc.regConfig.registrarUri = f"sip:{self.args.registrar}"
+            acc.regConfig.registrarUri = f"sip:{self.args.registrar}" + (";transport=tls" if self.args.tls else "")
             acc.regConfig.timeoutSec = 300
             acc.regConfig.registerOnAdd = not self.args.no_register
         if self.args.user and self.args.password is not None:
@@ -280,6 +282,7 @@ def main() -> None:
     parser.add_argument("--record", required=True, help="WAV file of what this side hears")
     parser.add_argument("--answer-after", type=float, default=None)
     parser.add_argument("--refuse", type=int, default=None, help="phone: answer every call with this final status")
+    parser.add_argument("--tls", action="store_true", help="SIP over TLS instead of UDP")
     parser.add_argument("--hangup-after", type=float, default=None, help="seconds after the call is up")
     parser.add_argument("--dtmf", default="")
     parser.add_argument("--dtmf-after", type=float, default=1.0)
