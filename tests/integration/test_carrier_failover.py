@@ -69,3 +69,63 @@ async def test_a_call_back_refused_by_the_first_carrier_leaves_through_the_secon
         cli(stack_env, "number", "remove", backup_number)
         cli(stack_env, "trunk", "remove", BACKUP)
         cli(stack_env, "trunk", "add", CARRIER, "--host", CARRIER_HOST, "--port", "5060")  # not outbound again
+
+
+SILENT, SILENT_HOST = "tstsilent", "127.0.0.7"
+
+
+@pytest.mark.timeout(200)
+async def test_a_call_back_to_a_carrier_that_never_answers_moves_on_to_the_next(
+        stack, stack_env, ami, sip, sessions, floor):
+    """The first carrier's address takes the INVITE and says nothing (a UDP socket that only
+    reads): SIP gives up on it after timer B (pjsip.conf: 16 s) and the next carrier carries the
+    call back, inside the call back's own 30 s."""
+    import socket
+
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind((SILENT_HOST, 5060))
+    silent.setblocking(False)
+    added, seen = [], []
+    try:
+        for name, host in ((SILENT, SILENT_HOST), (BACKUP, BACKUP_HOST)):  # declared in this order
+            out = cli(stack_env, "trunk", "add", name, "--host", host, "--port", "5060", "--outbound")
+            assert "applied to the running Asterisk" in out, out
+            added.append(name)
+        answering = await UserAgent.start("carrier-answering", "phone", sip.tmp / "answering.wav", bind=BACKUP_HOST,
+                                          port=5060, tone=TONE_HZ, answer_after=0.5, hangup_after=2)
+        sip.agents.append(answering)
+        skill = floor.skill()
+        agent = floor.agent({skill: 3})
+        await set_sim_phone(ami, agent, answer_after=0.5, talk_s=40)
+        customer = fresh_number("1380063")
+        uid = floor.own_call(f"callback-silent-{uuid.uuid4().hex[:12]}")
+        with sessions() as s:
+            s.add(Call(uniqueid=uid, caller_number=customer, started_at=utcnow() - timedelta(hours=1), stage="ivr",
+                       skill=skill, ended_at=utcnow() - timedelta(hours=1), end_reason="ivr_ended"))
+            s.add(CallbackRequest(number=customer, call_uniqueid=uid, reason="out_of_hours", language="zh"))
+            s.commit()
+        await floor.ready(agent)
+        await floor.reload()
+
+        await answering.wait_for("incoming", timeout=60)
+        invites = await wait_until(lambda: _datagrams(silent, seen), timeout=5, what="the silent carrier was asked")
+        assert any(d.startswith(b"INVITE sip:" + customer.encode()) for d in invites), invites[:1]
+        ended = await ami.events.wait_for(Event="UserEvent", UserEvent="CallbackEnded", CallId=uid, timeout=40)
+        assert ended["DialStatus"] == "ANSWER"
+        steps = await wait_until(lambda: (t := [(i, o) for n, i, o in journey(sessions, uid) if n == "outbound_trunk"])
+                                 and len(t) == 2 and t, timeout=20, what="both tries on the journey")
+        # timer B's expiry reads CHANUNAVAIL (measured: about 16 s after the INVITE)
+        assert steps == [(f"trunk-{SILENT}", "chanunavail"), (f"trunk-{BACKUP}", "answer")]
+    finally:
+        silent.close()
+        for name in added:
+            cli(stack_env, "trunk", "remove", name)
+
+
+def _datagrams(sock, seen: list[bytes]) -> list[bytes]:
+    """Every datagram the silent carrier got so far (kept in `seen` across calls)."""
+    while True:
+        try:
+            seen.append(sock.recv(65535))
+        except BlockingIOError:
+            return list(seen)
