@@ -17,6 +17,7 @@ from sqlalchemy import select
 from agent_desktop.auth import current_user, require
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
+from agent_desktop.order_pages import clock
 from agent_desktop.password_unlock import IDENTITY_CHECKS, locked_until, unlock_password
 from agent_desktop.views import page
 from callcenter import audit
@@ -69,7 +70,7 @@ def unlock_page():
     elif number:
         customer = lookup(phone_number(number), None)
     return page("password_unlock.html", customer=customer, checks=IDENTITY_CHECKS, number=number or "",
-                unlocked=request.args.get("unlocked") == "1", note_limit=MAX_NOTE)
+                unlocked=request.args.get("unlocked") == "1", note_limit=MAX_NOTE, when=clock())
 
 
 @bp.post("/customers/<int:customer_id>/password-unlock")

@@ -306,6 +306,17 @@ async def test_login_admin_and_other_pages_share_the_layout_and_pass_axe(stack, 
     await check_page(page, language, "9-admin", skip_codes_in="#users td, .list li, table td")
     assert words("role.admin", language) in await page.inner_text("#users")
 
+    # the lead's service-password screen with a locked customer found (issue 12): the unlock form
+    customer_id, number = make_customer(sessions)
+    with sessions() as s:
+        from datetime import datetime, timedelta, timezone
+        from callcenter.models import Customer
+        s.get(Customer, customer_id).password_locked_until = datetime.now(timezone.utc) + timedelta(minutes=30)
+        s.commit()
+    await page.goto(f"{base_url(stack)}/customers/password?number={number}")
+    await page.wait_for_selector("#unlock-form")
+    await check_page(page, language, "9b-password-unlock")
+
     other = await new_page(browser, stack, axe, language)
     await log_in(other, stack, f"layout{language}qa", language, "/")
     await check_page(other, language, "10-quality")
