@@ -166,7 +166,7 @@ class FlowRunner:
 
     async def _recording_notice(self, agi: AgiChannel, access: str) -> None:
         """Before the menu, in both languages (the caller has not chosen one yet): the call is
-        recorded. Off only for an access number set so (callcenter number ... --no-recording-notice)."""
+        recorded. Off only for an access number set so (callcenter recordings notice NUMBER off)."""
         if self.recording_notice is None or not await asyncio.to_thread(self.recording_notice, access):
             return
         await self.play(agi, [str(self.prompts_dir / language / RECORDING_NOTICE) for language in ("zh", "en")],

