@@ -222,5 +222,8 @@ class Actions:
         d option reads it as a mode switch."""
         if digit not in "0123456789" or len(digit) != 1:
             raise ValueError(f"refused DTMF digit {digit!r}")
+        # Async: false for panoramisk, not Asterisk (which ignores it): PlayDTMF answers "DTMF
+        # successfully queued", and panoramisk reads a reply ending so as an Originate's unless the
+        # action says Async false; without it, it looks the header up, fails, and drops the session
         return _ok(await self._send(Action="PlayDTMF", Channel=spy_channel, Digit=digit, Duration="120",
-                                    Receive="true"))
+                                    Receive="true", Async="false"))

@@ -38,7 +38,8 @@ def caller_id(number: str, name: str = "") -> str:
 
 
 def originate_caller_action(access_number: str, caller: str, name: str = "", dtmf: str = "",
-                            wait_s: float = 1.0, hold_s: float = 30.0, any_name: str | None = None) -> dict:
+                            wait_s: float = 1.0, hold_s: float = 30.0, any_name: str | None = None,
+                            tone_hz: int | None = None) -> dict:
     """The AMI Originate for one simulated caller (pure: easy to test).
 
     ``any_name`` is a caller ID name with no restriction (quotes, newlines, ``$(...)``); it
@@ -51,6 +52,8 @@ def originate_caller_action(access_number: str, caller: str, name: str = "", dtm
     if not (0 <= wait_s <= 60 and 0 < hold_s <= 3600):
         raise SimulationInputError("wait must be 0-60 s and hold 1-3600 s")
     variables = {"SIM_WAIT": f"{wait_s:g}", "SIM_HOLD": f"{hold_s:g}"} | ({"SIM_DTMF": dtmf} if dtmf else {})
+    if tone_hz is not None:  # after its keys the caller sends this tone and records what it hears
+        variables["SIM_TONE"] = str(_tone(tone_hz))
     entry = dialplan.HOTLINE
     if any_name is not None:
         variables["__SIM_NAME_B64"] = base64.b64encode(any_name.encode()).decode()
@@ -70,9 +73,10 @@ def originate_caller_action(access_number: str, caller: str, name: str = "", dtm
 
 
 async def place_call(manager: Manager, access_number: str, caller: str, name: str = "", dtmf: str = "",
-                     wait_s: float = 1.0, hold_s: float = 30.0, any_name: str | None = None) -> str:
+                     wait_s: float = 1.0, hold_s: float = 30.0, any_name: str | None = None,
+                     tone_hz: int | None = None) -> str:
     """Place a simulated call; return the uniqueid of the channel that runs the hotline dialplan."""
-    action = originate_caller_action(access_number, caller, name, dtmf, wait_s, hold_s, any_name)
+    action = originate_caller_action(access_number, caller, name, dtmf, wait_s, hold_s, any_name, tone_hz)
     action["OtherChannelId"] = action["ChannelId"] + "-2"
     reply = await manager.send_action(action)
     first = reply[0] if isinstance(reply, list) else reply
@@ -81,11 +85,21 @@ async def place_call(manager: Manager, access_number: str, caller: str, name: st
     return action["OtherChannelId"]
 
 
-async def set_sim_phone(manager: Manager, extension: str, answer_after: float | None, talk_s: float = 10) -> None:
-    """Make agent extension ring a simulated phone: answer after N s, or never (None)."""
+def _tone(hz) -> int:
+    if isinstance(hz, bool) or not isinstance(hz, int) or not 100 <= hz <= 3400:
+        raise SimulationInputError(f"a tone is 100-3400 Hz, got {hz!r}")
+    return hz
+
+
+async def set_sim_phone(manager: Manager, extension: str, answer_after: float | None, talk_s: float = 10,
+                        tone_hz: int | None = None) -> None:
+    """Make agent extension ring a simulated phone: answer after N s, or never (None). tone_hz: once
+    answered it sends that tone and records what it hears (sim-phone in extensions.conf)."""
     if not is_extension(extension):
         raise SimulationInputError(f"agent extension must be 1XXX, got {extension!r}")
     value = "never:0" if answer_after is None else f"{float(answer_after):g}:{float(talk_s):g}"
+    if tone_hz is not None and answer_after is not None:
+        value += f":{_tone(tone_hz)}"
     await manager.send_action({"Action": "Setvar", "Variable": dialplan.simphone_variable(extension),
                                "Value": value})
 

@@ -168,7 +168,7 @@ def render_text(text: str, values: dict[str, str], source: str = "template") -> 
 # Values written into application arguments of the dialplan (AGI's URL, MixMonitor's file name):
 # a comma, a quote or a parenthesis there would split or group the arguments, "${" or "$[" be
 # evaluated, a ";" start a comment. A home folder named so is refused before Asterisk runs.
-DIALPLAN_VALUES = ("AGI_URL", "RECORDINGS_DIR")
+DIALPLAN_VALUES = ("AGI_URL", "RECORDINGS_DIR", "SPOOL_DIR")  # SPOOL_DIR: the simulated phones' recordings
 _DIALPLAN_SAFE = re.compile(r"[A-Za-z0-9_./:@%+=?&~-]+")
 
 
