@@ -73,7 +73,7 @@
   // ---- answers, comments and appeal of one score, as text
   function showScore(score, holder) {
     clear(holder);
-    holder.appendChild(el("p", {}, [gradeBadge(score), " ", el("span", {id: "score-status", text: statusText(score),
+    holder.appendChild(el("p", {}, [gradeBadge(score), " ", el("span", {attrs: {id: "score-status"}, text: statusText(score),
                                                                       data: {status: score.status, locked: String(score.locked)}})]));
     holder.appendChild(el("p", {class: "muted", text: W.word("quality.card_version", {
       card: W.code("qcat", score.category), version: score.version}) + " · " + W.dateTime(score.scored_at)}));
@@ -85,7 +85,7 @@
                                                              el("strong", {text})]));
     }
     holder.appendChild(list);
-    const comments = el("ol", {class: "timeline", id: "comments"});
+    const comments = el("ol", {class: "timeline", attrs: {id: "comments"}});
     for (const c of score.comments) {
       comments.appendChild(el("li", {}, [el("time", {class: "timer", text: atText(c.at_s)}), " ", el("span", {text: c.text})]));
     }
@@ -94,8 +94,8 @@
     if (score.appeal) {
       const a = score.appeal;
       holder.appendChild(el("h3", {text: T["quality.appeal"]}));
-      holder.appendChild(el("p", {id: "appeal-text", text: a.reason}));
-      holder.appendChild(el("p", {id: "appeal-outcome", data: {outcome: a.outcome || ""},
+      holder.appendChild(el("p", {attrs: {id: "appeal-text"}, text: a.reason}));
+      holder.appendChild(el("p", {attrs: {id: "appeal-outcome"}, data: {outcome: a.outcome || ""},
         text: a.outcome ? W.word("quality.decided", {outcome: W.code("qoutcome", a.outcome), before: W.number(a.total_before)})
                           + (a.note ? " — " + a.note : "") : T["quality.appeal_open"]}));
     }
