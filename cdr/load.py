@@ -34,7 +34,7 @@ class Loaded:
     intervals: list[agent_time.Interval]
     thresholds: dict[str, int]
     teams: dict[str, str]
-    surveys_exist: bool = False  # no survey table yet (issue 13): satisfaction is not available
+    surveys_exist: bool = False  # no survey offered in the period: satisfaction is not available, never 0
 
 
 def _call_row(c: Call) -> CallRow:
@@ -62,8 +62,11 @@ def teams(s: Session) -> dict[str, str]:
 def load(s: Session, period: Period, now: datetime, short_abandon_s: float) -> Loaded:
     start, end, now = utc(period.start), utc(period.end), utc(now)
     wide_start, wide_end = start - MARGIN, min(end + MARGIN, max(now, start))
-    calls = [_call_row(c) for c in s.scalars(select(Call).where(Call.started_at >= wide_start, Call.started_at < end))]
-    calls = [c for c in calls if start <= utc(c.queued_at or c.started_at) < end]
+    rows = [c for c in s.scalars(select(Call).where(Call.started_at >= wide_start, Call.started_at < end))
+            if start <= utc(c.queued_at or c.started_at) < end]
+    calls = [_call_row(c) for c in rows]
+    # the post-call survey (quality/survey.py), on the call's row: offered, and the answer or none
+    surveys = [SurveyRow(c.uniqueid, c.survey_answer) for c in rows if c.survey_offered]
     numbers = {c.caller_number for c in calls if c.caller_number}
     later = [_call_row(c) for c in s.scalars(select(Call).where(
         Call.started_at >= start, Call.started_at < end + REPEAT_WINDOW + MARGIN))
@@ -78,10 +81,10 @@ def load(s: Session, period: Period, now: datetime, short_abandon_s: float) -> L
     callbacks = [CallbackRow(r.call_uniqueid, r.status, r.reason) for r in s.scalars(
         select(CallbackRequest).where(CallbackRequest.created_at >= wide_start, CallbackRequest.created_at < wide_end))
         if r.call_uniqueid in uids]
-    found = call_facts.facts(calls, items, holds, transfers, callbacks, later_calls=later, now=now,
+    found = call_facts.facts(calls, items, holds, transfers, callbacks, later_calls=later, surveys=surveys, now=now,
                              short_abandon_s=short_abandon_s)
     thresholds = {q.skill: q.service_level_s for q in s.scalars(select(QueueConfig))}
-    return Loaded(period, found, states, items, thresholds, teams(s))
+    return Loaded(period, found, states, items, thresholds, teams(s), surveys_exist=bool(surveys))
 
 
 def report_input(loaded: Loaded, size: str) -> ReportInput:

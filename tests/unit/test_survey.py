@@ -258,3 +258,27 @@ def test_the_route_plays_nothing_to_a_caller_not_picked_or_asked_today(sessions,
     assert left_out.played == []
     with sessions() as s:
         assert survey.answers(s, ["first", "second", "third"]) == {"first": (True, 1)}
+
+
+# ---------------------------------------------------------------- the reports read it (cdr/load.py)
+def test_the_reports_count_satisfaction_and_response_from_the_stored_answers(sessions):
+    from datetime import date, timedelta
+
+    from cdr import kpi, load
+    from cdr.periods import Period
+
+    with sessions() as s:  # answered 1, answered 3, offered and not answered, never offered
+        for uid, offered, value in (("k1", True, 1), ("k2", True, 3), ("k3", True, None), ("k4", False, None)):
+            s.add(Call(uniqueid=uid, caller_number="13800000001", started_at=NOW, queued_at=NOW,
+                       answered_at=NOW + timedelta(seconds=5), ended_at=NOW + timedelta(minutes=2),
+                       end_reason="agent_hangup", survey_offered=offered, survey_answer=value))
+        s.commit()
+        loaded = load.load(s, Period.local_days(date(2026, 11, 29), date(2026, 11, 29), SHANGHAI),
+                           NOW + timedelta(hours=1), 5)
+        empty = load.load(s, Period.local_days(date(2026, 11, 28), date(2026, 11, 28), SHANGHAI),
+                          NOW + timedelta(hours=1), 5)
+    assert loaded.surveys_exist and not empty.surveys_exist  # no survey in a period: not available, never 0
+    assert {f.uniqueid: (f.survey_offered, f.survey_answer) for f in loaded.facts} == {
+        "k1": (True, 1), "k2": (True, 3), "k3": (True, None), "k4": (False, None)}
+    found = kpi.satisfaction(loaded.facts, loaded.surveys_exist)
+    assert (found.top, found.bottom) == (1, 2)  # satisfied over answered: the unanswered one is no score
