@@ -18,7 +18,7 @@ from callcenter.models import (AgentStateLog, Call, CallbackRequest, CallHold, C
                                WorkOrder)
 from callcenter.orders.types import TYPES
 from cdr import agent_time, call_facts
-from cdr.call_facts import REPEAT_WINDOW, CallbackRow, CallFact, CallRow, HoldRow, TransferRow
+from cdr.call_facts import REPEAT_WINDOW, CallbackRow, CallFact, CallRow, HoldRow, SurveyRow, TransferRow
 from cdr.kpi import OrderRow
 from cdr.periods import Period, edges, utc
 from cdr.report import ReportInput
