@@ -318,5 +318,11 @@ async def test_login_admin_and_other_pages_share_the_layout_and_pass_axe(stack, 
     await check_page(page, language, "9b-password-unlock")
 
     other = await new_page(browser, stack, axe, language)
-    await log_in(other, stack, f"layout{language}qa", language, "/")
+    await log_in(other, stack, f"layout{language}qa", language, "/quality")  # the inspector's work list (issue 13)
+    await other.wait_for_selector('#worklist[aria-busy="false"]')
     await check_page(other, language, "10-quality")
+    for path, table, name in (("/quality/scores", "#scores", "10b-quality-scores"),
+                              ("/reports/quality", "#quality-report", "10c-quality-report")):
+        await other.goto(base_url(stack) + path)
+        await other.wait_for_selector(f'{table}[aria-busy="false"]')
+        await check_page(other, language, name)

@@ -1,8 +1,8 @@
 """Quality inspection in the browser, on a real call (issue 13): a real call through the real
 Asterisk, router and CDR listener, answered by an agent's phone; the call on an inspector's work
 list (as the week's draw puts it: the draw itself is tested in tests/unit/test_quality_access.py);
-the inspector opens the work list in Chromium, opens the call (its journey, and its recording in
-the player when the recordings endpoint serves it), scores it with a fatal item missed and a
+the inspector opens the work list in Chromium, opens the call (its journey, and its recording
+played in the page's player: issue 11's endpoint), scores it with a fatal item missed and a
 comment at a second of the recording; the agent sees the score and the comment and appeals; their
 team lead decides; the score is final and every change is refused with SCORE_LOCKED."""
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 
 from callcenter.models import (AuditEntry, QualityAppeal, QualityComment, QualityScore, QualityWorkItem)
 from callcenter.simulate import set_sim_phone
+from tests.integration.conftest import wait_until
 from tests.integration.desktop_helpers import make_user, web_login
 from tests.integration.helpers import make_customer
 from tests.integration.test_desktop import base_url, browser, open_page  # noqa: F401  (browser: a fixture)
@@ -65,6 +66,11 @@ async def test_inspector_scores_with_a_fatal_item_agent_appeals_lead_decides_sco
                               reasons=["random", "transfer"], status="open", picked_at=row.started_at))
         s.commit()
 
+    # the push process registers the call's recording once it has ended (issue 11)
+    http, token = web_login(base_url(stack), inspector, "/quality")
+    await wait_until(lambda: http.get(f"{base_url(stack)}/api/calls/{uid}/recording", timeout=10).status_code == 200,
+                     timeout=30, what="the call's recording registered")
+
     # 1. the inspector's home is their work list: the call, with why it was picked
     qa = await open_page(browser, stack, inspector, "/quality")
     entry = f'#worklist tr[data-call="{uid}"]'
@@ -73,18 +79,12 @@ async def test_inspector_scores_with_a_fatal_item_agent_appeals_lead_decides_sco
     async with qa.expect_navigation():
         await qa.click(f"{entry} a")
 
-    # 2. beside the call's journey (and its recording, when the recordings endpoint serves one)
+    # 2. beside the call's journey and its recording, which plays in the page
     await qa.wait_for_selector('#timeline li[data-kind="ended"]')
     assert await qa.text_content("#call-agent") == ext
-    http, token = web_login(base_url(stack), inspector, "/quality")
-    recording = http.get(f"{base_url(stack)}/api/calls/{uid}/recording", timeout=10)
-    if recording.status_code == 200:  # issue 11's player: the page plays the call
-        await qa.wait_for_selector("#player")
-        assert await qa.evaluate("document.getElementById('player').play().then(() => true)") is True
-        await qa.wait_for_function("document.getElementById('player').currentTime > 0", timeout=10_000)
-    else:  # no recording endpoint or none for this call: the page says so and links to the call
-        assert recording.json()["code"] in ("NOT_FOUND", "NO_SUCH_RECORDING")
-        assert await qa.get_attribute("#player-box a", "href") == f"/calls/{uid}"
+    await qa.wait_for_selector("#player")
+    assert await qa.evaluate("document.getElementById('player').play().then(() => true)") is True
+    await qa.wait_for_function("document.getElementById('player').currentTime > 0", timeout=10_000)
 
     # 3. scored on the query card: everything met but the fatal identity check; a comment at 0:02
     await qa.select_option("#f-category", "query")
@@ -143,4 +143,7 @@ async def test_inspector_scores_with_a_fatal_item_agent_appeals_lead_decides_sco
     with sessions() as s:
         actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.target == uid)))
     assert {"view_quality_call", "quality_score", "quality_appeal", "quality_appeal_decided"} <= actions
+    with sessions() as s:  # the playback too, audited by the recordings endpoint
+        assert s.scalar(select(AuditEntry.id).where(AuditEntry.action == "recording_play",
+                                                    AuditEntry.actor == inspector)) is not None
     assert qa.alerts == [] and me.alerts == [] and boss.alerts == []
