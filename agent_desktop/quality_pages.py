@@ -9,7 +9,7 @@ from flask import Blueprint
 from agent_desktop.auth import current_user, require
 from agent_desktop.reports import today
 from agent_desktop.views import call_id, page
-from quality import kpis
+from quality import kpis, scorecards
 
 bp = Blueprint("quality_pages", __name__)
 
@@ -37,6 +37,18 @@ def scores_page():
 def score_page(score_id: int):
     user = current_user()  # which forms the page offers (the API decides again)
     return page("quality_score.html", data={"score": score_id, "role": user.role, "me": user.username})
+
+
+@bp.get("/quality/calibrations")
+@require("quality")
+def calibrations_page():
+    return page("quality_calibrations.html", data={"categories": list(scorecards.CATEGORIES)})
+
+
+@bp.get("/quality/calibrations/<int:cal_id>")
+@require("quality")
+def calibration_page(cal_id: int):
+    return page("quality_calibration.html", data={"calibration": cal_id})
 
 
 @bp.get("/reports/quality")

@@ -3,13 +3,13 @@ they have sent their own, and everyone sees them when the session is closed; clo
 reference answers (quality.calibration.reference) and keeps them as the call's reference."""
 from __future__ import annotations
 
-from datetime import datetime
 from dataclasses import asdict
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.models import QualityCalibration, QualityCalibrationScore
+from callcenter.models import QualityCalibration, QualityCalibrationScore, QualityScorecard
 from quality import calibration, scoring
 from quality.config import QualityConfig
 from quality.errors import QualityError
@@ -31,7 +31,6 @@ def start(s: Session, cfg: QualityConfig, uniqueid: str, category: object, who: 
 
 
 def _card(s: Session, cal: QualityCalibration):
-    from callcenter.models import QualityScorecard
     return from_dict(s.get(QualityScorecard, cal.scorecard_id).definition)
 
 

@@ -240,7 +240,74 @@
     }
   }
 
-  const pages = {"page-quality-worklist": workListPage, "page-quality-call": scoringPage,
+  // ---- calibration: start one on a call; score it blind; compare; close to a reference
+  async function calibrationsPage() {
+    const select = $("f-cal-category");
+    for (const code of PAGE.categories) select.appendChild(el("option", {text: W.code("qcat", code), attrs: {value: code}}));
+    $("cal-form").addEventListener("submit", async event => {
+      event.preventDefault();
+      try {
+        const cal = await post("/api/quality/calibrations", {call: $("f-cal-call").value.trim(), category: select.value});
+        location.href = "/quality/calibrations/" + cal.id;
+      } catch (error) { showError(error); }
+    });
+    const data = await api("/api/quality/calibrations");
+    const body = $("cals").querySelector("tbody");
+    $("cals").setAttribute("aria-busy", "false");
+    $("cals-empty").hidden = data.calibrations.length > 0;
+    for (const c of data.calibrations) {
+      body.appendChild(el("tr", {data: {calibration: String(c.id)}}, [
+        cell(c.call), cell(W.code("qcal_status", c.status)),
+        cell(c.reference_total === null ? "" : W.number(c.reference_total)),
+        el("td", {}, [el("a", {class: "btn btn-quiet", text: T["quality.open"], attrs: {href: "/quality/calibrations/" + c.id}})])]));
+    }
+  }
+
+  async function calibrationPage() {
+    const path = "/api/quality/calibrations/" + PAGE.calibration;
+    let cal = await api(path);
+    await player(cal.call, $("player-box"));
+    function render() {
+      setText("cal-call", cal.call);
+      setText("cal-status", W.code("qcal_status", cal.status) + " · " + W.word("quality.cal_scored_by", {n: cal.scored_by}));
+      $("cal-status").dataset.status = cal.status;
+      $("cal-status").dataset.scored = String(cal.scored_by);
+      const open = cal.status === "open";
+      $("cal-score-panel").hidden = !open;
+      $("cal-close-panel").hidden = !open;
+      if (open) cardForm(cal.card, $("cal-items"), cal.mine);
+      $("cal-blind").hidden = cal.spread.length > 0 || cal.status !== "open";
+      const table = $("cal-spread");
+      table.hidden = cal.spread.length === 0;
+      const body = table.querySelector("tbody");
+      clear(body);
+      const items = Object.fromEntries(cal.card.sections.flatMap(s => s.items).map(i => [i.code, i]));
+      for (const r of cal.spread) {
+        const total = r.item === "total";
+        const ref = total ? cal.reference_total : (cal.reference ? cal.reference[r.item] : null);
+        body.appendChild(el("tr", {data: {item: r.item}}, [
+          cell(total ? T["quality.cal_total"] : W.code("qitem", r.item)), cell(W.number(r.low)), cell(W.number(r.high)),
+          el("td", {text: total ? W.number(r.spread) : W.percent(r.spread * 100), data: {value: String(r.spread)}}),
+          cell(ref === null || ref === undefined ? "" : W.number(ref) + (total ? "" : " / " + items[r.item].scale_max))]));
+      }
+      const totals = $("cal-totals");
+      clear(totals);
+      for (const s of cal.scores) totals.appendChild(el("li", {}, [el("span", {text: s.inspector + ": "}), el("strong", {text: W.number(s.total)})]));
+    }
+    render();
+    $("cal-score-form").addEventListener("submit", async event => {
+      event.preventDefault();
+      try { cal = await post(path + "/score", {answers: readAnswers(cal.card, $("cal-items"))}); showMessage({ok: true}); render(); }
+      catch (error) { showError(error); }
+    });
+    $("cal-close").addEventListener("click", async () => {
+      try { cal = await post(path + "/close", {}); showMessage({ok: true}); render(); }
+      catch (error) { showError(error); }
+    });
+  }
+
+  const pages = {"page-quality-calibrations": calibrationsPage, "page-quality-calibration": calibrationPage,
+                 "page-quality-worklist": workListPage, "page-quality-call": scoringPage,
                  "page-quality-scores": scoresPage, "page-quality-score": scorePage, "page-quality-report": reportPage};
   for (const [name, run] of Object.entries(pages)) {
     if (document.body.classList.contains(name)) run().catch(showError);

@@ -322,7 +322,8 @@ async def test_login_admin_and_other_pages_share_the_layout_and_pass_axe(stack, 
     await other.wait_for_selector('#worklist[aria-busy="false"]')
     await check_page(other, language, "10-quality")
     for path, table, name in (("/quality/scores", "#scores", "10b-quality-scores"),
-                              ("/reports/quality", "#quality-report", "10c-quality-report")):
+                              ("/reports/quality", "#quality-report", "10c-quality-report"),
+                              ("/quality/calibrations", "#cals", "10d-quality-calibrations")):
         await other.goto(base_url(stack) + path)
         await other.wait_for_selector(f'{table}[aria-busy="false"]')
         await check_page(other, language, name)

@@ -12,7 +12,8 @@ import time
 import pytest
 from sqlalchemy import delete, select
 
-from callcenter.models import (AuditEntry, QualityAppeal, QualityComment, QualityScore, QualityWorkItem)
+from callcenter.models import (AuditEntry, QualityAppeal, QualityCalibration, QualityCalibrationScore, QualityComment,
+                               QualityScore, QualityWorkItem, utcnow)
 from callcenter.simulate import set_sim_phone
 from tests.integration.conftest import wait_until
 from tests.integration.desktop_helpers import make_user, web_login
@@ -38,32 +39,41 @@ def quality_rows(sessions):
         s.execute(delete(QualityAppeal).where(QualityAppeal.score_id.in_(scores)))
         s.execute(delete(QualityScore).where(QualityScore.id.in_(scores)))
         s.execute(delete(QualityWorkItem).where(QualityWorkItem.call_uniqueid.in_(calls)))
+        cals = list(s.scalars(select(QualityCalibration.id).where(QualityCalibration.call_uniqueid.in_(calls))))
+        s.execute(delete(QualityCalibrationScore).where(QualityCalibrationScore.calibration_id.in_(cals)))
+        s.execute(delete(QualityCalibration).where(QualityCalibration.id.in_(cals)))
         s.commit()
 
 
-@pytest.mark.timeout(300)
-async def test_inspector_scores_with_a_fatal_item_agent_appeals_lead_decides_score_locked(
-        stack, ami, sessions, store, floor, browser, quality_rows):  # noqa: F811
+async def answered_call(stack, ami, sessions, floor, prefix: str) -> tuple[str, str, str]:
+    """A real call through the menu to this test's own agent, answered and ended; (call, agent's
+    extension, the agent's user name). The agent's team has its lead, "<prefix>_lead_<ext>"."""
     floor.queue("consult", ring_time_s=10, wrapup_s=1, no_answer_limit=1)
     ext = floor.extension()
-    agent, lead, inspector = f"q_agent_{ext}", f"q_lead_{ext}", f"q_qa_{ext}"
-    make_user(sessions, agent, "agent", ext=ext, team=f"team-q{ext}")
-    make_user(sessions, lead, "supervisor", team=f"team-q{ext}", lead=True)
-    make_user(sessions, inspector, "quality")
+    agent = f"{prefix}_agent_{ext}"
+    make_user(sessions, agent, "agent", ext=ext, team=f"team-{prefix}{ext}")
+    make_user(sessions, f"{prefix}_lead_{ext}", "supervisor", team=f"team-{prefix}{ext}", lead=True)
     floor.agent({"consult": 5}, ext=ext)
     await floor.reload()
     await set_sim_phone(ami, ext, answer_after=1, talk_s=3)
     await floor.ready(ext, since=time.time() - 3600)
     _, number = make_customer(sessions)
-
-    # a real call, answered by the agent, closed in the ledger with its agent
     uid = await floor.call(ACCESS, number, dtmf=CONSULT, hold_s=40)
     row = await ended(ami, sessions, uid)
-    assert row.agent_extension == ext and row.answered_at is not None, (row.end_reason, row.end_detail, row.answered_at, row.stage, row.skill)
+    assert row.agent_extension == ext and row.answered_at is not None, (row.end_reason, row.stage)
+    return uid, ext, agent
+
+
+@pytest.mark.timeout(300)
+async def test_inspector_scores_with_a_fatal_item_agent_appeals_lead_decides_score_locked(
+        stack, ami, sessions, store, floor, browser, quality_rows):  # noqa: F811
+    uid, ext, agent = await answered_call(stack, ami, sessions, floor, "q")
+    lead, inspector = f"q_lead_{ext}", f"q_qa_{ext}"
+    make_user(sessions, inspector, "quality")
     quality_rows.append(uid)
     with sessions() as s:  # on this inspector's list, as the week's draw puts it
         s.add(QualityWorkItem(call_uniqueid=uid, agent_extension=ext, inspector=inspector, week="2026-W48",
-                              reasons=["random", "transfer"], status="open", picked_at=row.started_at))
+                              reasons=["random", "transfer"], status="open", picked_at=utcnow()))
         s.commit()
 
     # the push process registers the call's recording once it has ended (issue 11)
@@ -147,3 +157,54 @@ async def test_inspector_scores_with_a_fatal_item_agent_appeals_lead_decides_sco
         assert s.scalar(select(AuditEntry.id).where(AuditEntry.action == "recording_play",
                                                     AuditEntry.actor == inspector)) is not None
     assert qa.alerts == [] and me.alerts == [] and boss.alerts == []
+
+
+@pytest.mark.timeout(300)
+async def test_two_inspectors_calibrate_a_call_blind_and_close_it_to_a_reference(
+        stack, ami, sessions, floor, browser, quality_rows):  # noqa: F811
+    uid, ext, _agent = await answered_call(stack, ami, sessions, floor, "c")
+    quality_rows.append(uid)
+    first, second = f"c_qa1_{ext}", f"c_qa2_{ext}"
+    for name in (first, second):
+        make_user(sessions, name, "quality")
+
+    # the first inspector starts a calibration on the call and scores it: all met
+    one = await open_page(browser, stack, first, "/quality")
+    await one.goto(base_url(stack) + "/quality/calibrations")
+    await one.fill("#f-cal-call", uid)
+    await one.select_option("#f-cal-category", "query")
+    async with one.expect_navigation():
+        await one.click("#cal-start")
+    await one.wait_for_selector('#cal-items input[name="item-greeting"]')
+    for item in ("greeting", "identity_checked", "accurate_answer", "answered_in_time", "no_false_promise",
+                 "work_recorded"):
+        await one.check(f'input[name="item-{item}"][value="1"]')
+    await one.check('input[name="item-courtesy"][value="5"]')
+    await one.click("#cal-send")
+    await one.wait_for_selector('#cal-status[data-scored="1"]')
+    cal_url = one.url
+
+    # the second sees nothing of it before scoring (blind), then everyone's and the spread
+    two = await open_page(browser, stack, second, "/quality")
+    await two.goto(cal_url)
+    await two.wait_for_selector("#cal-blind:not([hidden])")
+    assert await two.is_hidden("#cal-spread") and await two.text_content("#cal-totals") == ""
+    for item in ("greeting", "identity_checked", "accurate_answer", "no_false_promise", "work_recorded"):
+        await two.check(f'input[name="item-{item}"][value="1"]')
+    await two.check('input[name="item-answered_in_time"][value="0"]')
+    await two.check('input[name="item-courtesy"][value="3"]')
+    await two.click("#cal-send")
+    await two.wait_for_selector("#cal-spread:not([hidden])")
+    spread = {row: await two.get_attribute(f'#cal-spread tr[data-item="{row}"] td[data-value]', "data-value")
+              for row in ("greeting", "answered_in_time", "courtesy", "total")}
+    assert spread == {"greeting": "0", "answered_in_time": "1", "courtesy": "0.4", "total": "21"}  # 100 against 79
+
+    # closed: the reference stands (ties the lower: answered_in_time 0, courtesy 3); no more scoring
+    await two.click("#cal-close")
+    await two.wait_for_selector('#cal-status[data-status="closed"]')
+    assert await two.is_hidden("#cal-score-panel")
+    with sessions() as s:
+        cal = s.scalar(select(QualityCalibration).where(QualityCalibration.call_uniqueid == uid))
+        assert cal.status == "closed" and cal.reference["answered_in_time"] == 0 and cal.reference["courtesy"] == 3
+        assert cal.reference_total == 79.0
+    assert one.alerts == [] and two.alerts == []

@@ -16,7 +16,7 @@ from agent_desktop import create_app
 from agent_desktop.i18n import STRINGS
 from callcenter import db
 from callcenter.config import ConfigError, Settings
-from callcenter.models import (AuditEntry, Call, CallHold, CallTransfer, QualityScore, QualityWorkItem,
+from callcenter.models import (AuditEntry, Call, CallHold, CallTransfer, QualityWorkItem,
                                RoutingDecision, Team, User, WorkOrder)
 from quality import config as quality_config
 from quality import worklist
@@ -119,6 +119,7 @@ GET_ROUTES = [
     ("/quality", {"quality"}),
     ("/quality/scores", {"agent", "supervisor", "quality", "admin"}),
     ("/reports/quality", {"supervisor", "quality", "admin"}),
+    ("/quality/calibrations", {"quality"}),
     ("/api/quality/worklist", {"quality"}),
     ("/api/quality/scores", {"agent", "supervisor", "quality", "admin"}),
     (f"/api/quality/calls/{MINE}", {"quality"}),
