@@ -186,6 +186,7 @@ REPORT_STRINGS: dict[str, dict[str, str]] = {
     "journey.callback": {"en": "Call back requested", "zh": "预约回呼"},
     "journey.ended": {"en": "Call ended", "zh": "通话结束"},
     "journey.survey": {"en": "Post-call survey", "zh": "满意度调查"},
+    "journey.quality_score": {"en": "Quality score of agent {agent}", "zh": "坐席 {agent} 的质检评分"},
     "journey.survey_answer.1": {"en": "1: satisfied", "zh": "1：满意"},
     "journey.survey_answer.2": {"en": "2: acceptable", "zh": "2：一般"},
     "journey.survey_answer.3": {"en": "3: not satisfied", "zh": "3：不满意"},

@@ -24,13 +24,14 @@ from sqlalchemy.orm import Session
 from acd import agent_state as st
 from callcenter.masking import mask_long_numbers
 from callcenter.models import (AgentStateLog, Call, CallbackRequest, CallHold, CallTransfer, CallWrapup, JourneyStep,
-                               RoutingDecision, WorkOrder, WorkOrderCall)
+                               QualityScore, RoutingDecision, WorkOrder, WorkOrderCall)
 from cdr.agent_time import StateRow, intervals, rings
 from cdr.periods import utc
 
 #: order of steps that share a timestamp: the one that causes comes first
 KINDS = ("entered", "menu", "queued", "routed", "ringing", "no_answer", "answered", "hold", "resume", "transfer",
-         "work_order", "callback", "survey", "ended", "recording", "wrapup", "disposition", "wrapup_ended")
+         "work_order", "callback", "survey", "ended", "recording", "wrapup", "disposition", "wrapup_ended",
+         "quality_score")
 RANK = {kind: i for i, kind in enumerate(KINDS)}
 
 
@@ -189,6 +190,15 @@ def survey(s: Session, call: Call) -> Iterable[Step]:
     if call.survey_offered and call.survey_offered_at is not None:
         yield Step(call.survey_offered_at, "survey",
                    detail={"answer": str(call.survey_answer) if call.survey_answer else "none"})
+
+
+@source
+def quality_score(s: Session, call: Call) -> Iterable[Step]:
+    """The quality inspector's score of the call (quality/scores.py), as it stands now: the total,
+    its grade and where it is in its life (scored, appealed, final)."""
+    for row in s.scalars(select(QualityScore).where(QualityScore.call_uniqueid == call.uniqueid)):
+        yield Step(row.scored_at, "quality_score", row.agent_extension,
+                   {"total": row.total, "grade": row.grade, "fatal": row.fatal, "status": row.status})
 
 
 @source

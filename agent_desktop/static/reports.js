@@ -249,6 +249,9 @@
       case "callback": return [T["journey.callback"], W.code("journey.callback_status", d.status)];
       case "ended": return [T["journey.ended"], W.endWords(d.end_reason, d.end_detail)];
       case "survey": return [T["journey.survey"], W.code("journey.survey_answer", d.answer)];
+      case "quality_score": return [W.word("journey.quality_score", {agent}),
+                                    [W.number(d.total), W.code("grade", d.grade), d.fatal ? T["quality.fatal"] : "",
+                                     W.code("qstatus", d.status)].filter(Boolean).join(" · ")];
       case "recording": return [T["journey.recording"], d.file];
       default: return [W.word("journey." + step.kind, {agent}), ""];
     }

@@ -157,4 +157,4 @@ def test_every_source_lands_in_the_timeline_in_order(migrated_db):
     assert next(step for step in steps if step.kind == "recording").detail == {"file": f"{uid}.wav"}
     assert next(step for step in steps if step.kind == "survey").detail == {"answer": "3"}
     assert {step.kind for step in steps} <= set(KINDS)
-    assert len(SOURCES) == 10  # a new table (monitoring, survey, quality score) is one more @source
+    assert len(SOURCES) == 11  # a new table (monitoring, survey, quality score) is one more @source

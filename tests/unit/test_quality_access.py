@@ -205,6 +205,9 @@ def test_score_with_a_fatal_item_appeal_once_decide_then_locked(app):
     assert refused(post(qa1, f"/api/quality/scores/{sid}/comments", {"text": "more"}), 409, "SCORE_LOCKED")
     assert refused(post(agent, f"/api/quality/scores/{sid}/appeal", {"reason": "again"}), 409, "SCORE_LOCKED")
     assert refused(post(qa2, f"/api/quality/scores/{sid}/decision", {"outcome": "upheld"}), 409, "SCORE_LOCKED")
+    steps = qa1.get(f"/api/calls/{MINE}/journey").get_json()["steps"]  # the call's journey shows the score
+    assert [st["detail"] for st in steps if st["kind"] == "quality_score"] == [
+        {"total": 100.0, "grade": "excellent", "fatal": False, "status": "final"}]
     with app.extensions["callcenter"].sessions() as s:
         actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.target == MINE)))
     assert {"quality_score", "quality_appeal", "quality_appeal_decided", "view_quality_score"} <= actions
