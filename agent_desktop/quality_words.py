@@ -59,6 +59,7 @@ QUALITY_STRINGS: dict[str, dict[str, str]] = {
     "quality.no_scores": {"en": "No scores.", "zh": "暂无评分。"},
     "quality.locked": {"en": "final, locked", "zh": "已定稿锁定"},
     "quality.card_version": {"en": "Scorecard {card}, version {version}", "zh": "评分表：{card}，第 {version} 版"},
+    "quality.play_at": {"en": "Play the recording from {time}", "zh": "从 {time} 播放录音"},
     "quality.comments": {"en": "Comments", "zh": "评语"},
     "quality.no_comments": {"en": "No comments.", "zh": "无评语。"},
     "quality.appeal": {"en": "Appeal", "zh": "申诉"},

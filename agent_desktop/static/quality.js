@@ -87,7 +87,15 @@
     holder.appendChild(list);
     const comments = el("ol", {class: "timeline", attrs: {id: "comments"}});
     for (const c of score.comments) {
-      comments.appendChild(el("li", {}, [el("time", {class: "timer", text: atText(c.at_s)}), " ", el("span", {text: c.text})]));
+      // a comment's time is a button that takes the player there, when the page has one
+      const when = c.at_s === null || c.at_s === undefined ? el("span", {class: "timer", text: ""})
+        : el("button", {class: "btn btn-quiet timer", text: atText(c.at_s), data: {at: String(c.at_s)},
+                        attrs: {type: "button", "aria-label": W.word("quality.play_at", {time: atText(c.at_s)})}});
+      if (when.tagName === "BUTTON") when.addEventListener("click", () => {
+        const audio = $("player");
+        if (audio) { audio.currentTime = c.at_s; audio.play().catch(() => {}); }
+      });
+      comments.appendChild(el("li", {}, [when, " ", el("span", {text: c.text})]));
     }
     holder.appendChild(el("h3", {text: T["quality.comments"]}));
     holder.appendChild(score.comments.length ? comments : el("p", {class: "muted", text: T["quality.no_comments"]}));

@@ -123,6 +123,9 @@ async def test_inspector_scores_with_a_fatal_item_agent_appeals_lead_decides_sco
         await me.click(f'#scores tr[data-score="{score_id}"] a')
     await me.wait_for_selector("#comments li")
     assert "0:02" in await me.text_content("#comments") and "identity check" in await me.text_content("#comments")
+    await me.wait_for_selector("#player")  # the comment's time takes the agent's player there
+    await me.click('#comments button[data-at="2"]')
+    await me.wait_for_function("document.getElementById('player').currentTime >= 2", timeout=10_000)
     await me.wait_for_selector("#appeal-panel:not([hidden])")
     await me.fill("#f-appeal-reason", "the customer was verified by the menu's password check")
     await me.click("#appeal-send")
