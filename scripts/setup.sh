@@ -13,6 +13,7 @@ command -v npm >/dev/null || packages+=(npm)  # npm pack fetches Chart.js for th
 # CJK font so screenshots of the Mandarin pages show words, not boxes; npm fetches axe-core
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium fonts-wqy-microhei)
+  packages+=(sip-tester)  # SIPp: bench/load.py's carrier callers and agent phones, and its smoke test
   command -v npm >/dev/null || packages+=(npm)
 fi
 missing=()
