@@ -32,6 +32,7 @@ from callcenter.runtime.tasks import read_health
 from callcenter.sip import cli as sip_cli
 from cdr import staffing_cli
 from quality import cli as recordings_cli
+from quality import inspection_cli
 
 from ivr.flow import FlowError
 from ivr.prompts import PromptError
@@ -342,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     sip_cli.add_parsers(sub)
     staffing_cli.add_parsers(sub)
     recordings_cli.add_parsers(sub)
+    inspection_cli.add_parsers(sub)
     sv = sub.add_parser("supervise", help=argparse.SUPPRESS)
     sv.add_argument("--demo", action="store_true")
     args = parser.parse_args(argv)
@@ -364,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_agent(settings, args)
         if args.command == "simulate":
             return cmd_simulate(args)
+        if args.command in inspection_cli.COMMANDS:
+            return inspection_cli.run(settings, args)
         if args.command in recordings_cli.COMMANDS:
             return recordings_cli.run(settings, args)
         if args.command in staffing_cli.COMMANDS:

@@ -4,6 +4,7 @@ with a fatal item, appealed once, decided, locked); the version a score was made
 from stored calls into one inspector's list only; blind calibration; the KPIs it feeds."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -346,3 +347,23 @@ def test_scores_feed_the_quality_kpis_and_the_operators_kpi_page(app):
 def test_every_quality_code_has_words_in_both_languages():
     missing = [c for c in CODES if not all(STRINGS.get(f"error.{c}", {}).get(lang) for lang in ("zh", "en"))]
     assert missing == []
+
+
+def test_the_cli_draws_a_week_into_the_work_lists(tmp_path, migrated_db, monkeypatch, capsys):
+    from callcenter import cli
+    sessions = db.session_factory(migrated_db)
+    with sessions() as s:
+        s.add(User(username="qa9", display_name="qa9", role="quality", password_hash="-"))
+        s.add(Call(uniqueid="cli.1", caller_number="13900000001", started_at=MONDAY, answered_at=MONDAY,
+                   agent_extension="1001"))
+        s.add(CallTransfer(call_uniqueid="cli.1", from_extension="1001", to_skill="billing", at=MONDAY))
+        s.commit()
+    monkeypatch.setenv("CALLCENTER_HOME", str(tmp_path))
+    assert cli.main(["quality", "sample", "--week", "2026-48"]) == 2
+    assert "error BAD_WEEK" in capsys.readouterr().err
+    assert cli.main(["quality", "sample", "--week", WEEK, "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()[-1]
+    assert json.loads(out) == {"week": WEEK, "listed": 1, "per_inspector": {"qa9": 1},
+                                             "per_reason": {"random": 1, "transfer": 1}}
+    assert cli.main(["quality", "sample", "--week", WEEK, "--json"]) == 0  # again: nothing new
+    assert '"listed": 0' in capsys.readouterr().out
