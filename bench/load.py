@@ -67,6 +67,11 @@ CALLER_HZ, AGENT_HZ = 440, 1000
 # not interruptible), inside the main menu's prompt (22.6 s); again later in case a loaded
 # machine started the menu late (a 0 heard while waiting in queue does nothing)
 KEYS_AT_S = (8.0, 14.0)
+# then the survey's answer (2, of 1-3), pressed every few seconds from after the menu's prompt: the
+# caller cannot see the agent hang up (the survey follows on the same call), so it keeps pressing.
+# In queue a 2 is an invalid key the wait ignores (1 there asks for a call back: not that one);
+# with the agent it is a tone the agent hears.
+SURVEY_KEY, SURVEY_FROM_S, SURVEY_EVERY_S = "2", 30.0, 3.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 AMI_USER_NAME = "cc_load"
 AMI_USER = """; bench/load.py's AMI user: only in the bench's private home, never in an install.
@@ -120,7 +125,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.calls is None:
         args.calls = math.ceil(args.rate * args.duration) if args.duration is not None else 20
     if args.agents is None:
-        args.agents = min(math.ceil(args.concurrent * 1.1), LAST_EXTENSION - FIRST_EXTENSION + 1)
+        args.agents = min(args.concurrent + math.ceil(args.concurrent / 10), LAST_EXTENSION - FIRST_EXTENSION + 1)
     if args.agents > LAST_EXTENSION - FIRST_EXTENSION + 1:
         parser.error(f"--agents: at most {LAST_EXTENSION - FIRST_EXTENSION + 1} (extensions "
                      f"{FIRST_EXTENSION}-{LAST_EXTENSION})")
@@ -379,7 +384,7 @@ def check_calls(stack: Stack, numbers: list[str]) -> dict:
         rows = {c.caller_number: c for c in s.scalars(select(Call).where(Call.caller_number.in_(numbers)))}
         keyed = set(s.scalars(select(JourneyStep.call_uniqueid).where(
             JourneyStep.call_uniqueid.in_([c.uniqueid for c in rows.values()]), JourneyStep.node == "to_agent")))
-    records_missing = not_served = recordings_missing = key_missed = 0
+    records_missing = not_served = recordings_missing = key_missed = surveys_offered = surveys_answered = 0
     for number in numbers:
         row = rows.get(number)
         if row is None or row.ended_at is None:
@@ -390,10 +395,13 @@ def check_calls(stack: Stack, numbers: list[str]) -> dict:
             not_served += 1
         if row.uniqueid not in keyed:  # reached an agent only by the menu's fallback, say
             key_missed += 1
+        surveys_offered += bool(row.survey_offered)
+        surveys_answered += row.survey_answer is not None
         if not _has_audio(stack.settings.recordings_dir, row.recording_path):
             recordings_missing += 1
     return {"records_missing": records_missing, "not_served": not_served, "recordings_missing": recordings_missing,
-            "records_found": len(rows), "menu_key_missed": key_missed}
+            "records_found": len(rows), "menu_key_missed": key_missed,
+            "surveys_offered": surveys_offered, "surveys_answered": surveys_answered}
 
 
 def _has_audio(root: Path, recorded: str | None) -> bool:
@@ -422,7 +430,12 @@ async def records_settled(stack: Stack, numbers: list[str], timeout: float) -> N
 # ---------------------------------------------------------------- the run
 def _write_media(work: Path, seconds: float) -> None:
     from bench.sipp_media import write_tone
-    write_tone(work / "caller.pcap", CALLER_HZ, seconds, keys={at: "0" for at in KEYS_AT_S})
+    keys = {at: "0" for at in KEYS_AT_S}
+    at = SURVEY_FROM_S
+    while at < seconds - 1:
+        keys[at] = SURVEY_KEY
+        at += SURVEY_EVERY_S
+    write_tone(work / "caller.pcap", CALLER_HZ, seconds, keys=keys)
     write_tone(work / "agent.pcap", AGENT_HZ, seconds)
 
 
@@ -512,7 +525,8 @@ async def run(args: argparse.Namespace) -> dict:
             "recordings_missing": checked["recordings_missing"],
             "records_missing": checked["records_missing"],
             "sipp_successful": sipp_ok, "sipp_failed": sipp_failed, "not_served": checked["not_served"],
-            "menu_key_missed": checked["menu_key_missed"],
+            "menu_key_missed": checked["menu_key_missed"], "surveys_offered": checked["surveys_offered"],
+            "surveys_answered": checked["surveys_answered"],
             "cpu_s": cpu,
             "cpu_pct_of_one_core": {name: round(100 * s / wall, 1) for name, s in cpu.items()},
             "wall_s": round(wall, 1),
