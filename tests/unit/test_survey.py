@@ -282,3 +282,26 @@ def test_the_reports_count_satisfaction_and_response_from_the_stored_answers(ses
         "k1": (True, 1), "k2": (True, 3), "k3": (True, None), "k4": (False, None)}
     found = kpi.satisfaction(loaded.facts, loaded.surveys_exist)
     assert (found.top, found.bottom) == (1, 2)  # satisfied over answered: the unanswered one is no score
+
+
+# ---------------------------------------------------------------- the router (acd/router.py), fakes
+async def test_agent_hung_up_starts_the_agents_wrap_up_while_the_caller_stays_for_the_survey():
+    from acd.protocol import AgentSnapshot, LiveCall
+    from tests.unit.fakes import FakeStore, make_router
+
+    channel = "Local/10000@hotline-0001;2"
+    store = FakeStore(live_agents={"1001": AgentSnapshot("1001", "on_call", call="c1")},
+                      live_calls={"c1": LiveCall("c1", channel=channel, skill="billing", agent="1001")})
+    router = make_router(store, skills={"1001": {"billing": 5}}, clock=lambda: 100.0)
+
+    def event(name: str, context: str, **headers) -> dict:
+        return {"Event": "UserEvent", "UserEvent": name, "CallId": "c1", "Uniqueid": "c1", "Channel": channel,
+                "Context": context, **headers}
+
+    forged = event("AgentHungUp", "cc-connect")  # not from cc-survey: not ours, changes nothing
+    await router.on_user_event(forged)
+    assert store.live_agents["1001"].state == "on_call"
+    await router.on_user_event(event("AgentHungUp", "cc-survey"))
+    assert store.live_agents["1001"].state == "wrapup" and "c1" not in store.live_calls
+    await router.on_user_event(event("CallEnded", "cc-hangup", Stage="survey", End="agent"))  # the caller leaves
+    assert store.live_agents["1001"].state == "wrapup" and not router.actions.ami.named("Hangup")
