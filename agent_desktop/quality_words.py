@@ -56,6 +56,7 @@ QUALITY_STRINGS: dict[str, dict[str, str]] = {
     "quality.use_player_time": {"en": "Use the player's time", "zh": "使用播放器当前时间"},
     "quality.save_score": {"en": "Save the score", "zh": "保存评分"},
     "quality.scores": {"en": "Quality scores", "zh": "质检评分"},
+    "quality.all_scores": {"en": "All", "zh": "全部"},
     "quality.no_scores": {"en": "No scores.", "zh": "暂无评分。"},
     "quality.locked": {"en": "final, locked", "zh": "已定稿锁定"},
     "quality.card_version": {"en": "Scorecard {card}, version {version}", "zh": "评分表：{card}，第 {version} 版"},

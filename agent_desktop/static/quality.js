@@ -180,7 +180,9 @@
 
   async function scoresPage() {
     const body = $("scores").querySelector("tbody");
-    const data = await api("/api/quality/scores").catch(showError);
+    const status = new URLSearchParams(location.search).get("status") || "";  // appealed: what a lead decides
+    $("f-status").value = status;
+    const data = await api("/api/quality/scores" + (status ? "?status=" + enc(status) : "")).catch(showError);
     if (!data) return;
     $("scores").setAttribute("aria-busy", "false");
     $("scores-empty").hidden = data.scores.length > 0;

@@ -186,11 +186,13 @@ def test_score_with_a_fatal_item_appeal_once_decide_then_locked(app):
     assert refused(agent2.get(f"/api/quality/scores/{sid}"), 404, "NO_SUCH_SCORE")
     assert refused(post(agent2, f"/api/quality/scores/{sid}/appeal", {"reason": "not me"}), 404, "NO_SUCH_SCORE")
     assert lead.get(f"/api/quality/scores/{sid}").status_code == 200  # the agent's team lead
+    assert refused(lead.get("/api/quality/scores?status=lost"), 400, "BAD_STATUS_FILTER")
 
     assert refused(post(agent, f"/api/quality/scores/{sid}/appeal", {"reason": " "}), 400, "BAD_APPEAL_REASON")
     appealed = post(agent, f"/api/quality/scores/{sid}/appeal", {"reason": "I checked it at 0:10"})
     assert appealed.status_code == 201 and appealed.get_json()["status"] == "appealed"
     assert refused(post(agent, f"/api/quality/scores/{sid}/appeal", {"reason": "again"}), 409, "ALREADY_APPEALED")
+    assert [s["id"] for s in lead.get("/api/quality/scores?status=appealed").get_json()["scores"]] == [sid]
     assert refused(post(qa1, f"/api/quality/scores/{sid}/answers", {"answers": answers(app)}), 409, "SCORE_UNDER_APPEAL")
     assert refused(post(qa1, f"/api/quality/scores/{sid}/decision", {"outcome": "upheld"}), 403, "OWN_SCORE_DECISION")
     assert refused(post(lead, f"/api/quality/scores/{sid}/decision", {"outcome": "maybe"}), 400, "BAD_DECISION")
