@@ -69,6 +69,17 @@ def streamed(events, uniqueid) -> list[str]:
     return out
 
 
+async def prompt_started(events, uniqueid: str, prompt: str, timeout: float = 60) -> None:
+    """Until the menu has started playing `prompt` (a file name, no folder) to this call: callers
+    key on what they hear, not after a fixed number of seconds, so a prompt played before the menu
+    (the recording notice) or a slow machine does not shift the keys."""
+    from tests.integration.conftest import wait_until
+
+    def started():
+        return any(path.endswith(f"/{prompt}") for path in streamed(events, uniqueid))
+    await wait_until(started, timeout=timeout, what=f"prompt {prompt} played to {uniqueid}")
+
+
 def handoff(events, uniqueid) -> dict[str, str]:
     """Channel variables the IVR set for the router."""
     return {e["Variable"]: e.get("Value", "") for e in events.matching(Event="VarSet", Uniqueid=uniqueid)

@@ -14,7 +14,7 @@ import time
 
 from agent_desktop.acd_client import RouterClient
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import fresh_number, journey, wait_for_state
+from tests.integration.helpers import fresh_number, journey, prompt_started, wait_for_state
 from tests.integration.sip_world import CARRIER, CARRIER_HOST, PHONE_HOST, STRANGER_HOST, cli
 from tests.integration.sip_world import carrier, sip  # noqa: F401 - the fixtures, shared with test_softphone
 from tests.sip import audio
@@ -38,18 +38,20 @@ def loudness(ua, start_at: float, seconds: float = 2.0) -> float:
 
 
 async def test_a_carrier_call_goes_through_the_menu_to_a_registered_desk_phone_and_both_hear_each_other(
-        stack, store, sip, floor):
+        stack, store, sip, floor, ami):
     ext = floor.agent({"general": 5})
     phone = await sip.desk_phone(ext, sip.phone(ext), AGENT_HZ, answer_after=1)
     await phone.wait_for("registered", code=200)
     await floor.ready(ext)
     number, caller_number = sip.number(entry="main_menu"), fresh_number()
-    # the caller keys 0 (an agent) in the main menu, by RFC 4733, while its prompt plays
-    caller = await sip.caller("caller", sip.uri(number), CALLER_HZ, caller=caller_number, dtmf="0", dtmf_after=2)
+    caller = await sip.caller("caller", sip.uri(number), CALLER_HZ, caller=caller_number)
     await caller.wait_for("state", state="CONFIRMED")
+    # the caller keys 0 (an agent) in the main menu, by RFC 4733, once its prompt plays
+    uid = await wait_until(lambda: sip.call_uniqueid(caller_number), what="the call's row")
+    await prompt_started(ami.events, uid, "main_menu")
+    await caller.send("dtmf 0")
     await phone.wait_for("incoming", timeout=30)
     answered = await phone.wait_for("state", state="CONFIRMED", timeout=15)
-    uid = await wait_until(lambda: sip.call_uniqueid(caller_number), what="the call's row")
     floor.own_call(uid)
     await wait_for_state(store, ext, "on_call")
     await asyncio.sleep(3.5)  # talk: both tones flow for a while

@@ -10,7 +10,8 @@ on (tests/sip/driver.py):
     python -m tests.sip.ua phone --bind 127.0.0.4 --registrar 127.0.0.1:5060 --user 1701 \\
         --password P --tone 1000 --record agent.wav [--answer-after 1] [--hangup-after 6]
 
-stdin commands: ``unregister``, ``register``, ``hangup``, ``hold``, ``dial <uri>``, ``quit``.
+stdin commands: ``unregister``, ``register``, ``hangup``, ``hold``, ``dial <uri>``, ``dtmf <digits>``,
+``quit``.
 Events: ready, registered {code, expires}, incoming {from}, calling, state {state}, media,
 disconnected {code, reason}, recorded {path} (the recording is complete only then), dtmf_sent,
 error {message}.
@@ -251,6 +252,9 @@ class Agent:
             self.answer_at = time.monotonic()
         elif word == "dial":
             self.dial(rest)
+        elif word == "dtmf" and self.call is not None:  # keyed when the test hears the prompt
+            self.call.dialDtmf(rest)
+            say("dtmf_sent", digits=rest)
         elif word == "quit":
             self.hang_up()
             self.done = True

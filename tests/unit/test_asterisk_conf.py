@@ -134,6 +134,7 @@ ACTION_CLASSES: dict[str, set[str]] = {
     "QueueRemove": {"agent"}, "Command": {"command"},
     "DeviceStateList": {"call", "reporting"}, "ModuleLoad": {"system"},
     "MixMonitorMute": {"system", "call"},  # the recording muted while a secret is keyed (ivr/recording_mute.py)
+    "PlayDTMF": {"call"},  # live monitoring's mode switch (acd/actions.py spy_key)
 }
 # Everything that talks AMI as our services' user (bench/acd_vs_app_queue.py has its own user,
 # the integration tests theirs: manager_local.conf). panoramisk itself sends Login and Ping.
