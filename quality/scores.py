@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from callcenter.config import ConfigError
 from callcenter.models import QualityAppeal, QualityComment, QualityScore, QualityScorecard, QualityWorkItem
+from cdr.periods import utc  # SQLite gives naive UTC back: the API writes it with its zone
 from quality import appeals, scorecards, scoring
 from quality.appeals import Asker, ScoreFacts
 from quality.config import QualityConfig
@@ -122,10 +123,10 @@ def view(s: Session, cfg: QualityConfig, score: QualityScore, now: datetime) -> 
         "id": score.id, "call": score.call_uniqueid, "agent": score.agent_extension, "inspector": score.inspector,
         "category": card.category, "version": card.version, "card": card.as_dict(), "answers": score.answers,
         "total": score.total, "grade": score.grade, "fatal": score.fatal, "status": score.status,
-        "locked": appeals.is_final(fact, now, cfg.appeal_days), "scored_at": score.scored_at.isoformat(),
+        "locked": appeals.is_final(fact, now, cfg.appeal_days), "scored_at": utc(score.scored_at).isoformat(),
         "comments": [{"author": c.author, "at_s": c.at_s, "text": c.text} for c in comments],
         "appeal": None if appeal_row is None else {
-            "by": appeal_row.filed_by, "reason": appeal_row.reason, "filed_at": appeal_row.filed_at.isoformat(),
+            "by": appeal_row.filed_by, "reason": appeal_row.reason, "filed_at": utc(appeal_row.filed_at).isoformat(),
             "total_before": appeal_row.total_before, "outcome": appeal_row.outcome,
             "decided_by": appeal_row.decided_by, "note": appeal_row.note},
     }

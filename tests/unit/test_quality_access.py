@@ -170,6 +170,7 @@ def test_score_with_a_fatal_item_appeal_once_decide_then_locked(app):
     assert reply.status_code == 201
     score = reply.get_json()
     assert (score["total"], score["grade"], score["fatal"], score["status"]) == (0.0, "fail", True, "scored")
+    assert datetime.fromisoformat(score["scored_at"]).utcoffset() == timedelta(0)  # with its zone, for the page
     sid = score["id"]
     assert refused(post(qa1, f"/api/quality/calls/{MINE}/score", {"category": "query", "answers": answers(app)}),
                    409, "ALREADY_SCORED")
