@@ -40,7 +40,7 @@ def week_of(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _complaint_calls(s: Session, uids: set[str]) -> set[str]:
+def _complaint_calls(s: Session, uids) -> set[str]:
     complaint_types = [code for code, t in TYPES.items() if t.family == "complaint"]
     direct = set(s.scalars(select(WorkOrder.call_uniqueid).where(
         WorkOrder.call_uniqueid.in_(uids), WorkOrder.category.in_(complaint_types))))
@@ -49,7 +49,7 @@ def _complaint_calls(s: Session, uids: set[str]) -> set[str]:
     return direct | linked
 
 
-def _hold_seconds(s: Session, uids: set[str], ended: dict[str, datetime]) -> dict[str, float]:
+def _hold_seconds(s: Session, uids, ended: dict[str, datetime]) -> dict[str, float]:
     rows: dict[str, list[HoldRow]] = {}
     for h in s.scalars(select(CallHold).where(CallHold.call_uniqueid.in_(uids))):
         rows.setdefault(h.call_uniqueid, []).append(HoldRow(h.call_uniqueid, h.extension, h.action, h.at))
@@ -63,19 +63,22 @@ def _hold_seconds(s: Session, uids: set[str], ended: dict[str, datetime]) -> dic
 def sample_calls(s: Session, start: datetime, end: datetime) -> tuple[list[SampleCall], list[tuple[str, datetime]]]:
     """The answered calls started in [start, end) with what the rules look at, and every call's
     number and start up to 7 days after (for repeat calls)."""
-    calls = s.scalars(select(Call).where(Call.started_at >= start, Call.started_at < end,
-                                         Call.answered_at.is_not(None), Call.agent_extension.is_not(None))).all()
-    uids = {c.uniqueid for c in calls}
+    answered = (Call.started_at >= start, Call.started_at < end, Call.answered_at.is_not(None),
+                Call.agent_extension.is_not(None))
+    calls = s.scalars(select(Call).where(*answered)).all()
+    # the week's calls as a subquery, not a list of ids: a busy week holds more calls than SQLite
+    # takes bound parameters in one statement
+    uids = select(Call.uniqueid).where(*answered).scalar_subquery()
     complaints = _complaint_calls(s, uids)
     transferred = set(s.scalars(select(CallTransfer.call_uniqueid).where(CallTransfer.call_uniqueid.in_(uids))))
     callbacks = set(s.scalars(select(RoutingDecision.call_uniqueid).where(
         RoutingDecision.call_uniqueid.in_(uids), RoutingDecision.callback.is_(True))))
     holds = _hold_seconds(s, uids, {c.uniqueid: c.ended_at for c in calls})
-    surveys = survey.answers(s, uids)
+    surveys = survey.answers(s, [c.uniqueid for c in calls])  # reads in chunks
     rows = [SampleCall(c.uniqueid, c.agent_extension, c.caller_number or "", utc(c.started_at),
                        holds.get(c.uniqueid, 0.0), c.uniqueid in transferred, c.uniqueid in complaints,
                        surveys.get(c.uniqueid, (False, None))[1], c.uniqueid in callbacks) for c in calls]
-    numbers = {c.caller_number for c in calls if c.caller_number}
+    numbers = select(Call.caller_number).where(*answered, Call.caller_number.is_not(None)).scalar_subquery()
     later = [(n, utc(at)) for n, at in s.execute(select(Call.caller_number, Call.started_at).where(
         Call.started_at >= start, Call.started_at < end + timedelta(days=7), Call.caller_number.in_(numbers)))]
     return rows, later
@@ -92,7 +95,7 @@ def draw(s: Session, week: str, zone: ZoneInfo, rules: Sampling, now: datetime) 
     rows, later = sample_calls(s, start, end)
     picks = pick(rows, later, rules, week)
     listed = set(s.scalars(select(QualityWorkItem.call_uniqueid).where(
-        QualityWorkItem.call_uniqueid.in_({p.uniqueid for p in picks}))))
+        QualityWorkItem.call_uniqueid.in_(select(Call.uniqueid).where(Call.started_at >= start, Call.started_at < end)))))
     fresh = [p for p in picks if p.uniqueid not in listed]
     load = dict(s.execute(select(QualityWorkItem.inspector, func.count()).where(QualityWorkItem.status == "open")
                           .group_by(QualityWorkItem.inspector)).all())
