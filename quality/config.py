@@ -22,7 +22,7 @@ pass = 80
 [sampling]
 share = 0.05               # of each agent's answered calls per week, drawn at random
 seed = "callcenter"        # same seed, week and calls: the same draw (reproducible)
-hold_over_s = 60           # a call held longer than this in all is sampled
+hold_over_s = 60           # a call with one hold longer than this is sampled
 low_survey = [3]           # survey answers that sample the call (3: not satisfied)
 repeat_hours = 48          # the same number calling again within this is sampled
 

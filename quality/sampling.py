@@ -8,7 +8,7 @@ Rules, each a reason code kept on the entry (the page words them):
 - ``repeat_call``: the same number called the center again within repeat_hours of this call
   (the agent's call may not have solved it).
 - ``transfer``: the call was transferred.
-- ``long_hold``: the caller was held longer than hold_over_s in all.
+- ``long_hold``: the caller was held longer than hold_over_s at once (one hold, not the sum).
 - ``callback``: the call was a call back to a caller who left the queue (the router dialled it).
 Only calls an agent answered are inspected (there is nothing else to score).
 """
@@ -31,7 +31,7 @@ class SampleCall:
     agent: str  # the extension that answered it
     caller_number: str
     started_at: datetime
-    hold_s: float = 0.0
+    hold_s: float = 0.0  # the longest single hold
     transferred: bool = False
     complaint_order: bool = False
     survey_answer: int | None = None

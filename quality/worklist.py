@@ -50,13 +50,14 @@ def _complaint_calls(s: Session, uids) -> set[str]:
 
 
 def _hold_seconds(s: Session, uids, ended: dict[str, datetime]) -> dict[str, float]:
+    """Each call's longest single hold, in seconds (a hold still open at the end runs to it)."""
     rows: dict[str, list[HoldRow]] = {}
     for h in s.scalars(select(CallHold).where(CallHold.call_uniqueid.in_(uids))):
         rows.setdefault(h.call_uniqueid, []).append(HoldRow(h.call_uniqueid, h.extension, h.action, h.at))
     out = {}
     for uid, holds in rows.items():
         end = ended.get(uid)
-        out[uid] = sum(((b or (utc(end) if end else a)) - a).total_seconds() for a, b in _hold_spans(holds))
+        out[uid] = max(((b or (utc(end) if end else a)) - a).total_seconds() for a, b in _hold_spans(holds))
     return out
 
 

@@ -280,9 +280,13 @@ def test_sampling_lists_exactly_the_calls_the_rules_name_on_one_list(app, tmp_pa
         s.add(Call(uniqueid="s.again", caller_number="13900000005", started_at=t + timedelta(hours=47)))
         s.add(WorkOrder(number="261100009999", category="complaint_staff", call_uniqueid="s.complaint"))
         s.add(CallTransfer(call_uniqueid="s.transfer", from_extension="1001", to_skill="billing", at=t))
-        for uid, seconds in (("s.hold", 61), ("s.shorthold", 30)):
+        for uid, seconds in (("s.hold", 61), ("s.shorthold", 40)):
             s.add(CallHold(call_uniqueid=uid, extension="1001", action="hold", at=t))
             s.add(CallHold(call_uniqueid=uid, extension="1001", action="resume", at=t + timedelta(seconds=seconds)))
+        # a second hold of 40 s: 80 s in all, but no single hold over the limit
+        s.add(CallHold(call_uniqueid="s.shorthold", extension="1001", action="hold", at=t + timedelta(minutes=2)))
+        s.add(CallHold(call_uniqueid="s.shorthold", extension="1001", action="resume",
+                       at=t + timedelta(minutes=2, seconds=40)))
         s.add(RoutingDecision(call_uniqueid="s.callback", decided_at=t, agent_extension="1001", skill="billing",
                               service_class="normal", callback=True))
         s.commit()
