@@ -9,7 +9,8 @@ Rules, each a reason code kept on the entry (the page words them):
   (the agent's call may not have solved it).
 - ``transfer``: the call was transferred.
 - ``long_hold``: the caller was held longer than hold_over_s at once (one hold, not the sum).
-- ``callback``: the call was a call back to a caller who left the queue (the router dialled it).
+- ``callback``: a caller left the queue for a call back (key 1 while waiting) and an agent called
+  them back: the agent's call back is inspected.
 Only calls an agent answered are inspected (there is nothing else to score).
 """
 from __future__ import annotations

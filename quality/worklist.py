@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from callcenter.models import (Call, CallHold, CallTransfer, QualityWorkItem, RoutingDecision, User, WorkOrder,
+from callcenter.models import (Call, CallbackRequest, CallHold, CallTransfer, QualityWorkItem, RoutingDecision, User, WorkOrder,
                                WorkOrderCall)
 from callcenter.orders.types import TYPES
 from cdr.call_facts import HoldRow, _hold_spans
@@ -61,6 +61,21 @@ def _hold_seconds(s: Session, uids, ended: dict[str, datetime]) -> dict[str, flo
     return out
 
 
+def _called_back(s: Session, start: datetime, end: datetime) -> dict[str, tuple[str, str | None, datetime]]:
+    """Callers who left the queue for a call back (key 1 while waiting) and were called back, by
+    the call they left: uniqueid -> (the agent who made the call back, number, when the call
+    started). The call back keeps the abandoned call's id (acd.router._becomes_callback), and the
+    router's decision for it names the agent."""
+    done = select(CallbackRequest.call_uniqueid).where(CallbackRequest.reason == "queue",
+                                                       CallbackRequest.status == "done")
+    rows = s.execute(select(Call.uniqueid, Call.caller_number, Call.started_at, RoutingDecision.agent_extension)
+                     .join(RoutingDecision, RoutingDecision.call_uniqueid == Call.uniqueid)
+                     .where(Call.started_at >= start, Call.started_at < end, Call.uniqueid.in_(done),
+                            RoutingDecision.callback.is_(True))
+                     .order_by(RoutingDecision.decided_at))
+    return {uid: (agent, number, at) for uid, number, at, agent in rows}  # the last decision's agent
+
+
 def sample_calls(s: Session, start: datetime, end: datetime) -> tuple[list[SampleCall], list[tuple[str, datetime]]]:
     """The answered calls started in [start, end) with what the rules look at, and every call's
     number and start up to 7 days after (for repeat calls)."""
@@ -72,13 +87,15 @@ def sample_calls(s: Session, start: datetime, end: datetime) -> tuple[list[Sampl
     uids = select(Call.uniqueid).where(*answered).scalar_subquery()
     complaints = _complaint_calls(s, uids)
     transferred = set(s.scalars(select(CallTransfer.call_uniqueid).where(CallTransfer.call_uniqueid.in_(uids))))
-    callbacks = set(s.scalars(select(RoutingDecision.call_uniqueid).where(
-        RoutingDecision.call_uniqueid.in_(uids), RoutingDecision.callback.is_(True))))
+    callbacks = _called_back(s, start, end)
     holds = _hold_seconds(s, uids, {c.uniqueid: c.ended_at for c in calls})
     surveys = survey.answers(s, [c.uniqueid for c in calls])  # reads in chunks
     rows = [SampleCall(c.uniqueid, c.agent_extension, c.caller_number or "", utc(c.started_at),
                        holds.get(c.uniqueid, 0.0), c.uniqueid in transferred, c.uniqueid in complaints,
                        surveys.get(c.uniqueid, (False, None))[1], c.uniqueid in callbacks) for c in calls]
+    answered_ids = {c.uniqueid for c in calls}
+    rows += [SampleCall(uid, agent, number or "", utc(at), callback=True)
+             for uid, (agent, number, at) in sorted(callbacks.items()) if uid not in answered_ids]
     numbers = select(Call.caller_number).where(*answered, Call.caller_number.is_not(None)).scalar_subquery()
     later = [(n, utc(at)) for n, at in s.execute(select(Call.caller_number, Call.started_at).where(
         Call.started_at >= start, Call.started_at < end + timedelta(days=7), Call.caller_number.in_(numbers)))]

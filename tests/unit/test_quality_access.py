@@ -17,7 +17,7 @@ from agent_desktop import create_app
 from agent_desktop.i18n import STRINGS
 from callcenter import db
 from callcenter.config import ConfigError, Settings
-from callcenter.models import (AuditEntry, Call, CallHold, CallTransfer, QualityWorkItem,
+from callcenter.models import (AuditEntry, Call, CallbackRequest, CallHold, CallTransfer, QualityWorkItem,
                                RoutingDecision, Team, User, WorkOrder)
 from quality import config as quality_config
 from quality import worklist
@@ -269,8 +269,7 @@ def test_sampling_lists_exactly_the_calls_the_rules_name_on_one_list(app, tmp_pa
     t = MONDAY + timedelta(days=1)
     rows = {  # uniqueid: (number, what makes it picked)
         "s.plain": "13900000001", "s.complaint": "13900000002", "s.survey3": "13900000003", "s.survey1": "13900000004",
-        "s.repeat": "13900000005", "s.transfer": "13900000006", "s.hold": "13900000007", "s.shorthold": "13900000008",
-        "s.callback": "13900000009"}
+        "s.repeat": "13900000005", "s.transfer": "13900000006", "s.hold": "13900000007", "s.shorthold": "13900000008"}
     with sessions() as s:
         for i, (uid, number) in enumerate(rows.items()):
             s.add(Call(uniqueid=uid, caller_number=number, started_at=t + timedelta(minutes=i), answered_at=t,
@@ -287,17 +286,24 @@ def test_sampling_lists_exactly_the_calls_the_rules_name_on_one_list(app, tmp_pa
         s.add(CallHold(call_uniqueid="s.shorthold", extension="1001", action="hold", at=t + timedelta(minutes=2)))
         s.add(CallHold(call_uniqueid="s.shorthold", extension="1001", action="resume",
                        at=t + timedelta(minutes=2, seconds=40)))
-        s.add(RoutingDecision(call_uniqueid="s.callback", decided_at=t, agent_extension="1001", skill="billing",
-                              service_class="normal", callback=True))
+        # s.left: the caller left the queue for a call back (nobody answered the call itself); agent
+        # 1002 called them back. s.left_failed: called back, never reached: nothing to inspect
+        for uid, status in (("s.left", "done"), ("s.left_failed", "failed")):
+            s.add(Call(uniqueid=uid, caller_number="13900000020", started_at=t, end_reason="callback_requested"))
+            s.add(CallbackRequest(number="13900000020", call_uniqueid=uid, reason="queue", status=status))
+            s.add(RoutingDecision(call_uniqueid=uid, decided_at=t + timedelta(minutes=5), agent_extension="1002",
+                                  skill="billing", service_class="normal", callback=True))
         s.commit()
     rules = quality_config.Sampling(share=0.0, seed="t")
     with sessions() as s:
         items = worklist.draw(s, WEEK, CENTER, rules, MONDAY)
         s.commit()
         picked = {i.call_uniqueid: tuple(i.reasons) for i in items}
+        agents = {i.call_uniqueid: i.agent_extension for i in items}
         owners = {i.inspector for i in items}
     assert picked == {"s.complaint": ("complaint_order",), "s.survey3": ("low_survey",), "s.repeat": ("repeat_call",),
-                      "s.transfer": ("transfer",), "s.hold": ("long_hold",), "s.callback": ("callback",)}
+                      "s.transfer": ("transfer",), "s.hold": ("long_hold",), "s.left": ("callback",)}
+    assert agents["s.left"] == "1002"  # the agent who called back
     assert owners <= {"qa1", "qa2"}
     with sessions() as s:  # drawn again: nothing new, nothing moved
         assert worklist.draw(s, WEEK, CENTER, rules, MONDAY) == []
