@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import shutil
 import struct
 import wave
 from pathlib import Path
@@ -24,9 +25,10 @@ from agent_desktop.acd_client import RouterClient
 from callcenter.models import AuditEntry, Team, User
 from callcenter.simulate import set_sim_phone
 from tests.integration.conftest import wait_until
-from tests.integration.desktop_helpers import make_user, socket_client, web_login
+from tests.integration.desktop_helpers import PASSWORD, make_user, socket_client, web_login
 from tests.integration.floor import live_channels
 from tests.integration.helpers import make_customer, wait_for_state
+from tests.integration.test_desktop import CHROMIUM, CHROMIUM_ARGS
 from tests.sip import audio
 
 ACCESS = "10000"
@@ -126,6 +128,9 @@ async def test_a_supervisor_listens_whispers_and_barges_and_the_audio_says_who_h
 
         def heard(marks, who, hz):
             return share(paths[who], marks[who], hz)
+
+        # the caller keys the menu before it sends its tone: from here on every party's tone flows
+        await wait_until(lambda: recorded_s(paths["caller"]) >= 1.0, what="the caller's tone under way")
 
         # listen: the monitor hears both parties; neither party hears the monitor
         marks = await window_after_now(paths)
@@ -242,3 +247,74 @@ def _sim_audio_folder(stack):
                 out.setframerate(RATE)
                 period = [int(0.3 * 32767 * math.sin(2 * math.pi * hz * i / RATE)) for i in range(RATE)]
                 out.writeframes(struct.pack(f"<{RATE}h", *period) * TONE_S)  # whole periods in a second
+
+
+# ---------------------------------------------------------------- the wallboard in a real browser
+@pytest.fixture
+async def browser():
+    assert shutil.which(CHROMIUM), "Chromium is missing: scripts/setup.sh --test installs it"
+    from playwright.async_api import async_playwright
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+async def wallboard(browser, stack, username: str):
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(base_url(stack) + "/login?lang=en")
+    await page.fill("#username", username)
+    await page.fill("#password", PASSWORD)
+    await page.click("#login")
+    await page.wait_for_load_state()
+    await page.goto(base_url(stack) + "/wallboard")
+    return page
+
+
+async def test_the_wallboard_offers_each_role_its_controls_and_whispering_tells_the_agent(
+        stack, ami, sessions, store, floor, browser):
+    uid, ext = await talking_call(floor, ami, sessions, store)
+    lead_ext, qa_ext = floor.extension(), floor.extension()
+    agent_user, lead, qa, admin = f"t{ext}", f"lead{lead_ext}", f"qa{qa_ext}", f"admin{qa_ext}"
+    make_user(sessions, agent_user, "agent", ext=ext)  # the floor's agent, with the desk's password
+    team_of(sessions, ext, lead, lead_ext)
+    make_user(sessions, qa, "quality", ext=qa_ext)
+    make_user(sessions, admin, "admin")
+    await set_sim_phone(ami, lead_ext, answer_after=1, talk_s=300, tone_hz=MONITOR_HZ)
+    tile = f'#agents .tile[data-ext="{ext}"][data-state="on_call"]'
+
+    # the agent's desktop hears of the coaching (the default setting: whisper and barge)
+    http, token = web_login(base_url(stack), agent_user, "/agent")
+    agent_desk = socket_client(base_url(stack), http, token)
+    coaching: list[dict] = []
+    agent_desk.on("coaching", coaching.append)
+    try:
+        inspector = await wallboard(browser, stack, qa)
+        await inspector.wait_for_selector(f"{tile} .monitor-listen")
+        assert await inspector.locator(f"{tile} .monitor-whisper, {tile} .monitor-barge").count() == 0
+        assert await inspector.locator(f"{tile} .set-not_ready").count() == 0  # no state changes either
+        boss = await wallboard(browser, stack, admin)
+        await boss.wait_for_selector(tile)
+        assert await boss.locator(f"{tile} .monitor-controls").count() == 0
+
+        page = await wallboard(browser, stack, lead)
+        await page.wait_for_selector(f"{tile} .monitor-barge")
+        assert await page.locator(f"{tile} .monitor-controls button").count() == 3
+        await page.click(f"{tile} .monitor-whisper")
+        spy = await wait_until(lambda: next((e for e in ami.events.matching(Event="ChanSpyStart")
+                                             if e.get("SpyerChannel", "").startswith(f"Local/{lead_ext}@")), None),
+                               timeout=30, what="ChanSpy started for the lead's phone")
+        monitor = spy["SpyerUniqueid"]
+        await page.wait_for_selector(f'{tile} .monitor-whisper[aria-pressed="true"]')
+        await wait_until(lambda: {"active": True, "mode": "whisper"} in coaching, what="the agent told")
+        await page.click(f"{tile} .monitor-stop")
+        await ami.events.wait_for(Event="ChanSpyStop", SpyerUniqueid=monitor, timeout=20)
+        await no_channel_left(ami, monitor)
+        await wait_until(lambda: coaching and coaching[-1] == {"active": False, "mode": None},
+                         what="the agent told it ended")
+        await page.wait_for_selector(f"{tile} .monitor-stop", state="detached")
+        rows = [(r.actor, r.action) for r in audit_rows(sessions, uid)]
+        assert rows == [(lead, "monitor_start"), (lead, "monitor_stop")]
+    finally:
+        agent_desk.disconnect()
