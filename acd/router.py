@@ -128,8 +128,12 @@ class Router:
                 continue
             log.warning("agent %s was %s for call %s, which Asterisk no longer has: call ended", ext, agent.state,
                         agent.call)
-            if await self.store.call(agent.call) is not None:
+            call = await self.store.call(agent.call)
+            if call is not None:
                 await self._ended(agent.call, now)
+                if call.is_callback and self.on_callback is not None:
+                    # cut off with Asterisk: the request is tried again later (an attempt), never dropped
+                    await self.on_callback(agent.call, "no_answer")
             elif agent.state == st.ON_CALL:
                 await self.manager.wrap_up(ext, p.LiveCall(agent.call), now)
             else:

@@ -80,3 +80,17 @@ async def test_a_ringing_agent_whose_caller_is_bridged_answered_while_no_router_
     await router.rebuild()
     assert (await store.agent("1702")).state == "on_call"  # its CallEnded then starts wrap-up, as usual
     assert "c-ringing" in await store.calls()
+
+
+async def test_a_call_back_cut_off_by_the_restart_is_tried_again_not_dropped():
+    store = FakeStore(live_agents={"1701": agent("1701", "on_call", "cb-9")},
+                      live_calls={"cb-9": LiveCall("cb-9", kind="callback", number="13800000009", agent="1701")})
+    router = make_router(store, ami=AmiWithChannels(), clock=lambda: NOW)
+    outcomes = []
+
+    async def record(uid, status):
+        outcomes.append((uid, status))
+    router.on_callback = record
+    await router.rebuild()
+    assert outcomes == [("cb-9", "no_answer")]  # acd.callbacks.record_outcome: due again after a while
+    assert (await store.agent("1701")).state == "wrapup" and await store.calls() == {}
