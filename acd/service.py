@@ -162,11 +162,22 @@ async def run(settings: Settings) -> None:
             except Exception:  # noqa: BLE001 - a pass that fails is tried again; the loop goes on
                 log.exception("routing pass failed; trying again in a second")
 
+    followed = 0
+
+    async def follow_agent_changes() -> None:
+        """The agent-changes listener. Run again after a gap (Redis restarted: its append-only file
+        may be behind by a second, or gone), it first rebuilds from Asterisk: callers waiting in
+        cc-wait that Redis lost are queued again, agents held by calls that ended are let go."""
+        nonlocal followed
+        followed += 1
+        if followed > 1:
+            await router.rebuild()
+        await listen_for_changes(redis, router, lambda: load_config(sessions), release_callbacks)
+
     health = Health.for_process(settings.run_dir, "acd")
     log.info("router running: %d queue(s), %d agent(s)", len(queues), len(agents))
     await asyncio.gather(
         supervise("user-events", handle_in_order, health=health),
-        supervise("agent-changes", lambda: listen_for_changes(redis, router, lambda: load_config(sessions),
-                                                              release_callbacks), health=health),
+        supervise("agent-changes", follow_agent_changes, health=health),
         supervise("commands", lambda: commands.serve(redis, manager, monitors), health=health),
         supervise("ticks", tick_every_second, health=health))

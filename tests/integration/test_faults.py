@@ -228,6 +228,15 @@ async def test_router_killed_with_calls_talking_ringing_and_arriving_loses_none(
 
 
 # ---------------------------------------------------------------- Redis
+def redis_answers(store):
+    async def answers() -> bool:  # the test's own client: its pooled connection died with the server
+        try:
+            return await store.redis.ping()
+        except redis_errors.ConnectionError:
+            return False
+    return answers
+
+
 async def test_redis_restarted_with_a_call_talking_and_one_queued_loses_none(stack, ami, sessions, store, floor):
     talker, late = floor.agent({"consult": 5}), floor.agent({"consult": 5})
     await floor.reload()
@@ -241,13 +250,7 @@ async def test_redis_restarted_with_a_call_talking_and_one_queued_loses_none(sta
 
     before = kill(stack, "redis")  # it keeps its data in an append-only file (callcenter/runtime/redis_server.py)
     await restarted(stack, "redis", before)
-
-    async def answers() -> bool:  # the test's own client: its pooled connection died with the server
-        try:
-            return await store.redis.ping()
-        except redis_errors.ConnectionError:
-            return False
-    await wait_until(answers, what="Redis answers the test's client again")
+    await wait_until(redis_answers(store), what="Redis answers the test's client again")
     for name in ("acd", "desktop-push", "cdr"):  # their listeners subscribed again
         await tasks_up(stack, name)
     assert (await store.agent(talker)).state == st.ON_CALL and (await store.call(queued)).waiting
@@ -256,6 +259,35 @@ async def test_redis_restarted_with_a_call_talking_and_one_queued_loses_none(sta
     rows = await assert_no_call_lost(sessions, [talking, queued], answered=[talking, queued])
     assert {rows[uid].end_reason for uid in rows} <= {"agent_hangup", "caller_hangup"}
     await no_agent_held(store, [talker, late])
+
+
+async def test_redis_restarted_empty_waiting_callers_are_found_again_in_asterisk(stack, ami, sessions, store, floor):
+    """A Redis that comes back without its data (its files lost): the router, subscribing again,
+    rebuilds from Asterisk. The waiting caller is queued again; agents, whose states went with
+    Redis, log in again and are served."""
+    agent = floor.agent({"consult": 5})
+    await floor.reload()
+    await set_sim_phone(ami, agent, answer_after=1, talk_s=3)
+    queued = await consult_call(floor, sessions, hold_s=90)
+    await queued_in_router(store, queued)
+
+    supervisor = read_status(stack.run_dir)["supervisor_pid"]
+    os.kill(supervisor, signal.SIGSTOP)  # Redis stays down until its files are gone
+    try:
+        before = kill(stack, "redis")
+        data = stack.home / "redis"
+        shutil.rmtree(data / "appendonlydir", ignore_errors=True)
+        (data / "dump.rdb").unlink(missing_ok=True)
+    finally:
+        os.kill(supervisor, signal.SIGCONT)
+    await restarted(stack, "redis", before)
+    await wait_until(redis_answers(store), what="Redis answers the test's client again")
+    await tasks_up(stack, "acd")
+    await queued_in_router(store, queued)  # put back from Asterisk's cc-wait
+    await floor.ready(agent)
+    assert await answered_by(ami, queued) == agent
+    await assert_no_call_lost(sessions, [queued], answered=[queued])
+    await no_agent_held(store, [agent])
 
 
 # ---------------------------------------------------------------- the FastAGI server
