@@ -28,6 +28,24 @@
     setText("recording-facts", [seconds(rec.duration_ms), rec.problem ? W.word("rec.problem." + rec.problem) : "",
                                 rec.legal_hold ? T["rec.legal_hold"] : ""].filter(Boolean).join(" · "));
     $("recording-panel").hidden = false;
+    const form = $("hold-form");  // supervisors, inspectors and admins: a legal hold, with a reason (audited)
+    if (!form) return;
+    let held = rec.legal_hold;
+    const label = () => setText("hold-button", held ? $("hold-button").dataset.off : $("hold-button").dataset.on);
+    label();
+    form.addEventListener("submit", async event => {
+      event.preventDefault();
+      try {
+        const reply = await api("/api/recordings/" + encodeURIComponent(rec.id) + "/hold",
+                                {method: "POST", body: JSON.stringify({hold: !held, reason: $("hold-reason").value})});
+        held = reply.legal_hold;
+        label();
+        form.reset();
+        showMessage({ok: true});
+      } catch (error) {
+        showError(error);
+      }
+    });
   }
 
   // ---- the search

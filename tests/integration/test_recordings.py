@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -20,10 +19,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-import requests
 from sqlalchemy import select
 
-from callcenter.models import AccessNumber, AuditEntry, Call, Carrier, Recording
+from callcenter.models import AccessNumber, AuditEntry, Carrier, Recording
 from callcenter.simulate import set_sim_phone
 from tests.integration.conftest import CALLCENTER, wait_until
 from tests.integration.desktop_helpers import PASSWORD, make_user, web_login
@@ -221,7 +219,7 @@ async def test_playback_is_refused_to_all_but_those_allowed_and_serves_nothing_e
     (stack.recordings_dir / link_rel).unlink()
 
 
-async def test_a_supervisor_plays_a_past_call_to_its_end_in_the_browser_and_it_is_audited(stack, sessions,
+async def test_a_supervisor_plays_a_past_call_to_its_end_in_the_browser_audited_and_holds_it(stack, sessions,
                                                                                           recorded_call):
     assert shutil.which(CHROMIUM), "Chromium is missing: scripts/setup.sh --test installs it"
     from playwright.async_api import async_playwright
@@ -246,6 +244,10 @@ async def test_a_supervisor_plays_a_past_call_to_its_end_in_the_browser_and_it_i
                 a.playbackRate = 4; return a.play(); }""")
             duration = await asyncio.wait_for(page.evaluate("() => window.__ended"), timeout=60)
             assert abs(duration - rec.duration_ms / 1000) < 0.5
+            # and puts it on legal hold from the same panel, with a reason
+            await page.fill("#hold-reason", "dispute <b>42</b>")
+            await page.click("#hold-button")
+            await page.locator("#hold-button", has_text="Release legal hold").wait_for(timeout=15_000)
         finally:
             await browser.close()
 
@@ -255,3 +257,8 @@ async def test_a_supervisor_plays_a_past_call_to_its_end_in_the_browser_and_it_i
                                                       AuditEntry.target == rec.id)).all()
     entries = await wait_until(played, what="playback audited")
     assert {a.actor for a in entries} == {"rec_lead_a"} and uid in entries[0].detail
+    with sessions() as s:
+        held = s.get(Recording, rec.id)
+        assert held.legal_hold and held.hold_by == "rec_lead_a" and held.hold_reason == "dispute <b>42</b>"
+        assert s.scalar(select(AuditEntry).where(AuditEntry.action == "recording_hold", AuditEntry.target == rec.id,
+                                                 AuditEntry.actor == "rec_lead_a"))
