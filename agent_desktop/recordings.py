@@ -32,6 +32,11 @@ from quality.recordings import aware, set_hold
 bp = Blueprint("recordings", __name__)
 
 RECORDING_ID = re.compile(r"[0-9a-f]{32}")
+#: why a recording is heard (?reason=, audited with each playback and download); without one, the
+#: reader's role says it: an agent's own call, a lead's team review, an inspector's inspection
+LISTEN_REASONS = ("own_call", "team_review", "quality_inspection", "complaint", "dispute", "admin_review")
+ROLE_REASON = {"agent": "own_call", "supervisor": "team_review", "quality": "quality_inspection",
+               "admin": "admin_review"}
 CHUNK = 64 * 1024
 
 
@@ -74,7 +79,15 @@ def _stream(f, start: int, length: int):
             yield chunk
 
 
+def _reason() -> str:
+    reason = request.args.get("reason", "") or ROLE_REASON[current_user().role]
+    if reason not in LISTEN_REASONS:
+        raise ApiError("BAD_VIEW_REASON", choices=", ".join(LISTEN_REASONS))
+    return reason
+
+
 def _serve(rec_id: str, download: bool) -> Response:
+    reason = _reason()
     with desktop().sessions() as s:
         rec = _visible(s, rec_id)
         f = _file(rec)
@@ -86,7 +99,7 @@ def _serve(rec_id: str, download: bool) -> Response:
                 f.close()
                 return Response(status=416, headers={"Content-Range": f"bytes */{size}"})
             if download or wanted is None or wanted.start == 0:
-                _audit(s, "recording_download" if download else "recording_play", rec)
+                _audit(s, "recording_download" if download else "recording_play", rec, f"reason {reason}")
                 s.commit()
         except BaseException:
             f.close()

@@ -136,6 +136,18 @@ def test_ranges_are_served_and_only_the_start_is_audited(world):
     assert audits(sessions, "recording_download") == [("supervisor", REC_MINE)]
 
 
+def test_each_playback_is_audited_with_its_reason(world):
+    app, sessions, _root = world
+    client = login(app, "quality")
+    assert client.get(f"/api/recordings/{REC_MINE}/audio").status_code == 200  # the role's own reason
+    assert client.get(f"/api/recordings/{REC_MINE}/audio?reason=complaint").status_code == 200
+    bad = client.get(f"/api/recordings/{REC_MINE}/audio?reason=curiosity")
+    assert bad.status_code == 400 and bad.get_json()["code"] == "BAD_VIEW_REASON" and b"RIFF" not in bad.data
+    with sessions() as s:
+        details = [a.detail for a in s.scalars(select(AuditEntry).where(AuditEntry.action == "recording_play"))]
+    assert details == [f"call {MINE}; reason quality_inspection", f"call {MINE}; reason complaint"]
+
+
 @pytest.mark.parametrize("path", [
     "/api/recordings/" + "c" * 32 + "/audio",               # a made-up id
     "/api/recordings/../../etc/passwd/audio",
