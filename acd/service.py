@@ -171,6 +171,10 @@ async def run(settings: Settings) -> None:
         nonlocal followed
         followed += 1
         if followed > 1:
+            # idle pooled connections may still point at the Redis that died: each would fail once
+            # more ("Connection closed by server") and put this listener back a growing back-off
+            # (16 s measured after a restart); closed here, they reconnect on their next use
+            await redis.connection_pool.disconnect(inuse_connections=False)
             await router.rebuild()
         await listen_for_changes(redis, router, lambda: load_config(sessions), release_callbacks)
 
