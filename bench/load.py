@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import csv
 import json
 import math
@@ -518,6 +519,10 @@ async def run(args: argparse.Namespace) -> dict:
                 print(f"load: {elapsed:4.0f} s  callers up {up:4d}  agents on call {talking:4d}  done "
                       f"{callers.count('SuccessfulCall(C)')}  failed {callers.count('FailedCall(C)')}", flush=True)
         wall = time.monotonic() - started
+        # who was where when the last caller left: agents taken off (no answer, phone unreachable
+        # to Asterisk's qualify) shrink the floor under load, so say so
+        ended_states = collections.Counter(f"{a.state}/{a.reason}" if a.reason else a.state
+                                           for a in await agent_states(store, extensions))
         sipp_stats = callers.last_stats()
         sipp_ok = int(sipp_stats.get("SuccessfulCall(C)", "0") or 0)
         sipp_failed = int(sipp_stats.get("FailedCall(C)", "0") or 0)
@@ -537,6 +542,7 @@ async def run(args: argparse.Namespace) -> dict:
             "sipp_successful": sipp_ok, "sipp_failed": sipp_failed, "not_served": checked["not_served"],
             "menu_key_missed": checked["menu_key_missed"], "surveys_offered": checked["surveys_offered"],
             "surveys_answered": checked["surveys_answered"],
+            "agents_at_end": dict(ended_states),
             "cpu_s": cpu,
             "cpu_pct_of_one_core": {name: round(100 * s / wall, 1) for name, s in cpu.items()},
             "wall_s": round(wall, 1),
