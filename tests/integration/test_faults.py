@@ -34,6 +34,9 @@ from tests.integration.conftest import log_size, read_log, wait_until
 from tests.integration.desktop_helpers import PASSWORD, make_user
 from tests.integration.helpers import call_row, fresh_number, make_customer
 
+# each kills a part of the shared stack and waits for it to serve again: 20-60 s a test
+pytestmark = pytest.mark.slow
+
 ACCESS = "10000"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

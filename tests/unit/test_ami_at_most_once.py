@@ -74,6 +74,7 @@ async def wait_for(predicate, what: str, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.01)
 
 
+@pytest.mark.slow  # 2 s: panoramisk reconnects after its fixed 2 s delay
 async def test_an_unanswered_action_fails_and_is_never_sent_again():
     asterisk = FakeAsterisk()
     port = await asterisk.start()
