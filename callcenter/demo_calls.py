@@ -30,7 +30,10 @@ DEMO_AGENTS = ["1001", "1002", "1003", "1004"]
 
 # What demo callers key in (after the greeting): a bill query with the demo password, a fault
 # report, their latest work order, business enquiry, an agent straight away, or nothing at all.
-GREETED = "w" * 10
+# 10000 is a seeded access number, so the recording notice (Mandarin then English, 8.0 s, keys
+# not heard) comes first: the greeting's wait starts after it.
+NOTICE = "w" * 17
+GREETED = NOTICE + "w" * 10
 DEMO_SCRIPTS = [
     GREETED + "1wwww123456" + "w" * 30 + "0w" * 12,
     GREETED + "3wwww2" + "w" * 20 + "0w" * 10,
