@@ -14,6 +14,9 @@ command -v npm >/dev/null || packages+=(npm)  # npm pack fetches Chart.js for th
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium fonts-wqy-microhei)
   packages+=(sip-tester)  # SIPp: bench/load.py's carrier callers and agent phones, and its smoke test
+  # PostgreSQL's server: CC_TEST_DATABASE=postgresql runs the integration tier on a real one, started
+  # by the tests in a private folder (tests/integration/pg_server.py); no system cluster is used
+  packages+=(postgresql)
   command -v npm >/dev/null || packages+=(npm)
 fi
 missing=()

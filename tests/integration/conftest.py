@@ -21,7 +21,7 @@ from callcenter import ami as ami_connect
 from callcenter import db
 from acd.store import Store
 from callcenter.config import Settings
-from tests.integration import ami_user
+from tests.integration import ami_user, pg_server
 from tests.integration.floor import Floor
 
 CALLCENTER = [sys.executable, "-m", "callcenter.cli"]
@@ -34,7 +34,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def stack_env(tmp_path_factory) -> dict[str, str]:
+def postgres_url():
+    """A real PostgreSQL server's database for the session when CC_TEST_DATABASE=postgresql
+    (tests/integration/pg_server.py), else None: the stack's own SQLite file."""
+    if not pg_server.wanted():
+        yield None
+        return
+    server = pg_server.PgServer().start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_env(tmp_path_factory, postgres_url) -> dict[str, str]:
     home = tmp_path_factory.mktemp("callcenter-home")
     # The post-call survey asks no caller here: a test whose agent hangs up first would otherwise
     # hear it, once a day per number. tests/integration/test_survey.py offers it for its own tests.
@@ -54,6 +66,8 @@ def stack_env(tmp_path_factory) -> dict[str, str]:
     })
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
+    if postgres_url:
+        env["DATABASE_URL"] = postgres_url
     return env
 
 
