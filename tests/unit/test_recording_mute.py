@@ -152,3 +152,13 @@ def test_the_notice_is_set_per_number_from_the_cli(migrated_db, tmp_path, monkey
     assert cli.main(["recordings", "notice", "55555", "off"]) == 2
     assert "NO_SUCH_NUMBER" in capsys.readouterr().err
     assert cli.main(["recordings", "notice"]) == 2
+
+
+def test_every_input_asking_for_a_secret_is_marked_secret_so_it_is_muted():
+    # A flow edit that asks for a password or PIN without `secret = true` would put it in the
+    # recording (and the journey): the prompts that ask for one name the nodes that must be secret.
+    flow = load_hotline()
+    asking = {name for name, node in flow.nodes.items() if node.type == "input"
+              and any(isinstance(p, str) and ("password" in p or "pin" in p) for p in node.prompts)}
+    assert {"password", "card_pin", "pwd_old", "pwd_new", "pwd_new_again"} <= asking
+    assert {name for name in asking if not flow.nodes[name].get("secret")} == set()
