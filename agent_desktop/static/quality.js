@@ -21,13 +21,15 @@
   function cell(text) { return el("td", {text}); }
   function atText(seconds) { return seconds === null || seconds === undefined ? "" : W.duration(seconds); }
 
-  // ---- the recording player, when the call has one (issue 11's endpoint); else the call's page
-  async function player(uid, holder) {
+  // ---- the recording player, when the call has one (issue 11's endpoint); else the call's page.
+  // `reason`: why it is heard (audited with the playback); none: the reader's role's own
+  async function player(uid, holder, reason) {
     clear(holder);
     try {
       const rec = await api("/api/calls/" + enc(uid) + "/recording");
       const audio = el("audio", {attrs: {controls: "", preload: "metadata", id: "player",
-                                         src: "/api/recordings/" + enc(rec.id) + "/audio",
+                                         src: "/api/recordings/" + enc(rec.id) + "/audio"
+                                              + (reason ? "?reason=" + enc(reason) : ""),
                                          "aria-label": T["quality.recording"]}});
       holder.appendChild(audio);
       return audio;
@@ -146,7 +148,7 @@
     if (!data) return;
     setText("call-reasons", reasonsText(data.reasons));
     setText("call-agent", data.agent);
-    const audio = await player(uid, $("player-box"));
+    const audio = await player(uid, $("player-box"), "quality_inspection");
     if (data.score) {
       location.href = "/quality/scores/" + data.score.id;
       return;
@@ -198,7 +200,8 @@
     const path = "/api/quality/scores/" + PAGE.score;
     let score = await api(path).catch(showError);
     if (!score) return;
-    await player(score.call, $("player-box"));
+    // deciding an appeal is hearing a dispute; otherwise the reader's own reason (own call, team review ...)
+    await player(score.call, $("player-box"), score.status === "appealed" && PAGE.role !== "agent" ? "dispute" : "");
     const role = PAGE.role, me = PAGE.me, ext = PAGE.ext;
     function render() {
       showScore(score, $("score-box"));
@@ -276,7 +279,7 @@
   async function calibrationPage() {
     const path = "/api/quality/calibrations/" + PAGE.calibration;
     let cal = await api(path);
-    await player(cal.call, $("player-box"));
+    await player(cal.call, $("player-box"), "quality_inspection");
     function render() {
       setText("cal-call", cal.call);
       setText("cal-status", W.code("qcal_status", cal.status) + " · " + W.word("quality.cal_scored_by", {n: cal.scored_by}));

@@ -156,9 +156,10 @@ async def test_inspector_scores_with_a_fatal_item_agent_appeals_lead_decides_sco
     with sessions() as s:
         actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.target == uid)))
     assert {"view_quality_call", "quality_score", "quality_appeal", "quality_appeal_decided"} <= actions
-    with sessions() as s:  # the playback too, audited by the recordings endpoint
-        assert s.scalar(select(AuditEntry.id).where(AuditEntry.action == "recording_play",
-                                                    AuditEntry.actor == inspector)) is not None
+    with sessions() as s:  # the playbacks too, audited by the recordings endpoint with why they were heard
+        heard = {(e.actor, e.detail.rsplit("reason ", 1)[-1]) for e in s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "recording_play", AuditEntry.detail.contains(uid)))}
+        assert {(inspector, "quality_inspection"), (agent, "own_call"), (lead, "dispute")} <= heard, heard
     assert qa.alerts == [] and me.alerts == [] and boss.alerts == []
 
 
