@@ -7,6 +7,7 @@ The real Flask app and SQLite, with the router and Redis faked as in test_deskto
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -141,3 +142,15 @@ def test_the_wallboard_offers_each_role_only_its_controls(floor):
     assert page_controls(app, "supervisor") == {"supervise": True, "monitor": ["listen", "whisper", "barge"]}
     assert page_controls(app, "quality") == {"supervise": False, "monitor": ["listen"]}
     assert page_controls(app, "admin") == {"supervise": True, "monitor": []}
+
+
+@pytest.mark.parametrize("setting, told", [("never", []), ("always", [{"active": True, "mode": "listen"}])])
+def test_the_centers_setting_decides_what_the_agent_is_told_of_a_listen(floor, setting, told):
+    app, _router = floor
+    desk = app.extensions["callcenter"]
+    desk.settings = dataclasses.replace(desk.settings, monitor_notice=setting)
+    agent = connect(app, login(app, "agent"))
+    agent.get_received()
+    lead = connect(app, login(app, "supervisor"))
+    assert lead.emit("monitor_start", {"call": MY_CALL, "mode": "listen"}, callback=True)["ok"]
+    assert [m["args"][0] for m in agent.get_received() if m["name"] == "coaching"] == told
