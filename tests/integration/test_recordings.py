@@ -248,6 +248,11 @@ async def test_a_supervisor_plays_a_past_call_to_its_end_in_the_browser_audited_
             await page.fill("#hold-reason", "dispute <b>42</b>")
             await page.click("#hold-button")
             await page.locator("#hold-button", has_text="Release legal hold").wait_for(timeout=15_000)
+            # the search lists it (the lead's team's calls), sorted by one of its fields
+            await page.goto(base_url(stack) + "/recordings?sort=duration&dir=asc")
+            await page.locator(f'#rec-table tr[data-recording="{rec.id}"]').wait_for(timeout=15_000)
+            refused = await page.request.get(base_url(stack) + "/api/recordings?sort=path")
+            assert refused.status == 400 and (await refused.json())["code"] == "BAD_SORT"
         finally:
             await browser.close()
 
