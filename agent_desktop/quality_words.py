@@ -130,6 +130,7 @@ QUALITY_STRINGS: dict[str, dict[str, str]] = {
     "error.BAD_DECISION": {"en": "The outcome is one of: {choices}", "zh": "裁定结果只能是：{choices}"},
     "error.BAD_COMMENT": {"en": "A comment is text of at most {limit} characters, at a second of the recording or none", "zh": "评语最多 {limit} 个字符，时间点为录音中的秒数或留空"},
     "error.BAD_WEEK": {"en": "A week is written like 2026-W48", "zh": "周的格式如 2026-W48"},
+    "error.SCORECARD_CHANGED": {"en": "The {category} scorecard was changed without a new version (version {version} is in use); ask an administrator to give it a new version in quality.toml", "zh": "{category} 评分表被修改但未更新版本号（版本 {version} 已在使用）；请管理员在 quality.toml 中为其设置新版本"},
     "error.UNKNOWN_SCORECARD": {"en": "No scorecard for that category; one of: {choices}", "zh": "无此类别的评分表；可选：{choices}"},
     "error.NO_SUCH_SCORE": {"en": "No such score", "zh": "无此评分"},
     "error.NO_SUCH_WORK_ITEM": {"en": "This call is on no work list", "zh": "此通话不在任何质检工作单中"},

@@ -27,6 +27,7 @@ CODES = {
     "CALIBRATION_CLOSED": 409,
     "ALREADY_IN_CALIBRATION": 409,
     "CALIBRATION_INCOMPLETE": 409,  # closing one that fewer than two inspectors scored
+    "SCORECARD_CHANGED": 409,  # quality.toml changed a card without a new version: fixed there, not here
 }
 
 

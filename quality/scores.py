@@ -2,18 +2,20 @@
 The rules are quality.appeals' (pure); this module reads and writes the rows. The caller commits."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.config import ConfigError
 from callcenter.models import QualityAppeal, QualityComment, QualityScore, QualityScorecard, QualityWorkItem
 from cdr.periods import utc  # SQLite gives naive UTC back: the API writes it with its zone
 from quality import appeals, scorecards, scoring
 from quality.appeals import Asker, ScoreFacts
 from quality.config import QualityConfig
 from quality.errors import QualityError
+
+log = logging.getLogger(__name__)
 
 COMMENT_LIMIT = 1000
 MAX_RECORDING_S = 6 * 3600
@@ -30,8 +32,10 @@ def card_row(s: Session, card: scorecards.Scorecard) -> QualityScorecard:
         s.add(row)
         s.flush()
     elif row.digest != card.digest():
-        raise ConfigError(f"quality.toml: scorecard {card.category} changed without a new version "
-                          f"(version {card.version} is already in use)")
+        # the operator's mistake, not the inspector's: logged for them, a stable refusal for the page
+        log.error("quality.toml: scorecard %s changed without a new version (version %s is already in use)",
+                  card.category, card.version)
+        raise QualityError("SCORECARD_CHANGED", category=card.category, version=card.version)
     return row
 
 

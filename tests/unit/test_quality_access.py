@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from agent_desktop import create_app
 from agent_desktop.i18n import STRINGS
 from callcenter import db
-from callcenter.config import ConfigError, Settings
+from callcenter.config import Settings
 from callcenter.models import (AuditEntry, Call, CallbackRequest, CallHold, CallTransfer, QualityWorkItem,
                                RoutingDecision, Team, User, WorkOrder)
 from quality import config as quality_config
 from quality import worklist
-from quality.errors import CODES
+from quality.errors import CODES, QualityError
 from quality.scores import card_row
 from quality.scorecards import parse
 from tests import db_template
@@ -259,8 +259,9 @@ def test_a_score_keeps_the_card_version_it_was_made_with(app):
     with app.extensions["callcenter"].sessions() as s:
         changed = parse("query", {**card(app).as_dict(), "version": 1, "sections": [
             {"code": "x", "items": [{"code": "y", "weight": 1}]}]})
-        with pytest.raises(ConfigError):
+        with pytest.raises(QualityError) as refused:
             card_row(s, changed)
+        assert (refused.value.code, refused.value.status) == ("SCORECARD_CHANGED", 409)
 
 
 # ---------------------------------------------------------------- sampling from stored calls
