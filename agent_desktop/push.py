@@ -35,6 +35,7 @@ from callcenter.orders.queue import deadline_counts
 from callcenter.orders.store import Rules
 from callcenter.orders.sweep import sweep
 from quality import job as recording_job
+from quality import sample_job
 from callcenter.runtime.tasks import Health, background, supervise
 
 log = logging.getLogger("agent_desktop.push")
@@ -179,7 +180,9 @@ async def run(settings: Settings) -> None:
         supervise("wallboards", lambda: push_wallboards(pusher), health=health),
         supervise("orders-sweep", lambda: sweep_orders(pusher), health=health),
         # recordings: registered when closed, checksums rechecked, retention applied (issue 11)
-        supervise("recordings", lambda: recording_job.run(settings), health=health))
+        supervise("recordings", lambda: recording_job.run(settings), health=health),
+        # the week's quality sample, drawn once a week into the inspectors' lists (issue 13)
+        supervise("quality-sample", lambda: sample_job.run(settings), health=health))
 
 
 def main() -> None:

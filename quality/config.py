@@ -25,6 +25,9 @@ seed = "callcenter"        # same seed, week and calls: the same draw (reproduci
 hold_over_s = 60           # a call with one hold longer than this is sampled
 low_survey = [3]           # survey answers that sample the call (3: not satisfied)
 repeat_hours = 48          # the same number calling again within this is sampled
+draw_week = "previous"     # the scheduled draw (desktop push process): "previous" week, "current" or "off"
+draw_weekday = 1           # it runs once a week, on this day (1 Monday .. 7 Sunday) ...
+draw_hour = 2              # ... at or after this hour, on the center's clock
 
 [appeals]
 days = 7                   # an agent may appeal a score within this many days of it
@@ -56,6 +59,9 @@ class Sampling:
     hold_over_s: int = 60
     low_survey: tuple[int, ...] = (3,)
     repeat_hours: int = 48
+    draw_week: str = "previous"  # quality.sample_job: which week the scheduled draw takes, or "off"
+    draw_weekday: int = 1  # ISO: 1 Monday .. 7 Sunday
+    draw_hour: int = 2
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,18 @@ class QualityConfig:
         bands = (*((float(f), g) for f, g in zip(floors, GRADES)), (0.0, "fail"))
         raw = data.get("sampling", {})
         sampling = Sampling(raw.get("share", 0.05), raw.get("seed", "callcenter"), raw.get("hold_over_s", 60),
-                            tuple(raw.get("low_survey", (3,))), raw.get("repeat_hours", 48))
+                            tuple(raw.get("low_survey", (3,))), raw.get("repeat_hours", 48),
+                            raw.get("draw_week", "previous"), raw.get("draw_weekday", 1), raw.get("draw_hour", 2))
         if not (isinstance(sampling.share, (int, float)) and 0 <= sampling.share <= 1):
             raise ConfigError("quality.toml: sampling.share must be 0..1")
         if not isinstance(sampling.seed, str) or not isinstance(sampling.hold_over_s, int) \
                 or not isinstance(sampling.repeat_hours, int) or sampling.repeat_hours < 1:
             raise ConfigError("quality.toml: sampling.seed is text; hold_over_s, repeat_hours whole numbers")
+        if sampling.draw_week not in ("previous", "current", "off") \
+                or sampling.draw_weekday not in range(1, 8) or sampling.draw_hour not in range(24) \
+                or isinstance(sampling.draw_weekday, bool) or isinstance(sampling.draw_hour, bool):
+            raise ConfigError("quality.toml: sampling.draw_week is previous, current or off; "
+                              "draw_weekday 1..7; draw_hour 0..23")
         if not all(a in (1, 2, 3) for a in sampling.low_survey):
             raise ConfigError("quality.toml: sampling.low_survey holds survey answers 1..3")
         days = data.get("appeals", {}).get("days", 7)
