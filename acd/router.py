@@ -116,8 +116,9 @@ class Router:
         for ext, agent in (await self.store.agents()).items():
             if agent.state not in (st.RESERVED, st.RINGING, st.ON_CALL) or not agent.call:
                 continue
-            if agent.state == st.RINGING and f"bridged:{agent.call}" in live:
-                # answered while no router listened (AgentAnswered missed): talking, not ringing
+            if agent.state in (st.RESERVED, st.RINGING) and f"bridged:{agent.call}" in live:
+                # answered while no router listened (AgentAnswered missed, and AgentRinging too when
+                # the router died between the redirect and it): talking, not ringing
                 await self.store.transition(ext, "answer", now, call=agent.call, misses=0)
                 self.core.remove_call(agent.call)
                 log.warning("agent %s answered call %s while no router listened: on call", ext, agent.call)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from acd.protocol import AgentSnapshot, LiveCall
 from tests.unit.fakes import FakeAmi, FakeStore, make_router
 
@@ -71,8 +73,9 @@ async def test_agents_of_live_calls_and_fresh_reservations_are_left_alone():
     assert set(await store.calls()) == {"c-talking", "cb-1", "cb-2"}
 
 
-async def test_a_ringing_agent_whose_caller_is_bridged_answered_while_no_router_listened():
-    store = FakeStore(live_agents={"1702": agent("1702", "ringing", "c-ringing")},
+@pytest.mark.parametrize("state", ["ringing", "reserved"])  # reserved: the router died before AgentRinging too
+async def test_an_agent_whose_caller_is_bridged_answered_while_no_router_listened(state):
+    store = FakeStore(live_agents={"1702": agent("1702", state, "c-ringing")},
                       live_calls={"c-ringing": LiveCall("c-ringing", channel="Local/10000@hotline-2;2", agent="1702")})
     ami = AmiWithChannels(channels=[{"Uniqueid": "c-ringing", "Linkedid": "c-ringing", "BridgeId": "b-1",
                                      "Channel": "Local/10000@hotline-2;2", "Context": "cc-connect"}])
