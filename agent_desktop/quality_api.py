@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from agent_desktop.auth import current_user, require
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
 from agent_desktop.journeys import audit
-from agent_desktop.reports import _period, zone
+from agent_desktop.reports import _period, int_arg, zone
 from agent_desktop.views import call_id, json_body
 from agent_desktop.wallboard import visible_agents
 from callcenter.models import (Call, QualityCalibration, QualityScore, QualityWorkItem, Team, User)
@@ -170,27 +170,52 @@ def comment(score_id: int):
 
 
 # ---------------------------------------------------------------- scores: read, appeal, decide
+# a sort is a key of SCORE_SORTS, never a column named by the request (else BAD_SORT, as the
+# recordings search and the order queue); a page is at most MAX_PER_PAGE scores
+SCORE_SORTS = {"scored": QualityScore.scored_at, "total": QualityScore.total, "agent": QualityScore.agent_extension,
+               "status": QualityScore.status}
+PER_PAGE, MAX_PER_PAGE, MAX_PAGE = 25, 100, 10000
+
+
+def _list_args() -> dict:
+    status = request.args.get("status", "")
+    if status and status not in ("scored", "appealed", "final"):
+        raise ApiError("BAD_STATUS_FILTER")
+    sort = request.args.get("sort", "scored")
+    if sort not in SCORE_SORTS:
+        raise ApiError("BAD_SORT", choices=", ".join(SCORE_SORTS))
+    direction = request.args.get("dir", "desc")
+    if direction not in ("asc", "desc"):
+        raise ApiError("BAD_SORT_DIRECTION")
+    return {"status": status, "sort": sort, "dir": direction, "page": int_arg("page", 1, 1, MAX_PAGE),
+            "per_page": int_arg("per_page", PER_PAGE, 1, MAX_PER_PAGE)}
+
+
 @bp.get("/api/quality/scores")
 @require(*SCORE_READERS)
 def score_list():
-    """The scores the asker may see, newest first: an agent's own, a lead's teams', all others'."""
+    """The scores the asker may see (an agent's own, a lead's teams', all others'), a page at a
+    time, newest first unless sorted otherwise (ties: newest id first, so pages never overlap)."""
     user, c = current_user(), cfg()
+    f = _list_args()
+    column = SCORE_SORTS[f["sort"]]
     with desktop().sessions() as s:
-        query = select(QualityScore).order_by(QualityScore.scored_at.desc(), QualityScore.id.desc()).limit(500)
+        query = select(QualityScore)
         if user.role == "agent":
             query = query.where(QualityScore.agent_extension == (user.agent_extension or ""))
         elif user.role == "supervisor":
             query = query.where(QualityScore.agent_extension.in_(set(visible_agents(s, user)) or {""}))
-        status = request.args.get("status", "")
-        if status:
-            if status not in ("scored", "appealed", "final"):
-                raise ApiError("BAD_STATUS_FILTER")
-            query = query.where(QualityScore.status == status)
-        found = s.scalars(query).all()
-        audit(s, "list_quality_scores", user.role, f"{len(found)} score(s)")
+        if f["status"]:
+            query = query.where(QualityScore.status == f["status"])
+        total = s.scalar(select(func.count()).select_from(query.subquery()))
+        found = s.scalars(query.order_by(column.asc() if f["dir"] == "asc" else column.desc(), QualityScore.id.desc())
+                          .offset((f["page"] - 1) * f["per_page"]).limit(f["per_page"])).all()
+        audit(s, "list_quality_scores", user.role,
+              f"page {f['page']} sort {f['sort']} {f['dir']}: {len(found)} of {total} score(s)")
         s.commit()
         t = now()
-        return {"scores": [{k: v for k, v in scores.view(s, c, x, t).items() if k not in ("card", "comments")}
+        return {"total": total, **{k: f[k] for k in ("page", "per_page", "sort", "dir")},
+                "scores": [{k: v for k, v in scores.view(s, c, x, t).items() if k not in ("card", "comments")}
                            for x in found]}
 
 

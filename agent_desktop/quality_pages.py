@@ -29,7 +29,9 @@ def scoring_page(uniqueid: str):
 @bp.get("/quality/scores")
 @require("agent", "supervisor", "quality", "admin")
 def scores_page():
-    return page("quality_scores.html")
+    from agent_desktop.quality_api import MAX_PER_PAGE, PER_PAGE, SCORE_SORTS
+    return page("quality_scores.html", data={"sorts": list(SCORE_SORTS), "per_page": PER_PAGE,
+                                             "max_per_page": MAX_PER_PAGE})
 
 
 @bp.get("/quality/scores/<int:score_id>")

@@ -58,6 +58,12 @@ QUALITY_STRINGS: dict[str, dict[str, str]] = {
     "quality.scores": {"en": "Quality scores", "zh": "质检评分"},
     "quality.all_scores": {"en": "All", "zh": "全部"},
     "quality.no_scores": {"en": "No scores.", "zh": "暂无评分。"},
+    # the scores list's sort fields (quality_api.SCORE_SORTS) and page size
+    "quality.sort.scored": {"en": "Scored at", "zh": "评分时间"},
+    "quality.sort.total": {"en": "Score", "zh": "分数"},
+    "quality.sort.agent": {"en": "Agent", "zh": "坐席"},
+    "quality.sort.status": {"en": "Status", "zh": "状态"},
+    "quality.per_page": {"en": "Per page", "zh": "每页条数"},
     "quality.locked": {"en": "final, locked", "zh": "已定稿锁定"},
     "quality.card_version": {"en": "Scorecard {card}, version {version}", "zh": "评分表：{card}，第 {version} 版"},
     "quality.play_at": {"en": "Play the recording from {time}", "zh": "从 {time} 播放录音"},

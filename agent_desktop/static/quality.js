@@ -182,9 +182,15 @@
 
   async function scoresPage() {
     const body = $("scores").querySelector("tbody");
-    const status = new URLSearchParams(location.search).get("status") || "";  // appealed: what a lead decides
-    $("f-status").value = status;
-    const data = await api("/api/quality/scores" + (status ? "?status=" + enc(status) : "")).catch(showError);
+    // the form's fields (status, sort, dir, per_page, page) go to the API as they are: it checks them
+    const asked = new URLSearchParams(location.search);
+    const params = new URLSearchParams();
+    for (const name of ["status", "sort", "dir", "per_page", "page"]) if (asked.get(name)) params.set(name, asked.get(name));
+    $("f-status").value = asked.get("status") || "";  // appealed: what a lead decides
+    if (asked.get("sort")) $("f-sort").value = asked.get("sort");
+    if (asked.get("dir")) $("f-dir").value = asked.get("dir");
+    if (asked.get("per_page")) $("f-per-page").value = asked.get("per_page");
+    const data = await api("/api/quality/scores" + (params.toString() ? "?" + params : "")).catch(showError);
     if (!data) return;
     $("scores").setAttribute("aria-busy", "false");
     $("scores-empty").hidden = data.scores.length > 0;
@@ -194,6 +200,13 @@
         cell(statusText(s)), el("td", {}, [el("a", {class: "btn btn-quiet", text: T["quality.view_score"],
                                                   attrs: {href: "/quality/scores/" + s.id}})])]));
     }
+    const pages = Math.max(1, Math.ceil(data.total / data.per_page));
+    $("scores-page").textContent = W.word("rec.page", {page: data.page, pages});
+    const go = page => { params.set("page", page); location.search = params.toString(); };
+    $("scores-prev").disabled = data.page <= 1;
+    $("scores-next").disabled = data.page >= pages;
+    $("scores-prev").addEventListener("click", () => go(data.page - 1));
+    $("scores-next").addEventListener("click", () => go(data.page + 1));
   }
 
   async function scorePage() {
