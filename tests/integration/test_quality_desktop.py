@@ -212,3 +212,56 @@ async def test_two_inspectors_calibrate_a_call_blind_and_close_it_to_a_reference
         assert cal.status == "closed" and cal.reference["answered_in_time"] == 0 and cal.reference["courtesy"] == 3
         assert cal.reference_total == 79.0
     assert one.alerts == [] and two.alerts == []
+
+
+@pytest.mark.timeout(120)
+async def test_the_scores_list_pages_and_sorts_in_the_browser(stack, sessions, floor, browser, quality_rows):  # noqa: F811
+    """Issue 13 follow-up: an agent's scores list, two a page, sorted by score lowest first; the
+    next and previous buttons; an unknown sort asked in the address is refused with BAD_SORT's
+    words on the page. The scores are this test's own (on calls named after its extension)."""
+    import tomllib
+
+    from quality.config import DEFAULT_FILE, QualityConfig
+    from quality.scores import card_row
+    ext = floor.extension()
+    agent = f"qp_agent_{ext}"
+    make_user(sessions, agent, "agent", ext=ext)
+    totals = {f"qp.{ext}.{i}": total for i, total in enumerate((88.0, 42.5, 97.0))}
+    quality_rows.extend(totals)
+    with sessions() as s:
+        card_id = card_row(s, QualityConfig.from_mapping(tomllib.loads(DEFAULT_FILE)).cards["query"]).id
+        for uid, total in totals.items():
+            s.add(QualityScore(call_uniqueid=uid, agent_extension=ext, inspector="qp_qa", scorecard_id=card_id,
+                               answers={}, total=total, grade="pass", status="scored", scored_at=utcnow(),
+                               updated_at=utcnow()))
+        s.commit()
+        ids = {uid: s.scalar(select(QualityScore.id).where(QualityScore.call_uniqueid == uid)) for uid in totals}
+    by_total = [ids[uid] for uid in sorted(totals, key=totals.get)]
+
+    me = await open_page(browser, stack, agent, "/agent")
+    await me.goto(base_url(stack) + "/quality/scores")
+    await me.select_option("#f-sort", "total")
+    await me.select_option("#f-dir", "asc")
+    await me.fill("#f-per-page", "2")
+    async with me.expect_navigation():
+        await me.click("#scores-form button")
+    await me.wait_for_selector('#scores[aria-busy="false"]')
+    rows = lambda: me.eval_on_selector_all("#scores tbody tr", "rows => rows.map(r => Number(r.dataset.score))")  # noqa: E731
+    assert await rows() == by_total[:2]
+    assert await me.text_content("#scores-page") == "Page 1 of 2"
+    assert await me.is_disabled("#scores-prev") and not await me.is_disabled("#scores-next")
+    assert await me.input_value("#f-sort") == "total"  # the form keeps what was asked
+    async with me.expect_navigation():
+        await me.click("#scores-next")
+    await me.wait_for_selector('#scores[aria-busy="false"]')
+    assert await rows() == by_total[2:]
+    assert await me.text_content("#scores-page") == "Page 2 of 2" and await me.is_disabled("#scores-next")
+    async with me.expect_navigation():
+        await me.click("#scores-prev")
+    await me.wait_for_selector('#scores[aria-busy="false"]')
+    assert await rows() == by_total[:2]
+
+    await me.goto(base_url(stack) + "/quality/scores?sort=password")
+    await me.wait_for_selector('#message[data-code="BAD_SORT"]')
+    assert "scored, total, agent, status" in await me.text_content("#message")
+    assert await rows() == [] and me.alerts == []
