@@ -94,8 +94,10 @@ class CommandHandler:
 
     async def op_monitor_mode(self, command: dict) -> dict:
         monitors, by = self._monitors(command)
+        before = await monitors.session(command.get("monitor"))
         session = await monitors.switch(command.get("monitor"), command.get("mode"), by, str(command.get("role")))
-        return session.as_dict()
+        # the mode before: the desktop tells the agent only when what they are shown changes
+        return {**session.as_dict(), "was": before.mode if before else None}
 
     async def op_monitor_stop(self, command: dict) -> dict:
         monitors, by = self._monitors(command)

@@ -40,13 +40,15 @@ def _monitor_id(data: dict) -> str:
     return value
 
 
-def _tell_agent(agent: str, mode: Mode | None) -> None:
+def _tell_agent(agent: str, mode: Mode | None, was: Mode | None = None) -> None:
     """The agent's desktop shows (mode) or hides (None, or a mode the setting keeps quiet) "being
-    coached". With the setting "never" nothing at all is sent to the agent's browser."""
+    coached", and is sent something only when what it shows changes: a listen the setting keeps
+    quiet sends nothing at all to the agent's browser (a message there would tell them)."""
     setting = desktop().settings.monitor_notice
-    if setting == "never":
-        return
     told = mode is not None and agent_told(setting, mode)
+    told_before = was is not None and agent_told(setting, was)
+    if told == told_before and (not told or mode == was):
+        return
     socketio.emit("coaching", {"active": told, "mode": mode.value if told else None}, to=f"agent:{agent}")
 
 
@@ -79,7 +81,7 @@ def monitor_mode(user, data):
     reply = from_router(desktop().router.send("monitor_mode", monitor=monitor, mode=mode.value, by=user.username,
                                               role=user.role))
     if reply["ok"] and reply.get("agent"):
-        _tell_agent(reply["agent"], mode)
+        _tell_agent(reply["agent"], mode, was=Mode.parse(reply.get("was")))
     return reply
 
 
@@ -87,5 +89,5 @@ def monitor_mode(user, data):
 def monitor_stop(user, data):
     reply = from_router(desktop().router.send("monitor_stop", monitor=_monitor_id(data), by=user.username))
     if reply["ok"] and reply.get("agent"):
-        _tell_agent(reply["agent"], None)
+        _tell_agent(reply["agent"], None, was=Mode.parse(reply.get("mode")))
     return reply

@@ -119,16 +119,26 @@ def test_the_agent_is_told_of_a_whisper_not_of_a_listen_by_default(floor):
     agent = connect(app, login(app, "agent"))
     lead = connect(app, login(app, "supervisor"))
     agent.get_received()
+    def told():
+        return [m["args"][0] for m in agent.get_received() if m["name"] == "coaching"]
+
+    def router_says(mode, was=None):
+        router.refuse = CommandResult(True, data={"monitor": MONITOR_ID, "call": MY_CALL, "agent": "1001",
+                                                  "mode": mode, "was": was, "answered": True})
     assert lead.emit("monitor_start", {"call": MY_CALL, "mode": "listen"}, callback=True)["ok"]
-    assert [m for m in agent.get_received() if m["name"] == "coaching"] == [{
-        "name": "coaching", "args": [{"active": False, "mode": None}], "namespace": "/"}]
-    router.refuse = CommandResult(True, data={"monitor": MONITOR_ID, "call": MY_CALL, "agent": "1001",
-                                              "mode": "whisper", "answered": True})
+    assert told() == []  # not even "inactive": any message would tell them someone listens
+    router_says("whisper", was="listen")
     assert lead.emit("monitor_mode", {"monitor": MONITOR_ID, "mode": "whisper"}, callback=True)["ok"]
-    coaching = [m["args"][0] for m in agent.get_received() if m["name"] == "coaching"]
-    assert coaching == [{"active": True, "mode": "whisper"}]
+    assert told() == [{"active": True, "mode": "whisper"}]
+    router_says("listen", was="whisper")
+    assert lead.emit("monitor_mode", {"monitor": MONITOR_ID, "mode": "listen"}, callback=True)["ok"]
+    assert told() == [{"active": False, "mode": None}]  # back to a quiet listen: the notice goes
+    router_says("listen")
     assert lead.emit("monitor_stop", {"monitor": MONITOR_ID}, callback=True)["ok"]
-    assert [m["args"][0] for m in agent.get_received() if m["name"] == "coaching"] == [{"active": False, "mode": None}]
+    assert told() == []  # a listen's end is as quiet as its start
+    router_says("barge")
+    assert lead.emit("monitor_stop", {"monitor": MONITOR_ID}, callback=True)["ok"]
+    assert told() == [{"active": False, "mode": None}]
 
 
 def page_controls(app, role) -> dict:
