@@ -265,3 +265,49 @@ async def test_the_scores_list_pages_and_sorts_in_the_browser(stack, sessions, f
     await me.wait_for_selector('#message[data-code="BAD_SORT"]')
     assert "scored, total, agent, status" in await me.text_content("#message")
     assert await rows() == [] and me.alerts == []
+
+
+@pytest.mark.timeout(240)
+async def test_the_push_process_draws_the_week_supervised(stack, sessions, floor):
+    """Issue 13 follow-up: the week's draw (quality/sample_job.py, unit-tested with the time passed
+    in) runs in the real desktop push process, supervised, and draws the due week once an active
+    inspector exists: the scheduler's audit entry for that week appears (at once if an earlier
+    test's inspector already let it draw). The draw hour is set to 0 for this test, so a week is
+    due at any time; quality.toml is put back at the end."""
+    import json
+    from datetime import datetime, timezone
+
+    from callcenter.business_hours import BusinessHours, hours_file
+    from quality import config as quality_config
+    from quality.sample_job import due_week
+
+    def draw_task() -> dict | None:
+        for path in (stack.run_dir / "health").glob("*.json"):
+            try:
+                health = json.loads(path.read_text())
+            except (OSError, ValueError):  # being rewritten: read again
+                continue
+            if health.get("name") == "desktop-push":
+                return health["tasks"].get("quality-sample")
+        return None
+
+    toml = quality_config.config_file(stack.home)
+    quality_config.load(stack.home)  # written with its defaults if no test has yet
+    before = toml.read_text()
+    toml.write_text(before.replace("draw_hour = 2 ", "draw_hour = 0 "))
+    try:
+        rules = quality_config.load(stack.home).sampling
+        assert (rules.draw_week, rules.draw_hour) == ("previous", 0)
+        week = due_week(datetime.now(timezone.utc), BusinessHours.load(hours_file(stack.home)).zone, rules)
+        make_user(sessions, f"qs_qa_{floor.extension()}", "quality")
+
+        def drawn() -> bool:
+            with sessions() as s:
+                return s.scalar(select(AuditEntry.id).where(AuditEntry.actor == "scheduler",
+                                                            AuditEntry.action == "quality_sample",
+                                                            AuditEntry.target == week)) is not None
+        await wait_until(drawn, timeout=150, what=f"the scheduled draw of {week}")  # a pass a minute
+    finally:
+        toml.write_text(before)
+    task = draw_task()
+    assert task is not None and (task["up"], task["restarts"], task["last_error"]) == (True, 0, None)
