@@ -4,7 +4,7 @@ AMI's AgentRinging (the dialplan's UserEvent, sent as the agent's phone starts t
 screen-pop for that agent; every agent state change in Redis (acd:agent-changes) goes to the
 agent and to the wallboards; queue figures go to the wallboards once a second when they change;
 once a minute the work orders' timer runs (escalation, close on timeout) and their deadline
-figures go to the wallboards.
+figures go to the wallboards; the recordings' jobs and the week's quality draw run here too.
 All of it through Socket.IO's Redis message queue, so any web worker delivers it. The changes
 listener, the wallboard loop and the orders' timer run supervised (callcenter.runtime.tasks): one that fails is logged,
 shown down in `callcenter status`, and started again.

@@ -1,5 +1,6 @@
 """`callcenter quality sample`: draw a week's quality sample into the inspectors' work lists, as
-the work list page's "Draw" does (for a weekly cron job). The week defaults to the last whole
+the work list page's "Draw" does (by hand: the desktop push process draws each week itself,
+quality/sample_job.py). The week defaults to the last whole
 one on the center's clock; a call already listed stays where it is, so running it twice lists
 nothing new. Written to the audit log (actor "cli").
 
