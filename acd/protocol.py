@@ -288,6 +288,13 @@ class CallEnded(DialplanEvent):
 @dataclass(frozen=True)
 class CallbackEnded(DialplanEvent):
     dial_status: str = ""
+    # the call back's own leg (issue 11): its uniqueid (Asterisk's header), the agent, the number
+    # dialled, when the agent answered (epoch) and its recording; cdr/listener.py makes it a call row
+    leg: str = ""
+    agent: str = ""
+    number: str = ""
+    started: float | None = None
+    recording: str = ""
 
     @property
     def answered(self) -> bool:
@@ -340,6 +347,14 @@ def _parse_ended(e: Mapping, uid: str, at):
                      caller_number=number)
 
 
+def _parse_callback_ended(e: Mapping, uid: str, at):
+    started = digits(e.get("Started"))
+    return CallbackEnded(uid, at, dial_status=as_text(e.get("DialStatus")).strip().upper(),
+                         leg=as_text(e.get("Uniqueid")).strip()[:64], agent=_agent(e) or "",
+                         number=digits(e.get("Number"))[:20], started=float(started) if started else None,
+                         recording=as_text(e.get("Recording")))
+
+
 def _with_agent(cls, **extra):
     def parse(e: Mapping, uid: str, at):
         agent = _agent(e)
@@ -359,7 +374,7 @@ _PARSERS = {
     "AgentAnswered": _with_agent(AgentAnswered),
     "AgentNoAnswer": _with_agent(AgentNoAnswer, dial_status="DialStatus"),
     "CallEnded": _parse_ended,
-    "CallbackEnded": lambda e, uid, at: CallbackEnded(uid, at, dial_status=as_text(e.get("DialStatus")).strip().upper()),
+    "CallbackEnded": _parse_callback_ended,
     "AgentLeftHold": lambda e, uid, at: AgentLeftHold(uid, at),
     "AgentHungUp": lambda e, uid, at: AgentHungUp(uid, at),
     "CallerVerified": lambda e, uid, at: CallerVerified(uid, at, agent=_agent(e) or "",

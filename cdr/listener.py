@@ -19,9 +19,9 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from acd import protocol as p
-from callcenter import calls
+from callcenter import calls, dialplan
 from cdr import outbound
-from cdr.end_reason import LOST_REASON, end_detail, end_reason
+from cdr.end_reason import LOST_REASON, EndReason, end_detail, end_reason
 from cdr.spool import RecordWriter, Spool
 
 log = logging.getLogger("cdr.listener")
@@ -48,6 +48,10 @@ def fields_for_event(raw: dict) -> tuple[str, dict] | None:
     if isinstance(event, p.AgentRinging):
         return event.call_id, {"stage": "connecting"}
     if isinstance(event, p.AgentAnswered):
+        if p.as_text(raw.get("Context")) == dialplan.CALLBACK_DIAL:
+            # a call back's agent answered: that leg gets its own row (CallbackEnded); the call that
+            # asked for it ended long ago, and an answer set on it would flag its recording missing
+            return None
         return event.call_id, {"stage": "connected", "answered_at": when, "agent_extension": event.agent}
     if isinstance(event, p.CallEnded):
         return event.call_id, {
@@ -57,7 +61,26 @@ def fields_for_event(raw: dict) -> tuple[str, dict] | None:
             "hangup_cause": event.cause,
             "recording_path": event.recording or None,
         }
+    if isinstance(event, p.CallbackEnded) and event.leg and event.started is not None:
+        return event.leg, callback_leg_fields(event, when)
     return None
+
+
+def callback_leg_fields(event: p.CallbackEnded, ended) -> dict:
+    """A call back's leg as a call row of its own, keyed by the leg's uniqueid (issue 11): each
+    try is its own recording, while the call that asked for it (linkedid) keeps its own. The leg
+    starts when the agent answered (cc-callback-dial runs then), and so does the recording: the
+    agent hearing the customer's phone ring is business too, so a try nobody answered still has its
+    recording. It counts as answered (a recording owed, flagged if missing) only if the customer
+    answered; a try over at once (busy) leaves an empty file, registered but not flagged."""
+    started = calls.utc_from_epoch(event.started)
+    return {
+        "started_at": started, "answered_at": started if event.answered else None, "ended_at": ended,
+        "linkedid": event.call_id,
+        "stage": "callback", "caller_number": event.number or None, "agent_extension": event.agent or None,
+        "end_reason": EndReason.CALLER_HANGUP if event.answered else EndReason.UNKNOWN,
+        "recording_path": event.recording or None,
+    }
 
 
 class CdrListener:

@@ -72,6 +72,11 @@ def register(s: Session, root: Path, call: Call, now: datetime, rules: Retention
         problem = UNPLAYABLE
     elif facts is not None and not facts.duration_ms:
         problem = UNPLAYABLE
+    if problem == UNPLAYABLE and facts is not None and facts.closed and facts.duration_ms == 0 \
+            and call.answered_at is None:
+        # closed and empty on a call nobody answered (a call back whose customer was busy at once:
+        # cdr/listener.py's callback_leg_fields): nothing was said, nothing went wrong to flag
+        problem = None
     if problem and not late:
         return None  # MixMonitor may still be closing it: look again on the next pass
     category = rules.category_for(call.skill)

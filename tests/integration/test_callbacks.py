@@ -4,16 +4,21 @@ again at the retry time, and a request is closed when answered. A number the cal
 refuse (callbacks.toml) is neither taken nor dialled."""
 from __future__ import annotations
 
+import hashlib
+import math
+import struct
+import subprocess
 import uuid
+import wave
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from callcenter import callback_rules
-from callcenter.models import AuditEntry, Call, CallbackRequest, utcnow
+from callcenter.models import AuditEntry, Call, CallbackRequest, Recording, utcnow
 from callcenter.simulate import set_sim_phone
 from tests.integration.conftest import wait_until
-from tests.integration.helpers import fresh_number, make_customer, manager, wait_for_state
+from tests.integration.helpers import ended_row, fresh_number, make_customer, manager, wait_for_state
 
 ACCESS = "10000"
 COMPLAINT = "w" * 10 + "6"  # a known caller: the main menu, key 6 (nobody of this test serves complaint)
@@ -98,3 +103,100 @@ async def test_a_waiting_caller_whose_number_the_rules_refuse_hears_so_and_keeps
         refusals = s.scalars(select(AuditEntry).where(AuditEntry.action == "callback_refused",
                                                       AuditEntry.target == number)).all()
         assert [r.detail.split(":")[0] for r in refusals] == ["denied_prefix"]
+
+
+# ---------------------------------------------------------------- call backs are recorded (issue 11)
+AGENT_HZ = 440
+RATE = 8000
+
+
+def agent_tone(stack) -> None:
+    """The simulated agent phone's tone file (extensions.conf sim-phone, @@SPOOL_DIR@@/sim-audio):
+    what the agent says, so the recording has sound to find."""
+    folder = stack.asterisk_dir / "spool" / "sim-audio"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"tone-{AGENT_HZ}.wav"
+    if not path.exists():
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(RATE)
+            second = [int(0.3 * 32767 * math.sin(2 * math.pi * AGENT_HZ * i / RATE)) for i in range(RATE)]
+            out.writeframes(struct.pack(f"<{RATE}h", *second) * 60)
+
+
+def max_amplitude(path) -> float:
+    out = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True, text=True, check=True).stderr
+    return float(next(line.split(":")[1] for line in out.splitlines() if line.startswith("Maximum amplitude")))
+
+
+def recording_row(sessions, uniqueid):
+    def fetch():
+        with sessions() as s:
+            return s.scalar(select(Recording).where(Recording.call_uniqueid == uniqueid))
+    return fetch
+
+
+async def dialled_call_back(ami, sessions, floor, stack, customer_busy: bool):
+    """A request left by an ended call of this test, dialled by the router to this test's agent;
+    (the asking call's id, its CallbackEnded event)."""
+    skill = floor.skill()
+    agent = floor.agent({skill: 3})
+    agent_tone(stack)
+    await set_sim_phone(ami, agent, answer_after=1, talk_s=8, tone_hz=AGENT_HZ)
+    number = fresh_number("1380061")
+    await ami.send_action({"Action": "Setvar", "Variable": f"SIMCUSTOMER_{number}",
+                           "Value": "busy" if customer_busy else ""})
+    uid = floor.own_call(f"recorded-call-back-{uuid.uuid4().hex[:12]}")
+    with sessions() as s:  # ended by the closed-hours menu, with no recording of its own here
+        s.add(Call(uniqueid=uid, caller_number=number, started_at=utcnow() - timedelta(hours=1), stage="ivr",
+                   skill=skill, ended_at=utcnow() - timedelta(hours=1), end_reason="ivr_ended"))
+        s.add(CallbackRequest(number=number, call_uniqueid=uid, reason="out_of_hours", language="zh"))
+        s.commit()
+    try:
+        await floor.ready(agent)
+        await floor.reload()
+        ended = await ami.events.wait_for(Event="UserEvent", UserEvent="CallbackEnded", CallId=uid, timeout=60)
+    finally:
+        await ami.send_action({"Action": "Setvar", "Variable": f"SIMCUSTOMER_{number}", "Value": ""})
+    return uid, ended, agent, number
+
+
+async def test_an_answered_call_back_is_recorded_on_its_own_row_registered_with_sound(ami, sessions, floor, stack):
+    uid, ended, agent, number = await dialled_call_back(ami, sessions, floor, stack, customer_busy=False)
+    assert ended["DialStatus"] == "ANSWER"
+    leg = ended["Uniqueid"]  # the call back's own leg: its row and its recording
+    row = await wait_until(ended_row(sessions, leg), what="the call back's row")
+    assert (row.linkedid, row.agent_extension, row.caller_number) == (uid, agent, number)
+    assert row.recording_path == ended["Recording"] and row.answered_at is not None
+    rec = await wait_until(recording_row(sessions, leg), timeout=60, what="recording registered by the push process")
+    path = stack.recordings_dir / rec.path
+    assert str(path) == row.recording_path and rec.problem is None
+    assert rec.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() and rec.size_bytes == path.stat().st_size
+    loudest = max_amplitude(path)
+    print(f"call back recording {rec.duration_ms} ms, max amplitude {loudest}")
+    assert rec.duration_ms > 0 and loudest > 0.05  # the agent's tone is in it
+    with sessions() as s:  # the call that asked keeps what it had: no answer set on it, nothing flagged
+        asked = s.scalar(select(Call).where(Call.uniqueid == uid))
+        assert asked.answered_at is None and asked.recording_path is None
+        assert s.scalar(select(Recording).where(Recording.call_uniqueid == uid)) is None
+
+
+async def test_a_call_back_nobody_answers_keeps_what_the_agent_heard_and_flags_nothing(ami, sessions, floor, stack):
+    """Recorded from the agent's answer: the customer's phone ringing (here busy at once) is the
+    call back's business too, so the try has its file, registered with its checksum; nobody
+    answered, so an empty one is not a fault: never flagged missing or unplayable."""
+    uid, ended, _agent, _number = await dialled_call_back(ami, sessions, floor, stack, customer_busy=True)
+    assert ended["DialStatus"] == "BUSY"
+    leg = ended["Uniqueid"]
+    row = await wait_until(ended_row(sessions, leg), what="the call back's row")
+    assert row.answered_at is None and row.linkedid == uid
+    rec = await wait_until(recording_row(sessions, leg), timeout=60, what="recording registered by the push process")
+    path = stack.recordings_dir / rec.path
+    assert str(path) == row.recording_path and rec.problem is None
+    assert rec.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    print(f"unanswered call back recording {rec.duration_ms} ms")
+    with sessions() as s:
+        assert s.scalar(select(Recording).where(Recording.call_uniqueid == uid)) is None
+        assert s.scalar(select(AuditEntry).where(AuditEntry.action == "recording_flagged",
+                                                 AuditEntry.detail.startswith(f"call {leg}:"))) is None

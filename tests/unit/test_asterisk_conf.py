@@ -115,6 +115,33 @@ def test_checker_catches_a_value_reaching_a_command_a_file_or_a_server_unfiltere
     assert any(where in p for p in problems), problems
 
 
+def test_the_call_back_leg_is_recorded_from_the_agents_answer_and_reports_its_recording(tmp_path):
+    """Issue 11: cc-callback-dial starts MixMonitor on a name built like the hotline's (the leg's
+    own uniqueid, FILTERed, under the recordings folder), before it dials the customer, and its
+    hangup handler says which file it was (cdr/listener.py stores it on the leg's call row)."""
+    plan = dialplan_check.parse_extensions(CONF_TEMPLATES / "extensions.conf")
+    steps = [(s.app.lower(), s.args) for s in plan.contexts[dialplan.CALLBACK_DIAL]]
+    apps = [app for app, _ in steps]
+    assert apps.index("mixmonitor") < apps.index("dial")
+    assert ("mixmonitor", "${CC_RECORDING}") in steps
+    named = [args for app, args in steps if app == "set" and args.startswith("CC_RECORDING=")]
+    assert named == ["CC_RECORDING=@@RECORDINGS_DIR@@/${STRFTIME(${EPOCH},,%Y/%m/%d)}/"
+                     "${FILTER(0-9A-Za-z._\\-,${UNIQUEID})}.wav"]
+    ended = [s.args for s in plan.contexts[dialplan.CALLBACK_HANGUP] if s.app.lower() == "userevent"]
+    assert len(ended) == 1 and "Recording: ${CC_RECORDING}" in ended[0] and "Started: " in ended[0]
+    # the checker still refuses the call back's name from the raw uniqueid (the hotline's left as shipped)
+    text = (CONF_TEMPLATES / "extensions.conf").read_text()
+    start = text.index("[cc-callback-dial]")
+    shipped = text[start:].replace("${FILTER(0-9A-Za-z._\\-,${UNIQUEID})}.wav", "${UNIQUEID}.wav", 1)
+    conf = tmp_path / "conf"
+    shutil.copytree(CONF_TEMPLATES, conf)
+    (conf / "extensions.conf").write_text(text[:start] + shipped)
+    problems = dialplan_check.check(conf)
+    assert any(p.startswith("[cc-callback-dial]") and "MixMonitor() takes ${CC_RECORDING}" in p
+               for p in problems), problems
+    assert not any(p.startswith("[hotline]") for p in problems), problems
+
+
 def test_a_folder_whose_name_would_split_dialplan_arguments_is_refused_before_asterisk_runs(tmp_path):
     install = AsteriskInstall(root=None, binary="/usr/sbin/asterisk", module_dir="/m", data_dir="/d")
     check_dialplan_values(config_values(Settings.from_env({"CALLCENTER_HOME": str(tmp_path)}), install))

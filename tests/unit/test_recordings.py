@@ -170,6 +170,19 @@ def test_answered_calls_without_a_playable_file_are_flagged(world, rel, make, pr
         assert recordings.flagged_count(s) == 1
 
 
+def test_an_empty_closed_file_of_a_call_nobody_answered_is_registered_not_flagged(world):
+    """A call back whose customer was busy at once: the leg's file is closed with no audio."""
+    sessions, root = world
+    path = write_wav(root / "cb.wav", 0.0)
+    with sessions() as s:
+        add_call(s, "c5", root, "cb.wav", answered=False)
+        assert recordings.register_pending(s, root, T0 + timedelta(hours=1), RULES) == 1
+        s.commit()
+        rec = s.scalar(select(Recording))
+        assert (rec.call_uniqueid, rec.problem, rec.duration_ms, rec.sha256) == ("c5", None, 0, files.sha256_of(path))
+        assert recordings.flagged_count(s) == 0 and audit_rows(s, "recording_flagged") == []
+
+
 def registered(sessions, root, *names) -> dict[str, str]:
     with sessions() as s:
         for name in names:
