@@ -26,10 +26,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
-from callcenter import audit
+from callcenter import audit, db
 from callcenter.business_hours import BusinessHours, hours_file
 from callcenter.config import Settings
-from callcenter import db
 from quality import config, worklist
 from quality.config import Sampling
 
