@@ -22,6 +22,7 @@ from acd import protocol as p
 from callcenter import calls, dialplan
 from cdr import outbound
 from cdr.end_reason import LOST_REASON, EndReason, end_detail, end_reason
+from cdr.load import CALLBACK_LEG
 from cdr.spool import RecordWriter, Spool
 
 log = logging.getLogger("cdr.listener")
@@ -77,7 +78,7 @@ def callback_leg_fields(event: p.CallbackEnded, ended) -> dict:
     return {
         "started_at": started, "answered_at": started if event.answered else None, "ended_at": ended,
         "linkedid": event.call_id,
-        "stage": "callback", "caller_number": event.number or None, "agent_extension": event.agent or None,
+        "stage": CALLBACK_LEG, "caller_number": event.number or None, "agent_extension": event.agent or None,
         "end_reason": EndReason.CALLER_HANGUP if event.answered else EndReason.UNKNOWN,
         "recording_path": event.recording or None,
     }

@@ -59,17 +59,23 @@ def teams(s: Session) -> dict[str, str]:
         .where(User.agent_extension.is_not(None)))}
 
 
+# a call back's own row (cdr/listener.py callback_leg_fields: its recording's home): the center
+# calling out, not a call that came in, so not in the inbound figures; its request is (CallbackRequest)
+CALLBACK_LEG = "callback"
+
+
 def load(s: Session, period: Period, now: datetime, short_abandon_s: float) -> Loaded:
     start, end, now = utc(period.start), utc(period.end), utc(now)
     wide_start, wide_end = start - MARGIN, min(end + MARGIN, max(now, start))
-    rows = [c for c in s.scalars(select(Call).where(Call.started_at >= wide_start, Call.started_at < end))
+    rows = [c for c in s.scalars(select(Call).where(Call.started_at >= wide_start, Call.started_at < end,
+                                                    Call.stage != CALLBACK_LEG))
             if start <= utc(c.queued_at or c.started_at) < end]
     calls = [_call_row(c) for c in rows]
     # the post-call survey (quality/survey.py), on the call's row: offered, and the answer or none
     surveys = [SurveyRow(c.uniqueid, c.survey_answer) for c in rows if c.survey_offered]
     numbers = {c.caller_number for c in calls if c.caller_number}
     later = [_call_row(c) for c in s.scalars(select(Call).where(
-        Call.started_at >= start, Call.started_at < end + REPEAT_WINDOW + MARGIN))
+        Call.started_at >= start, Call.started_at < end + REPEAT_WINDOW + MARGIN, Call.stage != CALLBACK_LEG))
         if c.caller_number in numbers]
     states = state_rows(s, wide_start, wide_end)
     items = agent_time.intervals(states, min(now, wide_end))

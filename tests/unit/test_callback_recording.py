@@ -51,3 +51,27 @@ def test_the_call_back_agents_answer_leaves_the_asking_calls_row_alone():
     assert fields_for_event(answered) is None
     from_the_queue = {**answered, "Context": "cc-agent-answered", "Uniqueid": "1790000000.12"}
     assert fields_for_event(from_the_queue)[1]["answered_at"] is not None
+
+
+def test_the_reports_count_the_call_that_asked_not_the_call_backs_own_row(migrated_db):
+    """The leg's row is the center calling out: the inbound figures (cdr/load.py) leave it out."""
+    from datetime import date, timedelta
+    from zoneinfo import ZoneInfo
+
+    from callcenter import db
+    from callcenter.models import Call
+    from cdr import load
+    from cdr.periods import Period
+
+    sessions = db.session_factory(migrated_db)
+    now = datetime(2026, 11, 29, 4, 0, tzinfo=timezone.utc)
+    with sessions() as s:
+        s.add(Call(uniqueid="asked", caller_number="13800000001", started_at=now, ended_at=now + timedelta(minutes=1),
+                   stage="ivr", end_reason="ivr_ended"))
+        s.add(Call(**{"uniqueid": "leg", **fields_for_event(callback_ended(
+            Started=str(int((now + timedelta(minutes=5)).timestamp())),
+            Timestamp=str((now + timedelta(minutes=6)).timestamp())))[1]}))
+        s.commit()
+        loaded = load.load(s, Period.local_days(date(2026, 11, 29), date(2026, 11, 29), ZoneInfo("Asia/Shanghai")),
+                           now + timedelta(hours=1), 5)
+    assert [f.uniqueid for f in loaded.facts] == ["asked"]
