@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from callcenter.config import ConfigError
+from callcenter.config import ConfigError, read_rules_file
 from callcenter.models import AuditEntry, CallbackRequest, CustomerPhone
 
 log = logging.getLogger("callcenter.callbacks")
@@ -134,15 +133,7 @@ def rules_file(home: Path) -> Path:
 
 def load(home: Path) -> CallbackRules:
     """The rules as the file says now (written with the defaults when there is none)."""
-    path = rules_file(home)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(DEFAULT_RULES)
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    return CallbackRules.from_mapping(data)
+    return CallbackRules.from_mapping(read_rules_file(rules_file(home), DEFAULT_RULES))
 
 
 # ---------------------------------------------------------------- the database's side

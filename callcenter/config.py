@@ -15,6 +15,7 @@ import ipaddress
 import json
 import os
 import secrets
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -22,6 +23,19 @@ from typing import Mapping
 
 class ConfigError(ValueError):
     """A configuration value is missing or malformed; the message says which and why."""
+
+
+def read_rules_file(path: Path, default_text: str) -> dict:
+    """A center's rules file (TOML: callbacks, retention, quality, survey) as a mapping. Written with
+    its defaults first when there is none, so an operator finds every setting, commented, in place;
+    a syntax error is one ConfigError naming the file."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(default_text)
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 DEFAULT_HOME = Path.home() / ".callcenter"

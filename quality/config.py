@@ -3,12 +3,11 @@ defaults on first use; read on every use, like callbacks.toml, so edit it while 
 A changed scorecard needs its ``version`` raised: scores keep the card they were made with."""
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from callcenter.config import ConfigError
+from callcenter.config import ConfigError, read_rules_file
 from quality import scorecards
 from quality.scorecards import Scorecard
 from quality.scoring import DEFAULT_BANDS, GRADES
@@ -114,12 +113,4 @@ def config_file(home: Path) -> Path:
 
 
 def load(home: Path) -> QualityConfig:
-    path = config_file(home)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(DEFAULT_FILE)
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    return QualityConfig.from_mapping(data)
+    return QualityConfig.from_mapping(read_rules_file(config_file(home), DEFAULT_FILE))

@@ -12,13 +12,12 @@ load with one clear line, never applied. Pure: the clock is passed in.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Mapping
 
-from callcenter.config import ConfigError
+from callcenter.config import ConfigError, read_rules_file
 
 MIN_DAYS = 90
 MAX_DAYS = 3650 * 3  # thirty years: beyond is a typo
@@ -76,12 +75,4 @@ def rules_file(home: Path) -> Path:
 
 def load(home: Path) -> RetentionRules:
     """The rules as the file says now (written with the defaults when there is none)."""
-    path = rules_file(home)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(DEFAULT_FILE)
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    return RetentionRules.from_mapping(data)
+    return RetentionRules.from_mapping(read_rules_file(rules_file(home), DEFAULT_FILE))

@@ -14,7 +14,6 @@ sampling and KPIs read is here: ``survey_answer(call)`` and ``answers(session, u
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callcenter.config import ConfigError
+from callcenter.config import ConfigError, read_rules_file
 from callcenter.models import Call
 
 SATISFIED, ACCEPTABLE, NOT_SATISFIED = 1, 2, 3
@@ -48,14 +47,7 @@ class SurveyRule:
 
     @classmethod
     def load(cls, home: Path) -> "SurveyRule":
-        path = survey_file(home)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(DEFAULT_FILE)
-        try:
-            data = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"survey.toml: {exc}") from None
+        data = read_rules_file(survey_file(home), DEFAULT_FILE)
         unknown = set(data) - {"share", "seed"}
         if unknown:
             raise ConfigError(f"survey.toml: unknown setting(s) {sorted(unknown)}")
