@@ -105,6 +105,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "end.hung_up_on_hold": {"en": "Caller hung up on hold", "zh": "保持中客户挂机"},
     "end.hung_up_in_ivr": {"en": "Caller hung up in the menu", "zh": "语音菜单中挂机"},
     "end.hung_up_before_queue": {"en": "Caller hung up before queueing", "zh": "进入队列前挂机"},
+    "end.callback_not_answered": {"en": "Call back not answered by the customer", "zh": "回拨客户未接听"},
     "end.lost": {"en": "Lost (no end event)", "zh": "丢失（无结束事件）"},
     "end.unknown": {"en": "Ended (unknown how)", "zh": "结束（原因未知）"},
     "end_detail.ivr_unreachable": {"en": "menu unreachable", "zh": "语音菜单不可达"},

@@ -22,6 +22,7 @@ class EndReason(StrEnum):
     HUNG_UP_ON_HOLD = "hung_up_on_hold"
     HUNG_UP_IN_IVR = "hung_up_in_ivr"
     HUNG_UP_BEFORE_QUEUE = "hung_up_before_queue"  # after the IVR failed, before the queue took it
+    CALLBACK_NOT_ANSWERED = "callback_not_answered"  # a call back's try: the customer busy, not answering, unreachable
     LOST = "lost"  # channel gone without an end event (Asterisk restarted, or the event was missed)
     UNKNOWN = "unknown"  # a stage this table does not know
 

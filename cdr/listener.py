@@ -79,7 +79,7 @@ def callback_leg_fields(event: p.CallbackEnded, ended) -> dict:
         "started_at": started, "answered_at": started if event.answered else None, "ended_at": ended,
         "linkedid": event.call_id,
         "stage": CALLBACK_LEG, "caller_number": event.number or None, "agent_extension": event.agent or None,
-        "end_reason": EndReason.CALLER_HANGUP if event.answered else EndReason.UNKNOWN,
+        "end_reason": EndReason.CALLER_HANGUP if event.answered else EndReason.CALLBACK_NOT_ANSWERED,
         "recording_path": event.recording or None,
     }
 

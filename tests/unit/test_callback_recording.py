@@ -31,7 +31,7 @@ def test_a_call_back_nobody_answered_still_has_the_recording_of_what_the_agent_h
     _, fields = fields_for_event(callback_ended(DialStatus="NOANSWER"))
     assert fields["recording_path"] and fields["started_at"] is not None
     assert fields["answered_at"] is None  # the customer never answered: no recording owed, none flagged
-    assert fields["end_reason"] == "unknown"
+    assert fields["end_reason"] == "callback_not_answered"
 
 
 def test_a_call_back_event_without_its_leg_or_start_makes_no_row():

@@ -35,6 +35,7 @@ def test_end_reason_table(row):
 def test_codes_are_stable_text_and_only_the_two_abandonments_count_as_abandoned():
     assert {str(c) for c in EndReason} == {
         "agent_hangup", "caller_hangup", "ivr_ended", "callback_requested", "abandoned_ringing",
-        "abandoned_waiting", "hung_up_on_hold", "hung_up_in_ivr", "hung_up_before_queue", "lost", "unknown"}
+        "abandoned_waiting", "hung_up_on_hold", "hung_up_in_ivr", "hung_up_before_queue", "callback_not_answered", "lost",
+        "unknown"}
     assert ABANDONED == {"abandoned_waiting", "abandoned_ringing"}
     assert is_abandoned("abandoned_waiting") and not is_abandoned("hung_up_in_ivr") and not is_abandoned(None)
