@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from callcenter import db
 from acd.store import Store
 from callcenter.config import Settings
 from tests.integration import ami_user, pg_server
+from tests.integration.desktop_helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.integration.floor import Floor
 
 CALLCENTER = [sys.executable, "-m", "callcenter.cli"]
@@ -173,6 +175,17 @@ async def floor(stack, ami, sessions, store):
     owned = Floor(ami, sessions, store)
     yield owned
     await owned.close()
+
+
+@pytest.fixture
+async def browser():
+    """Headless Chromium for the desktop's browser tests (test_softphone has its own: fake media)."""
+    assert shutil.which(CHROMIUM), "Chromium is missing: scripts/setup.sh --test installs it"
+    from playwright.async_api import async_playwright
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
 
 
 def pytest_collection_modifyitems(items):

@@ -10,6 +10,9 @@ from sqlalchemy import select
 from callcenter.models import Team, User
 
 PASSWORD = "desk-pass-1"
+CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by scripts/setup.sh --test (Playwright drives it)
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 

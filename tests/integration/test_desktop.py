@@ -4,7 +4,6 @@ push process, two web workers, and a real headless Chromium (Playwright on /usr/
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import sys
 import time
@@ -23,9 +22,6 @@ from tests.integration.helpers import ended_row, make_customer
 ACCESS = "10000"
 COMPLAINT = "w" * 10 + "6"  # main menu 6: complaint
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 def base_url(stack) -> str:
@@ -91,15 +87,6 @@ async def test_two_web_workers_share_one_floor_and_foreign_sites_are_refused(sta
     with pytest.raises(socketio.exceptions.ConnectionError):
         socket_client(first, agent_http, "not-the-token")
 
-
-@pytest.fixture
-async def browser():
-    assert shutil.which(CHROMIUM), "Chromium is missing: scripts/setup.sh --test installs it"
-    from playwright.async_api import async_playwright
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 async def open_page(browser, stack, username: str, path: str):

@@ -16,7 +16,6 @@ import hashlib
 import io
 import json
 import re
-import shutil
 import tarfile
 from pathlib import Path
 
@@ -32,9 +31,6 @@ HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE.parent / "artifacts" / "desktop"
 AXE_LOCK = HERE / "axe-core.lock"
 VENDOR = HERE.parent / ".vendor"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 ACCESS = "10000"
 COMPLAINT = "w" * 10 + "6"  # main menu 6: complaint
 CONSULT = "w" * 10 + "5"  # main menu 5: enquiries
@@ -92,15 +88,6 @@ def axe_source() -> str:
 def axe() -> str:
     return axe_source()
 
-
-@pytest.fixture
-async def browser():
-    assert shutil.which(CHROMIUM), "Chromium is missing: scripts/setup.sh --test installs it"
-    from playwright.async_api import async_playwright
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 def base_url(stack) -> str:

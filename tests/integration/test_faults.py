@@ -39,9 +39,6 @@ from tests.integration.helpers import call_row, fresh_number, make_customer
 pytestmark = pytest.mark.slow
 
 ACCESS = "10000"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 BUSY = (st.RESERVED, st.RINGING, st.ON_CALL)
 REPORTING_TASKS = ("acd", "cdr", "sip", "desktop-push")  # services whose supervised tasks report their health
 
@@ -422,14 +419,6 @@ async def test_database_unavailable_calls_still_routed_and_every_record_written_
 
 
 # ---------------------------------------------------------------- a web worker
-@pytest.fixture
-async def browser():
-    assert shutil.which(CHROMIUM), "Chromium is missing: scripts/setup.sh --test installs it"
-    from playwright.async_api import async_playwright
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        await chromium.close()
 
 
 async def test_web_worker_killed_the_agents_desktop_reconnects_to_the_state_it_missed(stack, ami, sessions, store,

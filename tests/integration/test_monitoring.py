@@ -27,7 +27,6 @@ from tests.integration.conftest import wait_until
 from tests.integration.desktop_helpers import PASSWORD, make_user, socket_client, web_login
 from tests.integration.floor import live_channels
 from tests.integration.helpers import make_customer, wait_for_state
-from tests.integration.test_desktop import browser  # noqa: F401 - the fixture: headless Chromium
 from tests.sip import audio
 
 ACCESS = "10000"

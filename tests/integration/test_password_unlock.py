@@ -13,7 +13,7 @@ from callcenter.models import AuditEntry, Customer
 from tests.integration.conftest import wait_until
 from tests.integration.desktop_helpers import make_user, web_login
 from tests.integration.helpers import ended_row, journey, make_customer
-from tests.integration.test_desktop import base_url, browser, open_page  # noqa: F401  (the browser fixture)
+from tests.integration.test_desktop import base_url, open_page
 from tests.integration.test_ivr_menu import ACCESS, GREETED, handed_off, prompt_names
 
 WRONG_THREE_TIMES = GREETED + "1wwww111111wwwwww222222wwwwww333333"  # the bill (1), three wrong passwords

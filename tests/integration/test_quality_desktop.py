@@ -18,7 +18,7 @@ from callcenter.simulate import set_sim_phone
 from tests.integration.conftest import wait_until
 from tests.integration.desktop_helpers import make_user, web_login
 from tests.integration.helpers import make_customer
-from tests.integration.test_desktop import base_url, browser, open_page  # noqa: F401  (browser: a fixture)
+from tests.integration.test_desktop import base_url, open_page
 from tests.integration.test_reports import ACCESS, ended
 
 # the main menu's 5 (business enquiry: skill consult), pressed again and again: a key pressed

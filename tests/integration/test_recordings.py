@@ -24,16 +24,14 @@ from sqlalchemy import select
 from callcenter.models import AccessNumber, AuditEntry, Carrier, Recording
 from callcenter.simulate import set_sim_phone
 from tests.integration.conftest import CALLCENTER, wait_until
-from tests.integration.desktop_helpers import PASSWORD, make_user, web_login
+from tests.integration.desktop_helpers import CHROMIUM, CHROMIUM_ARGS, PASSWORD, make_user, web_login
 from tests.integration.helpers import ended_row, fresh_number, make_customer
 
 ACCESS = "10000"  # no carrier's number in the tests (no `callcenter up --demo`): no recording notice
 GREETED = "w" * 10  # a known caller first hears the greeting, which keys do not cut
 AGENT_LATER = "0w" * 12  # keep pressing 0 until the menu after the bill hears it
-CHROMIUM = "/usr/bin/chromium"
 # --autoplay-policy: the test starts the player from script, as a click would
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+PLAYER_ARGS = [*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
 EDGE_S = 0.3  # left out at each edge of a span: the mute takes effect between two 20 ms frames
 
 
@@ -226,7 +224,7 @@ async def test_a_supervisor_plays_a_past_call_to_its_end_in_the_browser_audited_
 
     uid, rec = await recorded_call()
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=PLAYER_ARGS)
         try:
             page = await (await browser.new_context()).new_page()  # the page's own CSP applies
             await page.goto(base_url(stack) + "/login?lang=en")

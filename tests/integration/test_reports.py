@@ -22,7 +22,7 @@ from cdr.report import report
 from tests.integration.conftest import wait_until
 from tests.integration.desktop_helpers import make_user
 from tests.integration.helpers import ended_row, make_customer, manager, wait_for_state
-from tests.integration.test_desktop import base_url, browser, open_page  # noqa: F401  (browser: a fixture)
+from tests.integration.test_desktop import base_url, open_page
 
 ACCESS = "10000"
 CONSULT = "w" * 10 + "5"  # the main menu's business enquiry: skill consult

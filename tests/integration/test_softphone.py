@@ -18,13 +18,12 @@ from sqlalchemy import select
 
 from callcenter.models import Call
 from tests.integration.conftest import wait_until
-from tests.integration.desktop_helpers import PASSWORD, make_user
+from tests.integration.desktop_helpers import CHROMIUM, PASSWORD, make_user
 from tests.integration.helpers import fresh_number, wait_for_state
 from tests.integration.sip_world import carrier, sip  # noqa: F401 - the fixtures, shared with test_sip_phones
 from tests.sip import audio
 from tests.sip.ua import write_tone
 
-CHROMIUM = "/usr/bin/chromium"
 CALLER_HZ, AGENT_HZ = 440, 1000
 
 # the dominant frequency the page hears on the softphone's remote stream (Web Audio, in the page)

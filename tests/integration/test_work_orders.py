@@ -19,7 +19,7 @@ from callcenter.simulate import set_sim_phone
 from tests.integration.conftest import wait_until
 from tests.integration.desktop_helpers import make_user
 from tests.integration.helpers import make_customer
-from tests.integration.test_desktop import browser, open_page  # noqa: F401  (the browser fixture)
+from tests.integration.test_desktop import open_page
 
 ACCESS = "10000"
 GREETED = "w" * 10  # a known caller first hears the greeting, which keys do not cut
