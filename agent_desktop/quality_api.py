@@ -18,7 +18,7 @@ from agent_desktop.auth import current_user, require
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
 from agent_desktop.journeys import audit
-from agent_desktop.reports import _period, int_arg, zone
+from agent_desktop.reports import _period, int_arg, sort_args, zone
 from agent_desktop.views import call_id, json_body
 from agent_desktop.wallboard import visible_agents
 from callcenter.models import (Call, QualityCalibration, QualityScore, QualityWorkItem, Team, User)
@@ -181,12 +181,7 @@ def _list_args() -> dict:
     status = request.args.get("status", "")
     if status and status not in ("scored", "appealed", "final"):
         raise ApiError("BAD_STATUS_FILTER")
-    sort = request.args.get("sort", "scored")
-    if sort not in SCORE_SORTS:
-        raise ApiError("BAD_SORT", choices=", ".join(SCORE_SORTS))
-    direction = request.args.get("dir", "desc")
-    if direction not in ("asc", "desc"):
-        raise ApiError("BAD_SORT_DIRECTION")
+    sort, direction = sort_args(SCORE_SORTS, "scored")
     return {"status": status, "sort": sort, "dir": direction, "page": int_arg("page", 1, 1, MAX_PAGE),
             "per_page": int_arg("per_page", PER_PAGE, 1, MAX_PER_PAGE)}
 

@@ -19,7 +19,7 @@ from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
 from agent_desktop.journeys import agents_of
 from agent_desktop.recordings import describe
-from agent_desktop.reports import date_arg, int_arg, today, zone
+from agent_desktop.reports import date_arg, int_arg, sort_args, today, zone
 from agent_desktop.views import DISPOSITIONS, page
 from callcenter.models import AgentStateLog, AuditEntry, Call, CallWrapup, Recording
 from cdr.periods import local_midnight
@@ -52,12 +52,7 @@ def _filters() -> dict:
     disposition = request.args.get("disposition", "")
     if disposition and disposition not in DISPOSITIONS:
         raise ApiError("BAD_DISPOSITION", choices=", ".join(DISPOSITIONS))
-    sort = request.args.get("sort", "started")
-    if sort not in SORTS:
-        raise ApiError("BAD_SORT", choices=", ".join(SORTS))
-    direction = request.args.get("dir", "desc")
-    if direction not in ("asc", "desc"):
-        raise ApiError("BAD_SORT_DIRECTION")
+    sort, direction = sort_args(SORTS, "started")
     min_s = int_arg("min_s", 0, 0, MAX_DURATION_S)
     max_s = int_arg("max_s", MAX_DURATION_S, 0, MAX_DURATION_S)
     if max_s < min_s:

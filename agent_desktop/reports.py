@@ -78,6 +78,18 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
+def sort_args(sorts, default: str) -> tuple[str, str]:
+    """?sort= (a key of `sorts`, the fixed set a list may be ordered by) and ?dir= (asc or desc,
+    default desc): anything else refused, so a client's word never becomes a column."""
+    sort = request.args.get("sort", default)
+    if sort not in sorts:
+        raise ApiError("BAD_SORT", choices=", ".join(sorts))
+    direction = request.args.get("dir", "desc")
+    if direction not in ("asc", "desc"):
+        raise ApiError("BAD_SORT_DIRECTION")
+    return sort, direction
+
+
 def _period(max_days: int = MAX_DAYS) -> tuple[date, date]:
     last = date_arg("to", today())
     first = date_arg("from", last)
