@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(redis-server debootstrap espeak-ng libespeak-ng1 sox util-linux python3-venv)
+packages=(redis-server debootstrap espeak-ng libespeak-ng1 sox util-linux python3-venv openssl)
 command -v npm >/dev/null || packages+=(npm)  # npm pack fetches Chart.js for the report pages
 # the browser tests drive Debian's Chromium (Playwright downloads no browser of its own here); a
 # CJK font so screenshots of the Mandarin pages show words, not boxes; npm fetches axe-core

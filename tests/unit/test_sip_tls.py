@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -44,8 +43,8 @@ def test_tls_is_off_by_default_and_its_files_say_so(tmp_path):
     assert not tls.tls_dir(s).exists()  # no certificate made
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the demo's certificate")
 def test_the_demo_gets_a_self_signed_certificate_for_its_sip_address_made_once(tmp_path):
+    assert shutil.which("openssl"), "openssl makes the demo's certificate: scripts/setup.sh installs it"
     s = settings(tmp_path, CC_SIP_TLS="on", CC_SIP_HOST="127.0.0.1", CC_SIP_TLS_PORT="5071", CC_SIP_WSS_PORT="8091")
     etc = tmp_path / "etc"
     etc.mkdir()
