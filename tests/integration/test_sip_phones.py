@@ -23,18 +23,13 @@ CALLER_HZ, AGENT_HZ = 440, 1000
 
 
 
-def _offset(ua, start_at: float) -> float:
-    """Where wall-clock time `start_at` falls in what `ua` recorded (it records from its first media)."""
-    return max(0.0, start_at - ua.seen("media")[0]["at"])
-
-
 def heard(ua, start_at: float, seconds: float = 2.0) -> tuple[float, float]:
     """The dominant frequency in what `ua` recorded from wall-clock time `start_at`, and its share."""
-    return audio.dominant(ua.record, start_s=_offset(ua, start_at), seconds=seconds)
+    return audio.dominant(ua.record, start_s=ua.offset(start_at), seconds=seconds)
 
 
 def loudness(ua, start_at: float, seconds: float = 2.0) -> float:
-    return audio.rms(ua.record, start_s=_offset(ua, start_at), seconds=seconds)
+    return audio.rms(ua.record, start_s=ua.offset(start_at), seconds=seconds)
 
 
 async def test_a_carrier_call_goes_through_the_menu_to_a_registered_desk_phone_and_both_hear_each_other(
@@ -54,7 +49,9 @@ async def test_a_carrier_call_goes_through_the_menu_to_a_registered_desk_phone_a
     answered = await phone.wait_for("state", state="CONFIRMED", timeout=15)
     floor.own_call(uid)
     await wait_for_state(store, ext, "on_call")
-    await asyncio.sleep(3.5)  # talk: both tones flow for a while
+    # talk: both tones flow until each side has recorded the window measured below
+    await caller.recorded_until(answered["at"] + 3.2)
+    await phone.recorded_until(answered["at"] + 3.2)
     steps = [node for node, _input, _outcome in journey(sip.sessions, uid)]
     assert steps[:2] == ["main_menu", "to_agent"], steps  # the access number's entry, then the caller's 0
 
@@ -63,11 +60,11 @@ async def test_a_carrier_call_goes_through_the_menu_to_a_registered_desk_phone_a
     result = await asyncio.to_thread(router.send, "hold", ext=ext, call=uid)
     assert result.ok, result
     held = time.time()
-    await asyncio.sleep(3.5)
+    await caller.recorded_until(held + 3.2)
     result = await asyncio.to_thread(router.send, "resume", ext=ext, call=uid)
     assert result.ok, result
     resumed = time.time()
-    await asyncio.sleep(3.5)
+    await caller.recorded_until(resumed + 3.2)
 
     await phone.send("hangup")  # the agent hangs up on their phone
     assert (await caller.wait_for("disconnected", timeout=15))["code"] == 200

@@ -9,7 +9,6 @@ caller's recording after the call (tests/sip/audio.py): audio checked, not assum
 """
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
 
@@ -69,10 +68,6 @@ async def browser(tmp_path):
         await chromium.close()
 
 
-def _offset(ua, at: float) -> float:
-    return max(0.0, at - ua.seen("media")[0]["at"])
-
-
 async def test_the_agent_answers_holds_and_hangs_up_a_carrier_call_in_the_browser_softphone(
         stack, sessions, store, floor, sip, browser):
     skill = floor.skill()
@@ -119,27 +114,27 @@ async def test_the_agent_answers_holds_and_hangs_up_a_carrier_call_in_the_browse
     heard = await page.evaluate(REMOTE_PITCH)
     assert heard and abs(heard["hz"] - CALLER_HZ) < 15, f"the page heard {heard}, not the caller's {CALLER_HZ} Hz"
     assert await page.evaluate(BYTES_IN) > 1000, "no RTP arrived in the browser"
-    await asyncio.sleep(1)
+    await caller.recorded_until(talking + 2.7)
 
     # hold from the softphone (the desktop's hold): the caller hears music; then resume
     await page.click("#sp-hold")
     await page.wait_for_selector("#btn-resume:not([hidden])", timeout=10_000)
     held = time.time()
-    await asyncio.sleep(3.5)
+    await caller.recorded_until(held + 3.2)
     await page.click("#sp-hold")
     await page.wait_for_selector("#btn-hold:not([hidden])", timeout=10_000)
     resumed = time.time()
-    await asyncio.sleep(3)
+    await caller.recorded_until(resumed + 2.7)
 
     # mute: the caller no longer hears the browser's microphone; unmute: again
     await page.click("#sp-mute")
     await page.wait_for_selector('#sp-mute[aria-pressed="true"]', timeout=5_000)
     muted = time.time()
-    await asyncio.sleep(3)
+    await caller.recorded_until(muted + 2.7)
     await page.click("#sp-mute")
     await page.wait_for_selector('#sp-mute[aria-pressed="false"]', timeout=5_000)
     unmuted = time.time()
-    await asyncio.sleep(2.5)
+    await caller.recorded_until(unmuted + 2.2)
 
     await page.click("#sp-hangup")  # the agent hangs up in the browser
     assert (await caller.wait_for("disconnected", timeout=15))["code"] == 200
@@ -149,16 +144,16 @@ async def test_the_agent_answers_holds_and_hangs_up_a_carrier_call_in_the_browse
     await wait_for_state(store, ext, "wrapup")
 
     await caller.wait_for("recorded")
-    hz, share = audio.dominant(caller.record, start_s=_offset(caller, talking + 0.5), seconds=2)
+    hz, share = audio.dominant(caller.record, start_s=caller.offset(talking + 0.5), seconds=2)
     assert hz == AGENT_HZ and share > 0.5, f"the caller heard {hz} Hz ({share:.0%}), not the browser's microphone"
-    hz, share = audio.dominant(caller.record, start_s=_offset(caller, held + 1), seconds=2)
+    hz, share = audio.dominant(caller.record, start_s=caller.offset(held + 1), seconds=2)
     assert not (hz == AGENT_HZ and share > 0.2), "the caller still heard the agent on hold"
-    assert audio.rms(caller.record, start_s=_offset(caller, held + 1), seconds=2) > 0.005, "no music on hold"
-    hz, share = audio.dominant(caller.record, start_s=_offset(caller, resumed + 1), seconds=1.5)
+    assert audio.rms(caller.record, start_s=caller.offset(held + 1), seconds=2) > 0.005, "no music on hold"
+    hz, share = audio.dominant(caller.record, start_s=caller.offset(resumed + 1), seconds=1.5)
     assert hz == AGENT_HZ and share > 0.5, f"after resume the caller heard {hz} Hz ({share:.0%})"
-    hz, share = audio.dominant(caller.record, start_s=_offset(caller, muted + 1), seconds=1.5)
+    hz, share = audio.dominant(caller.record, start_s=caller.offset(muted + 1), seconds=1.5)
     assert not (hz == AGENT_HZ and share > 0.2), "the caller still heard the agent while muted"
-    hz, share = audio.dominant(caller.record, start_s=_offset(caller, unmuted + 1), seconds=1)
+    hz, share = audio.dominant(caller.record, start_s=caller.offset(unmuted + 1), seconds=1)
     assert hz == AGENT_HZ and share > 0.5, f"after unmute the caller heard {hz} Hz ({share:.0%})"
     assert errors == [], f"script errors: {errors}"
 

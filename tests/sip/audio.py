@@ -11,8 +11,8 @@ import struct
 from pathlib import Path
 
 
-def samples(path, start_s: float = 0.0, seconds: float | None = None) -> tuple[list[float], int]:
-    """16-bit PCM samples of a WAV file, from start_s for `seconds` (None: to the end), and its rate.
+def _pcm(path) -> tuple[bytes, int, int]:
+    """A 16-bit PCM WAV file's sample bytes, rate and channels.
 
     Read by hand, not with the wave module: a recording still open (PJSIP's writer fills in the
     RIFF and data sizes only when it closes the file) says its data are 0 bytes long; its samples
@@ -35,7 +35,22 @@ def samples(path, start_s: float = 0.0, seconds: float | None = None) -> tuple[l
         raise ValueError(f"{path}: no data chunk")
     if width != 2 or not rate or not channels:
         raise ValueError(f"{path}: {8 * width}-bit samples at {rate} Hz, expected 16-bit PCM")
-    frame = width * channels
+    return data, rate, channels
+
+
+def seconds_recorded(path) -> float:
+    """How many seconds of sound a recording holds so far (0 while it has no data chunk yet)."""
+    try:
+        data, rate, channels = _pcm(path)
+    except (OSError, ValueError):
+        return 0.0
+    return len(data) / (2 * channels * rate)
+
+
+def samples(path, start_s: float = 0.0, seconds: float | None = None) -> tuple[list[float], int]:
+    """16-bit PCM samples of a WAV file, from start_s for `seconds` (None: to the end), and its rate."""
+    data, rate, channels = _pcm(path)
+    frame = 2 * channels
     first = int(start_s * rate) * frame
     data = data[first:] if seconds is None else data[first:first + int(seconds * rate) * frame]
     values = struct.unpack(f"<{len(data) // 2}h", data[: len(data) // 2 * 2])

@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.sip import audio
+
 
 class UserAgent:
     def __init__(self, name: str, process: asyncio.subprocess.Process, record: Path):
@@ -61,6 +63,23 @@ class UserAgent:
                 await asyncio.wait_for(self._changed.wait(), remaining)
             except asyncio.TimeoutError:
                 pass
+
+    def offset(self, at: float) -> float:
+        """Where wall-clock time `at` falls in what this UA recorded (it records from its first media)."""
+        return max(0.0, at - self.seen("media")[0]["at"])
+
+    async def recorded_until(self, at: float, timeout: float = 30.0) -> None:
+        """Until this UA's recording holds what it heard up to wall-clock time `at`: a stretch of
+        audio to be measured later is waited for by what was recorded, not by a fixed sleep."""
+        await self.wait_for("media", timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while audio.seconds_recorded(self.record) < self.offset(at):
+            if self.seen("exited"):
+                raise AssertionError(f"{self.name} exited before recording up to {at}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: its recording did not reach {self.offset(at):.1f} s "
+                                     f"within {timeout} s (holds {audio.seconds_recorded(self.record):.1f} s)")
+            await asyncio.sleep(0.1)
 
     async def send(self, command: str) -> None:
         self.process.stdin.write(command.encode() + b"\n")
