@@ -60,6 +60,21 @@ class Actions:
         reply = await self._send(Action="Getvar", Channel=channel, Variable=dp.bare(name))
         return (reply.get("Value") or "") if reply.get("Response") == "Success" else ""
 
+    async def bridge_peer(self, channel: str, tries: int = 20, every_s: float = 0.1) -> str:
+        """The channel bridged to `channel`, or "" when it is not bridged. The agent's answer is
+        announced (AgentAnswered, from Dial's answer gosub) just before Dial forms the bridge, so
+        a command sent at once may find no peer yet: ask again for up to tries x every_s (2 s)
+        while the channel is still up, rather than refuse the agent's first click."""
+        for attempt in range(tries):
+            reply = await self._send(Action="Getvar", Channel=channel, Variable=dp.bare(dp.BRIDGEPEER))
+            if reply.get("Response") != "Success":
+                return ""  # the channel is gone: nothing will bridge
+            if reply.get("Value"):
+                return reply["Value"]
+            if attempt + 1 < tries:
+                await asyncio.sleep(every_s)
+        return ""
+
     async def waiting_channels(self) -> dict[str, str]:
         """uniqueid -> channel of every caller waiting in cc-wait now."""
         replies = await self.ami.send_action({"Action": "CoreShowChannels"}, as_list=True)
@@ -128,7 +143,7 @@ class Actions:
         """The agent's leg to cc-agent-hold and the caller to `context`, in one Redirect; the
         agent leg's channel name. caller_comes_back: the caller's dialplan bridges back to the
         agent by itself (cc-resume reads CC_AGENT_CHANNEL), so it is set on the caller first."""
-        peer = await self.get_var(channel, dp.BRIDGEPEER)
+        peer = await self.bridge_peer(channel)
         if not peer:
             raise AcdError("NOT_CONNECTED")
         await self._send(Action="Setvar", Channel=peer, Variable=dp.HELD_CALL, Value=call_id)

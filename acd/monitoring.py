@@ -122,7 +122,7 @@ class Monitors:
         for other in await self.sessions():
             if other.by == by and not await self._gone_quietly(other):
                 raise AcdError("ALREADY_MONITORING")
-        spied = call.agent_channel if call.held else await self.actions.get_var(call.channel, dp.BRIDGEPEER)
+        spied = call.agent_channel if call.held else await self.actions.bridge_peer(call.channel)
         if not spied:
             raise AcdError("NOT_ON_CALL")
         now = self.clock()
