@@ -34,7 +34,7 @@ from callcenter.models import QueueConfig, User
 from callcenter.orders.queue import deadline_counts
 from callcenter.orders.store import Rules
 from callcenter.orders.sweep import sweep
-from quality import job as recording_job
+from recordings import job as recording_job
 from quality import sample_job
 from callcenter.runtime.tasks import Health, background, supervise
 

@@ -3,7 +3,7 @@ duration, a page at a time, sorted by one of a fixed set of fields (anything els
 
 Each filter is checked against its own shape before it reaches the query (a sort is a key of
 SORTS, never a column name from the request); the rows are those the user may hear
-(quality/access.py: an agent their calls, a supervisor their teams', inspectors and admins all).
+(recordings/access.py: an agent their calls, a supervisor their teams', inspectors and admins all).
 A search shows customers' numbers, so each is audited with what was asked.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from agent_desktop.reports import date_arg, int_arg, sort_args, today, zone
 from agent_desktop.views import DISPOSITIONS, page
 from callcenter.models import AgentStateLog, AuditEntry, Call, CallWrapup, Recording
 from cdr.periods import local_midnight
-from quality.access import EVERY_CALL, LISTENERS
+from recordings.access import EVERY_CALL, LISTENERS
 
 bp = Blueprint("recording_search", __name__)
 

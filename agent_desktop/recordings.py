@@ -1,8 +1,8 @@
 """Playing and downloading call recordings, by recording id only (issue 11).
 
-The client names a recording by its id (32 hex digits, quality/recordings.new_id); the file's
+The client names a recording by its id (32 hex digits, recordings/store.new_id); the file's
 path comes from the database and is resolved strictly inside the recordings folder
-(quality/files.resolve: no link, nothing outside), never from the request. A recording the user
+(recordings/files.resolve: no link, nothing outside), never from the request. A recording the user
 may not hear answers 404 as one that does not exist. Audio is streamed with HTTP Range answers
 (agent_desktop/ranges.py) so the browser's player can seek.
 
@@ -25,9 +25,9 @@ from agent_desktop.errors import ApiError
 from agent_desktop.ranges import NotSatisfiable, parse_range
 from agent_desktop.views import call_id, json_body, text_field
 from callcenter.models import AuditEntry, Call, Recording
-from quality import files
-from quality.access import HOLDERS, LISTENERS, may_hear
-from quality.recordings import aware, set_hold
+from recordings import files
+from recordings.access import HOLDERS, LISTENERS, may_hear
+from recordings.store import aware, set_hold
 
 bp = Blueprint("recordings", __name__)
 

@@ -31,7 +31,7 @@ from callcenter.runtime.redis_server import RedisSetupError
 from callcenter.runtime.tasks import read_health
 from callcenter.sip import cli as sip_cli
 from cdr import staffing_cli
-from quality import cli as recordings_cli
+from recordings import cli as recordings_cli
 from quality import inspection_cli
 
 from ivr.flow import FlowError
@@ -173,7 +173,7 @@ def recent_calls(settings: Settings, limit: int = 8) -> dict:
 
 def flagged_recordings(settings: Settings) -> dict:
     """Answered calls without a playable recording, and files whose checksum no longer matches
-    (quality/recordings.py): counted here so none is silently missing."""
+    (recordings/store.py): counted here so none is silently missing."""
     try:
         return {"flagged": recordings_cli.flagged_count(settings)}
     except Exception as exc:  # status must still print when the database is unreachable

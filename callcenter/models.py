@@ -522,7 +522,7 @@ class AgentPhone(Base):
 
 class Recording(Base):
     """A call's recording (MixMonitor's file), known by an id nobody can guess: the desktop serves
-    it by this id only, never by a path a client sends (quality/recordings.py).
+    it by this id only, never by a path a client sends (recordings/store.py).
 
     ``path`` is relative to the recordings folder. Size, duration and SHA-256 are taken when the
     file is closed; ``problem`` flags an answered call without a playable file (missing,

@@ -499,7 +499,7 @@ async def test_recordings_disk_full_calls_go_on_and_the_missing_recordings_are_f
     rows = await assert_no_call_lost(sessions, [uid], answered=[uid])
     assert rows[uid].end_reason in ("agent_hangup", "caller_hangup")
     assert not os.path.exists(rows[uid].recording_path)  # nothing was written where it should be
-    # the recordings' pass (quality/job.py, in the CDR process) flags the answered call's missing file
+    # the recordings' pass (recordings/job.py, in the CDR process) flags the answered call's missing file
     problem = await wait_until(recording_problem(sessions, uid), timeout=120, what=f"recording of {uid} flagged")
     assert problem == "missing"
     await no_agent_held(store, [agent])

@@ -17,7 +17,7 @@ from agent_desktop import create_app
 from callcenter import db
 from callcenter.config import Settings
 from callcenter.models import AgentStateLog, AuditEntry, Call, CallWrapup, Recording, Team, User
-from quality import files
+from recordings import files
 from tests import db_template
 from tests.unit.test_recordings import write_wav
 

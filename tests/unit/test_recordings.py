@@ -14,8 +14,8 @@ from sqlalchemy import select
 from callcenter import db
 from callcenter.config import ConfigError
 from callcenter.models import AuditEntry, Call, Recording
-from quality import files, recordings
-from quality.retention import MIN_DAYS, RetentionRules, load, may_purge
+from recordings import files, store
+from recordings.retention import MIN_DAYS, RetentionRules, load, may_purge
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
 RULES = RetentionRules(default_days=90, categories={"complaint": 365})
@@ -127,13 +127,13 @@ def test_register_stores_the_closed_files_facts(world):
     ended = T0 + timedelta(minutes=2)
     with sessions() as s:
         add_call(s, "c1", root, "2026/03/01/c1.wav", skill="complaint")
-        assert recordings.register_pending(s, root, ended + timedelta(seconds=1), RULES) == 1
+        assert store.register_pending(s, root, ended + timedelta(seconds=1), RULES) == 1
         s.commit()
         rec = s.scalar(select(Recording))
         assert (rec.path, rec.duration_ms, rec.size_bytes, rec.problem) == ("2026/03/01/c1.wav", 3000, path.stat().st_size, None)
         assert rec.sha256 == files.sha256_of(path) and len(rec.id) == 32
-        assert rec.category == "complaint" and recordings.aware(rec.retain_until) == ended + timedelta(days=365)
-        assert recordings.register_pending(s, root, ended + timedelta(hours=1), RULES) == 0  # once per call
+        assert rec.category == "complaint" and store.aware(rec.retain_until) == ended + timedelta(days=365)
+        assert store.register_pending(s, root, ended + timedelta(hours=1), RULES) == 0  # once per call
 
 
 def test_a_file_still_open_waits_then_is_flagged(world):
@@ -142,8 +142,8 @@ def test_a_file_still_open_waits_then_is_flagged(world):
     ended = T0 + timedelta(minutes=2)
     with sessions() as s:
         add_call(s, "c2", root, "o.wav")
-        assert recordings.register_pending(s, root, ended + timedelta(seconds=5), RULES) == 0
-        assert recordings.register_pending(s, root, ended + recordings.CLOSE_GRACE, RULES) == 1
+        assert store.register_pending(s, root, ended + timedelta(seconds=5), RULES) == 0
+        assert store.register_pending(s, root, ended + store.CLOSE_GRACE, RULES) == 1
         assert s.scalar(select(Recording.problem)) == "unplayable"
         assert len(audit_rows(s, "recording_flagged")) == 1
 
@@ -163,11 +163,11 @@ def test_answered_calls_without_a_playable_file_are_flagged(world, rel, make, pr
     with sessions() as s:
         add_call(s, "c3", root, rel)
         add_call(s, "c4", root, None, answered=False)  # never answered, never recorded: nothing to flag
-        recordings.register_pending(s, root, T0 + timedelta(hours=1), RULES)
+        store.register_pending(s, root, T0 + timedelta(hours=1), RULES)
         s.commit()
         rows = list(s.scalars(select(Recording)))
         assert [(r.call_uniqueid, r.problem) for r in rows] == [("c3", problem)]
-        assert recordings.flagged_count(s) == 1
+        assert store.flagged_count(s) == 1
 
 
 def test_an_empty_closed_file_of_a_call_nobody_answered_is_registered_not_flagged(world):
@@ -176,11 +176,11 @@ def test_an_empty_closed_file_of_a_call_nobody_answered_is_registered_not_flagge
     path = write_wav(root / "cb.wav", 0.0)
     with sessions() as s:
         add_call(s, "c5", root, "cb.wav", answered=False)
-        assert recordings.register_pending(s, root, T0 + timedelta(hours=1), RULES) == 1
+        assert store.register_pending(s, root, T0 + timedelta(hours=1), RULES) == 1
         s.commit()
         rec = s.scalar(select(Recording))
         assert (rec.call_uniqueid, rec.problem, rec.duration_ms, rec.sha256) == ("c5", None, 0, files.sha256_of(path))
-        assert recordings.flagged_count(s) == 0 and audit_rows(s, "recording_flagged") == []
+        assert store.flagged_count(s) == 0 and audit_rows(s, "recording_flagged") == []
 
 
 def registered(sessions, root, *names) -> dict[str, str]:
@@ -188,7 +188,7 @@ def registered(sessions, root, *names) -> dict[str, str]:
         for name in names:
             write_wav(root / f"{name}.wav", 1.0)
             add_call(s, name, root, f"{name}.wav")
-        recordings.register_pending(s, root, T0 + timedelta(hours=1), RULES)
+        store.register_pending(s, root, T0 + timedelta(hours=1), RULES)
         s.commit()
         return {r.call_uniqueid: r.id for r in s.scalars(select(Recording))}
 
@@ -200,13 +200,13 @@ def test_verify_flags_deleted_and_altered_files(world):
     with open(root / "altered.wav", "r+b") as f:
         f.seek(100), f.write(b"\x7f\x7f")
     with sessions() as s:
-        result = recordings.verify(s, root, T0 + timedelta(days=1))
+        result = store.verify(s, root, T0 + timedelta(days=1))
         s.commit()
         assert result.checked == 3
         assert sorted(result.flagged) == sorted([(ids["deleted"], "missing"), (ids["altered"], "altered")])
-        assert recordings.flagged_count(s) == 2
+        assert store.flagged_count(s) == 2
         assert {a.target for a in audit_rows(s, "recording_flagged")} == {ids["deleted"], ids["altered"]}
-        assert recordings.verify(s, root, T0 + timedelta(days=2)).flagged == []  # flagged once
+        assert store.verify(s, root, T0 + timedelta(days=2)).flagged == []  # flagged once
 
 
 def test_purge_removes_expired_keeps_held_and_audits(world):
@@ -214,20 +214,20 @@ def test_purge_removes_expired_keeps_held_and_audits(world):
     ids = registered(sessions, root, "old", "held", "young")
     with sessions() as s:
         s.get(Recording, ids["young"]).retain_until = T0 + timedelta(days=200)
-        recordings.set_hold(s, s.get(Recording, ids["held"]), "lead", True, "case 42", T0)
+        store.set_hold(s, s.get(Recording, ids["held"]), "lead", True, "case 42", T0)
         s.commit()
     ended = T0 + timedelta(minutes=2)
     with sessions() as s:
-        assert recordings.purge(s, root, ended + timedelta(days=90), RULES) == []  # on the date: kept
-        removed = recordings.purge(s, root, ended + timedelta(days=90, seconds=1), RULES)
+        assert store.purge(s, root, ended + timedelta(days=90), RULES) == []  # on the date: kept
+        removed = store.purge(s, root, ended + timedelta(days=90, seconds=1), RULES)
         s.commit()
         assert removed == [ids["old"]]
         assert not (root / "old.wav").exists() and (root / "held.wav").exists() and (root / "young.wav").exists()
         entry, = audit_rows(s, "recording_purged")
         assert entry.target == ids["old"] and "call old" in entry.detail and "old.wav" in entry.detail
         assert [a.target for a in audit_rows(s, "recording_hold")] == [ids["held"]]
-        recordings.set_hold(s, s.get(Recording, ids["held"]), "lead", False, "case closed", T0 + timedelta(days=100))
-        assert recordings.purge(s, root, T0 + timedelta(days=100), RULES) == [ids["held"]]
+        store.set_hold(s, s.get(Recording, ids["held"]), "lead", False, "case closed", T0 + timedelta(days=100))
+        assert store.purge(s, root, T0 + timedelta(days=100), RULES) == [ids["held"]]
         s.commit()
         assert not (root / "held.wav").exists()
         assert [a.target for a in audit_rows(s, "recording_release")] == [ids["held"]]
@@ -238,8 +238,8 @@ def test_a_longer_rule_keeps_older_recordings_longer(world):
     ids = registered(sessions, root, "r")
     longer = RetentionRules(default_days=200)
     with sessions() as s:
-        assert recordings.purge(s, root, T0 + timedelta(days=150), longer) == []
-        assert recordings.purge(s, root, T0 + timedelta(days=150), RULES) == [ids["r"]]
+        assert store.purge(s, root, T0 + timedelta(days=150), longer) == []
+        assert store.purge(s, root, T0 + timedelta(days=150), RULES) == [ids["r"]]
 
 
 def test_purge_never_follows_a_link_planted_in_place_of_the_file(world):
@@ -249,7 +249,7 @@ def test_purge_never_follows_a_link_planted_in_place_of_the_file(world):
     (root / "p.wav").unlink()
     (root / "p.wav").symlink_to(victim)
     with sessions() as s:
-        assert recordings.purge(s, root, T0 + timedelta(days=400), RULES) == []
+        assert store.purge(s, root, T0 + timedelta(days=400), RULES) == []
         assert victim.exists() and s.get(Recording, ids["p"]).purged_at is None
 
 

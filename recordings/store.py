@@ -1,7 +1,7 @@
 """Recordings in the database: registered when their call ends, checked, purged, held.
 
 Every function takes the session, the recordings folder and the time (``now``): the scheduled
-job (quality/job.py), the CLI and the tests call the same code, and tests never sleep. What a
+job (recordings/job.py), the CLI and the tests call the same code, and tests never sleep. What a
 function changes is committed by its caller; what it flags or removes is written to the audit log
 here, in the same transaction, so a row and its audit entry exist together or not at all.
 """
@@ -17,10 +17,10 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from callcenter.models import AuditEntry, Call, Recording
-from quality import files
-from quality.retention import RetentionRules, may_purge
+from recordings import files
+from recordings.retention import RetentionRules, may_purge
 
-log = logging.getLogger("quality.recordings")
+log = logging.getLogger("recordings.store")
 
 SYSTEM = "system"
 # How long after a call ends MixMonitor may still be closing its file: the file is closed when the

@@ -1,5 +1,5 @@
 """`callcenter recordings ...`: the recordings' checks by hand (the CDR listener's process runs
-them on a schedule, quality/job.py).
+them on a schedule, recordings/job.py).
 
     callcenter recordings register   # ended calls' closed files: size, duration, SHA-256
     callcenter recordings verify     # every kept file against its checksum; flags what changed
@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from callcenter import db
 from callcenter.models import Recording
-from quality import job, recordings
+from recordings import job, store
 
 COMMANDS = ("recordings",)
 
@@ -83,4 +83,4 @@ def set_notice(settings, number: str | None, setting: str | None) -> int:
 
 def flagged_count(settings) -> int:
     with db.session_factory(settings.database_url)() as s:
-        return recordings.flagged_count(s)
+        return store.flagged_count(s)

@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 
 from callcenter import db
 from callcenter.config import Settings
-from quality import recordings, retention
+from recordings import retention, store
 
-log = logging.getLogger("quality.job")
+log = logging.getLogger("recordings.job")
 
 REGISTER_EVERY_S = 5.0
 CHECK_EVERY_S = 3600.0
@@ -33,7 +33,7 @@ def register_pass(settings: Settings, now: datetime) -> int:
     rules = retention.load(settings.home)
     with db.session_factory(settings.database_url)() as s:
         try:
-            written = recordings.register_pending(s, settings.recordings_dir, now, rules)
+            written = store.register_pending(s, settings.recordings_dir, now, rules)
             s.commit()
         except IntegrityError:  # another process registered one of them first: the next pass sees it
             s.rollback()
@@ -41,9 +41,9 @@ def register_pass(settings: Settings, now: datetime) -> int:
     return written
 
 
-def verify_pass(settings: Settings, now: datetime) -> recordings.VerifyResult:
+def verify_pass(settings: Settings, now: datetime) -> store.VerifyResult:
     with db.session_factory(settings.database_url)() as s:
-        result = recordings.verify(s, settings.recordings_dir, now)
+        result = store.verify(s, settings.recordings_dir, now)
         s.commit()
     return result
 
@@ -51,7 +51,7 @@ def verify_pass(settings: Settings, now: datetime) -> recordings.VerifyResult:
 def purge_pass(settings: Settings, now: datetime) -> list[str]:
     rules = retention.load(settings.home)
     with db.session_factory(settings.database_url)() as s:
-        removed = recordings.purge(s, settings.recordings_dir, now, rules)
+        removed = store.purge(s, settings.recordings_dir, now, rules)
         s.commit()
     return removed
 
