@@ -122,6 +122,18 @@ def _sip_tls(env: Mapping[str, str]) -> dict:
             "sip_tls_key": Path(key).absolute() if key else None, "sip_phone_security": security}
 
 
+MAX_INSTANCES = 8  # processes of one kind on one machine; more is a typo, not a plan
+
+
+def _instances(env: Mapping[str, str], name: str) -> int:
+    """CC_ROUTERS, CC_AGI_SERVERS, CC_WEB_WORKERS: how many processes of that kind `callcenter up`
+    starts on this home's Redis and database (scale-out, issue 15; callcenter/services.py)."""
+    raw = env.get(name, "1")
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_INSTANCES:
+        raise ConfigError(f"{name}={raw!r} must be a whole number from 1 to {MAX_INSTANCES}")
+    return int(raw)
+
+
 def _monitor_notice(env: Mapping[str, str]) -> str:
     value = env.get("CC_MONITOR_NOTICE", "coaching")
     if value not in ("never", "coaching", "always"):
@@ -158,6 +170,10 @@ class Settings:
     # CC_MONITOR_NOTICE: when the agent's desktop says "being coached" (acd/monitor.py): "never",
     # "coaching" (whisper and barge, which the agent hears anyway; the default) or "always" (listen too)
     monitor_notice: str = "coaching"
+    # scale-out (issue 15): processes of each kind on one Redis and one database; 1 is the demo's
+    routers: int = 1  # CC_ROUTERS: acd-1, acd-2 ... (Redis's Lua arbitrates every reservation)
+    agi_servers: int = 1  # CC_AGI_SERVERS: ivr-1 ... all on CC_AGI_PORT (SO_REUSEPORT)
+    web_workers: int = 1  # CC_WEB_WORKERS: web-1 on CC_WEB_PORT, web-2 on the next port ...
 
     # ---- derived paths: one place that names every folder we use ----
     @property
@@ -183,6 +199,11 @@ class Settings:
     @property
     def moh_dir(self) -> Path:
         return self.home / "moh"
+
+    @property
+    def web_ports(self) -> tuple[int, ...]:
+        """The port of each web worker: CC_WEB_PORT and the ones after it (see services.py)."""
+        return tuple(range(self.web_port, self.web_port + self.web_workers))
 
     @property
     def agi_url(self) -> str:
@@ -243,6 +264,10 @@ class Settings:
         if not ami_user.isidentifier():
             raise ConfigError(f"CC_AMI_USER={ami_user!r} must be letters, digits and underscores")
         agi_host = _loopback_host(env, "CC_AGI_HOST")
+        web_port, web_workers = _port(env, "CC_WEB_PORT", 8080), _instances(env, "CC_WEB_WORKERS")
+        if web_port + web_workers - 1 > 65535:
+            raise ConfigError(f"CC_WEB_WORKERS={web_workers} needs ports {web_port}-{web_port + web_workers - 1}: "
+                              "past 65535")
         binary = env.get("CC_ASTERISK_BINARY") or None
         if binary and not Path(binary).is_file():
             raise ConfigError(f"CC_ASTERISK_BINARY={binary!r} does not exist")
@@ -260,10 +285,13 @@ class Settings:
             asterisk_cache=Path(env.get("CC_ASTERISK_CACHE", str(DEFAULT_ASTERISK_CACHE))),
             asterisk_binary=binary,
             web_host=_loopback_host(env, "CC_WEB_HOST"),
-            web_port=_port(env, "CC_WEB_PORT", 8080),
+            web_port=web_port,
             agi_peers=_agi_peers(env, agi_host),
             sip_host=_sip_host(env),
             sip_ws_port=_port(env, "CC_SIP_WS_PORT", 8088),
             **_sip_tls(env),
             monitor_notice=_monitor_notice(env),
+            routers=_instances(env, "CC_ROUTERS"),
+            agi_servers=_instances(env, "CC_AGI_SERVERS"),
+            web_workers=web_workers,
         )

@@ -315,5 +315,9 @@ class FastAgiServer:
             except (ConnectionError, OSError):
                 pass
 
-    async def start(self, host: str, port: int) -> asyncio.AbstractServer:
-        return await asyncio.start_server(self.handle, host, port, limit=MAX_LINE, backlog=1024)
+    async def start(self, host: str, port: int, reuse_port: bool = False) -> asyncio.AbstractServer:
+        """reuse_port: several FastAGI processes listen on one port and the kernel spreads the
+        connections among them (CC_AGI_SERVERS > 1); off for one, so a stray second server
+        on the port is still refused."""
+        return await asyncio.start_server(self.handle, host, port, limit=MAX_LINE, backlog=1024,
+                                          reuse_port=reuse_port or None)

@@ -181,7 +181,8 @@ def build_routes(settings: Settings) -> dict:
 
 async def serve(settings: Settings) -> None:
     server = FastAgiServer(build_routes(settings), secret=settings.agi_secret, peers=settings.agi_peers)
-    listener = await server.start(settings.agi_host, settings.agi_port)
+    # one AGI URL in the dialplan, so several servers share its port (Asterisk's AGI() takes one URL)
+    listener = await server.start(settings.agi_host, settings.agi_port, reuse_port=settings.agi_servers > 1)
     log.info("FastAGI listening on %s:%d", settings.agi_host, settings.agi_port)
     async with listener:
         await listener.serve_forever()
