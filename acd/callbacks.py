@@ -72,24 +72,34 @@ def claim(sessions, due: Due, rules: CallbackRules | None = None) -> bool:
     return bool(taken) and status == "queued"
 
 
+DIALLING = ("pending", "queued")  # a request being tried: a waiting caller's own, or one claimed
+
+
 def record_outcome(sessions, uniqueid: str, answered: bool, now: datetime | None = None) -> str:
-    """After a call back was dialled: done, or tried again later, or failed after the last try."""
+    """After a call back was dialled: done, or tried again later, or failed after the last try;
+    "" when there is no such request or this try's outcome is recorded already. Every router
+    hears the CallbackEnded, so the outcome is one UPDATE guarded by the status and attempts read
+    (as claim): counted twice, a request would give up after fewer tries than MAX_ATTEMPTS."""
     now = now or datetime.now(timezone.utc)
     with sessions() as s:
         request = s.scalar(select(CallbackRequest).where(CallbackRequest.call_uniqueid == uniqueid))
         if request is None:
             request = s.get(CallbackRequest, _request_id(uniqueid))
-        if request is None:
+        if request is None or request.status not in DIALLING:
             return ""
-        request.attempts += 1
+        values: dict = {"attempts": request.attempts + 1}
         if answered:
-            request.status = "done"
-        elif request.attempts < MAX_ATTEMPTS:
-            request.status, request.next_try_at = "no_answer", now + timedelta(seconds=RETRY_AFTER_S)
+            values["status"] = "done"
+        elif values["attempts"] < MAX_ATTEMPTS:
+            values.update(status="no_answer", next_try_at=now + timedelta(seconds=RETRY_AFTER_S))
         else:
-            request.status = "failed"
+            values["status"] = "failed"
+        taken = s.execute(update(CallbackRequest)
+                          .where(CallbackRequest.id == request.id, CallbackRequest.status == request.status,
+                                 CallbackRequest.attempts == request.attempts)
+                          .values(**values)).rowcount
         s.commit()
-        return request.status
+        return values["status"] if taken else ""
 
 
 def requeue_lost(sessions, live_uniqueids: set[str]) -> int:

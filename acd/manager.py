@@ -117,7 +117,7 @@ class AgentManager:
     async def wrap_up(self, ext: str, call: LiveCall, now: float) -> None:
         """The agent's part of the call is over: wrap-up for the queue's time."""
         await self.store.set_wrapup_until(ext, now + self.queue(call.skill).wrapup_s)  # before it is announced
-        await self.store.transition(ext, "hangup", now, call=call.uniqueid)
+        await self.store.transition(ext, "hangup", now, call=call.uniqueid, expect_call=call.uniqueid)
 
     # ---------------------------------------------------------------- call control
     async def own_call(self, ext, uid) -> LiveCall:

@@ -119,7 +119,7 @@ class Router:
             if agent.state in (st.RESERVED, st.RINGING) and f"bridged:{agent.call}" in live:
                 # answered while no router listened (AgentAnswered missed, and AgentRinging too when
                 # the router died between the redirect and it): talking, not ringing
-                await self.store.transition(ext, "answer", now, call=agent.call, misses=0)
+                await self.store.transition(ext, "answer", now, call=agent.call, misses=0, expect_call=agent.call)
                 self.core.remove_call(agent.call)
                 log.warning("agent %s answered call %s while no router listened: on call", ext, agent.call)
                 continue
@@ -138,7 +138,7 @@ class Router:
             elif agent.state == st.ON_CALL:
                 await self.manager.wrap_up(ext, p.LiveCall(agent.call), now)
             else:
-                await self.store.transition(ext, "release", now)
+                await self.store.transition(ext, "release", now, expect_call=agent.call)
             fresh = await self.store.agent(ext)
             self._apply_agent(ext, fresh.state, fresh.since or now)
             if fresh.state == st.WRAPUP:
@@ -152,7 +152,7 @@ class Router:
             return False
         if now - agent.since < RESERVATION_GRACE_S:
             return True
-        await self.store.transition(ext, "release", now)
+        await self.store.transition(ext, "release", now, expect_call=uid)
         log.warning("agent %s was left %s for call %s, which still waits: released", ext, agent.state, uid)
         return False
 
@@ -214,10 +214,12 @@ class Router:
             await self._queued(p.LiveCall(uid, channel=event.channel, skill=event.skill, priority=event.priority,
                                           transferred=event.transferred, queued_at=now,
                                           queued_by=repr(event.at) if event.at is not None else ""))
+        # every router hears each event: the first applies it, the others' compare-and-set finds the
+        # agent moved on, and expect_call keeps a late one off the agent's next call (acd/store.py)
         elif isinstance(event, p.AgentRinging):
-            await self.store.transition(event.agent, "ring", now, call=uid)
+            await self.store.transition(event.agent, "ring", now, call=uid, expect_call=uid)
         elif isinstance(event, p.AgentAnswered):
-            await self.store.transition(event.agent, "answer", now, call=uid, misses=0)
+            await self.store.transition(event.agent, "answer", now, call=uid, misses=0, expect_call=uid)
             self.core.remove_call(uid)
         elif isinstance(event, p.AgentNoAnswer):
             await self._no_answer(event.agent, uid, now, event.dial_status)
@@ -242,15 +244,17 @@ class Router:
 
     async def _no_answer(self, ext: str, uid: str, now: float, dial_status: str = "") -> None:
         agent, call = await self.store.agent(ext), await self.store.call(uid)
+        if agent.call != uid or agent.state not in (st.RESERVED, st.RINGING):
+            return  # handled already (by another router): the agent is on to something else
         misses = agent.misses + 1
         if dial_status == PHONE_UNAVAILABLE:  # no registered phone (cc-agent-sip): not a miss, no retry
-            await self.store.transition(ext, "no_answer", now, reason="phone_unregistered", misses=0)
+            await self.store.transition(ext, "no_answer", now, reason="phone_unregistered", misses=0, expect_call=uid)
             log.warning("agent %s has no registered phone for call %s: not ready (phone_unregistered)", ext, uid)
         elif misses >= self.queue(call.skill if call else p.GENERAL).no_answer_limit:
-            await self.store.transition(ext, "no_answer", now, reason="no_answer", misses=0)
+            await self.store.transition(ext, "no_answer", now, reason="no_answer", misses=0, expect_call=uid)
             log.warning("agent %s did not answer call %s: not ready (no answer)", ext, uid)
         else:
-            await self.store.transition(ext, "release", now, misses=misses)
+            await self.store.transition(ext, "release", now, misses=misses, expect_call=uid)
         # the caller is back in cc-wait; its CallQueued keeps the first queued time
 
     async def _becomes_callback(self, uid: str, number: str) -> None:
@@ -274,7 +278,7 @@ class Router:
         """Ring the agent first; when they answer, the dialplan dials the customer. A call back the
         rules refuse now, or whose id AMI cannot carry, is not dialled: the agent is let go, the
         live call dropped, and the request counts as unanswered (its next try is refused for good)."""
-        await self.store.transition(ext, "ring", self.clock(), call=call.uniqueid)
+        await self.store.transition(ext, "ring", self.clock(), call=call.uniqueid, expect_call=call.uniqueid)
         try:
             dialled = await self.actions.originate_callback(call.uniqueid, ext, call.number,
                                                             self.queue(call.skill).ring_time_s)
@@ -299,7 +303,7 @@ class Router:
                 if agent.state == st.ON_CALL:
                     await self.manager.wrap_up(call.agent, call, now)
                 elif agent.state in (st.RESERVED, st.RINGING):
-                    await self.store.transition(call.agent, "release", now)
+                    await self.store.transition(call.agent, "release", now, expect_call=uid)
         await self.store.drop_call(uid)
         self.core.remove_call(uid)
 
@@ -394,7 +398,7 @@ class Router:
                 self.on_decision(decision, call, self.clock())
         except Exception as exc:
             log.warning("could not connect %s to %s: %s", decision.call_id, decision.agent_id, exc)
-            await self.store.transition(decision.agent_id, "release", self.clock())
+            await self.store.transition(decision.agent_id, "release", self.clock(), expect_call=decision.call_id)
             await self.store.update_call(decision.call_id, agent="")
             self._retry_on_tick.add(decision.call_id)  # not at once: Asterisk just refused it
 

@@ -16,10 +16,13 @@ from acd import protocol as p
 from acd.agent_state import next_state
 
 # KEYS: agent hash, agents set, state-log stream, changes channel (published from the script: one
-# round trip per change, and no change is ever logged but not announced)
+# round trip per change, and no change is ever logged but not announced). ARGV[9]: the call the
+# agent was read with: compared too, so an event about an agent's last call, heard late (every
+# router hears every event), never moves the agent off the call they were given since.
 _CAS = """
 local current = redis.call('HGET', KEYS[1], 'state') or 'logged_out'
 if current ~= ARGV[1] then return 0 end
+if (redis.call('HGET', KEYS[1], 'call') or '') ~= ARGV[9] then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'since', ARGV[4], 'call', ARGV[5],
            'misses', ARGV[6])
 redis.call('SADD', KEYS[2], ARGV[7])
@@ -117,9 +120,14 @@ class Store:
         return {ext: await self.agent(ext) for ext in exts}
 
     async def transition(self, ext: str, event: str, now: float, reason: str | None = None,
-                         call: str = "", misses: int | None = None) -> str | None:
-        """Apply an agent event; the new state, or None if it does not apply (now)."""
+                         call: str = "", misses: int | None = None, expect_call: str | None = None) -> str | None:
+        """Apply an agent event; the new state, or None if it does not apply (now). expect_call:
+        only while the agent is on that call (reserved, ringing, talking, wrapping up): an event
+        about one call, which two routers both handle, must not release or ring the agent for the
+        next call they were reserved for in between (a double booking)."""
         current = await self.agent(ext)
+        if expect_call is not None and current.call != expect_call:
+            return None
         try:
             state, why = next_state(current.state, event, reason)
         except ValueError:
@@ -128,7 +136,7 @@ class Store:
         change = p.AgentChange(ext, state, why or "", call, now)
         applied = await self._cas(keys=[p.agent_key(ext), p.AGENTS, p.STATE_LOG, p.AGENT_CHANGES],
                                   args=[current.state, state, why or "", repr(now), call, str(keep_misses), ext,
-                                        change.to_json()])
+                                        change.to_json(), current.call])
         return state if applied else None
 
     async def set_wrapup_until(self, ext: str, until: float) -> None:

@@ -32,8 +32,10 @@ class FakeStore:
     async def agents(self) -> dict[str, AgentSnapshot]:
         return dict(sorted(self.live_agents.items()))
 
-    async def transition(self, ext, event, now, reason=None, call="", misses=None) -> str | None:
+    async def transition(self, ext, event, now, reason=None, call="", misses=None, expect_call=None) -> str | None:
         current = await self.agent(ext)
+        if expect_call is not None and current.call != expect_call:
+            return None
         try:
             state, why = next_state(current.state, event, reason)
         except ValueError:

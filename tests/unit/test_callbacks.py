@@ -76,9 +76,18 @@ def test_unanswered_is_tried_again_later_then_given_up(sessions):
     assert [d.uniqueid for d in callbacks.due_requests(sessions, later)] == ["oh"]
     for attempt in range(2, callbacks.MAX_ATTEMPTS + 1):
         expected = "failed" if attempt == callbacks.MAX_ATTEMPTS else "no_answer"
+        later = NOW + timedelta(seconds=callbacks.RETRY_AFTER_S * (attempt - 1))
+        assert callbacks.claim(sessions, callbacks.due_requests(sessions, later)[0])  # the next try
         assert callbacks.record_outcome(sessions, "oh", answered=False, now=later) == expected
     assert status(sessions, request_id) == ("failed", callbacks.MAX_ATTEMPTS)
     assert callbacks.due_requests(sessions, later + timedelta(days=1)) == []
+
+
+def test_a_tries_outcome_heard_by_two_routers_counts_once(sessions):
+    request_id = add(sessions, "oh", status="queued")
+    assert callbacks.record_outcome(sessions, "oh", answered=False, now=NOW) == "no_answer"
+    assert callbacks.record_outcome(sessions, "oh", answered=False, now=NOW) == ""  # the other router
+    assert status(sessions, request_id) == ("no_answer", 1)
 
 
 def test_answered_is_done(sessions):

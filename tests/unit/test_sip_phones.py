@@ -139,7 +139,7 @@ def test_the_desktop_and_the_cli_record_a_choice_and_announce_it():
 async def test_a_call_that_finds_no_registered_phone_makes_the_agent_not_ready_and_is_no_miss():
     from acd.router import Router
 
-    store = FakeStore.with_agents(a1001="ringing")
+    store = FakeStore(live_agents={"1001": p.AgentSnapshot("1001", "ringing", call="c1")})  # ringing for c1
     store.live_calls["c1"] = p.LiveCall("c1", channel="Local/x", skill="general", agent="1001")
     queues = {"general": p.Queue("general", no_answer_limit=3)}
     manager = AgentManager(store, None, queues, clock=lambda: 9.0)
