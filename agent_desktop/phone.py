@@ -7,6 +7,11 @@ GET  /api/agent/phone  the agent's choice (desk phone "sip", the browser "webrtc
                        first chooses a phone: the credentials are made then, not on a page load)
 POST /api/agent/phone  {"device": "sip" | "webrtc"}: calls ring there from now on; the same
                        answer as GET
+GET/POST /api/monitor/phone  the same for a supervisor or a quality inspector who has an extension:
+                       where their monitoring leg rings (acd/monitoring.py rings their extension as an
+                       agent's), on the wallboard. Its own route, so /api/agent/phone stays agents'
+                       only (FORBIDDEN for any other role), and this one monitors' only; a monitor
+                       without an extension gets NO_EXTENSION (409), as an agent without one does.
 
 The choice is live state in Redis (callcenter/sip/phones.py); the SIP service tells the dialplan
 and takes the agent off (Not ready, phone_unregistered) whenever the chosen phone cannot ring.
@@ -17,6 +22,7 @@ import ipaddress
 
 from flask import Blueprint, request
 
+from acd.monitor import MONITOR_ROLES
 from agent_desktop.auth import current_user, require
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
@@ -69,18 +75,14 @@ def _account(ext: str, row) -> dict:
                                                 "password": row.webrtc_password}}
 
 
-@bp.get("/api/agent/phone")
-@require("agent")
-def phone():
+def _show() -> dict:
     ext = _extension()
     with desktop().sessions() as s:
         row = store.phone(s, ext, create=False)
     return _account(ext, row)
 
 
-@bp.post("/api/agent/phone")
-@require("agent")
-def choose():
+def _choose() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or body.get("device") not in names.DEVICES:
         raise ApiError("BAD_DEVICE")
@@ -88,3 +90,27 @@ def choose():
     row = _credentials(ext)
     phones.choose(desktop().redis, ext, body["device"])
     return _account(ext, row)
+
+
+@bp.get("/api/agent/phone")
+@require("agent")
+def phone():
+    return _show()
+
+
+@bp.post("/api/agent/phone")
+@require("agent")
+def choose():
+    return _choose()
+
+
+@bp.get("/api/monitor/phone")
+@require(*MONITOR_ROLES)
+def monitor_phone():
+    return _show()
+
+
+@bp.post("/api/monitor/phone")
+@require(*MONITOR_ROLES)
+def monitor_choose():
+    return _choose()

@@ -86,7 +86,10 @@ def wallboard_page():
     # (acd/monitor.py); the socket events check the same rules again
     role = current_user().role
     controls = {"supervise": role in ("supervisor", "admin"), "monitor": [m.value for m in allowed_modes(role)]}
-    return page("wallboard.html", data={"targets": targets, "controls": controls}, reasons=NOT_READY_REASONS)
+    # a monitor with an extension chooses here where their monitoring leg rings (desk phone or this
+    # browser's softphone, agent_desktop/phone.py's monitors' route); one without has no phone to offer
+    extra = {"softphone_api": "/api/monitor/phone"} if controls["monitor"] and current_user().agent_extension else {}
+    return page("wallboard.html", data={"targets": targets, "controls": controls}, reasons=NOT_READY_REASONS, **extra)
 
 
 # ---------------------------------------------------------------- JSON API

@@ -3,6 +3,9 @@
 // WebRTC (DTLS-SRTP, ICE), the microphone the browser's. The agent chooses where calls ring: the
 // desk phone, or this browser, which then registers as their web<ext> endpoint. Hold is the
 // desktop's own (the caller hears music), answer, hang-up and mute are the softphone's.
+// The wallboard has it too (issue 11): a supervisor's or inspector's monitoring leg rings their
+// extension, so they choose where it rings the same way; their page has no hold (a monitor holds
+// no call) and its account comes from /api/monitor/phone (the template's data-api).
 "use strict";
 const Softphone = (() => {
   const STATUS_STATE = {none: "logged_out", desk: "ready", connecting: "logged_out", registered: "ready",
@@ -12,6 +15,8 @@ const Softphone = (() => {
   let session = null;
   let status = "none";
   const remote = $("sp-remote");
+  const API = $("softphone").dataset.api || "/api/agent/phone";
+  const holds = !!$("sp-hold");  // the agent's page: the call bar's hold, mirrored here
 
   function show(id, visible) { $(id).hidden = !visible; }
   function render() {
@@ -20,11 +25,14 @@ const Softphone = (() => {
     badge.dataset.state = STATUS_STATE[status] || "logged_out";
     setText("sp-status-text", W.word("sp_status." + status, {user: account ? account.sip.user : ""}));
     const ringing = status === "ringing", talking = status === "talking";
-    show("sp-answer", ringing); show("sp-answer-pop", ringing); show("sp-ringing", ringing);
-    show("sp-hangup", ringing || talking); show("sp-mute", talking); show("sp-hold", talking);
+    show("sp-answer", ringing); show("sp-ringing", ringing);
+    if ($("sp-answer-pop")) show("sp-answer-pop", ringing);
+    show("sp-hangup", ringing || talking); show("sp-mute", talking);
     const muted = !!(session && session.isMuted().audio);
     $("sp-mute").setAttribute("aria-pressed", String(muted));
     setText("sp-mute", W.word(muted ? "sp_unmute" : "sp_mute"));
+    if (!holds) return;
+    show("sp-hold", talking);
     setText("sp-hold-text", W.word($("btn-resume") && !$("btn-resume").hidden ? "resume" : "hold"));
   }
   function set(next) { status = next; render(); }
@@ -88,7 +96,7 @@ const Softphone = (() => {
   // ---- the agent's choice
   async function load() {
     try {
-      account = await api("/api/agent/phone");
+      account = await api(API);
     } catch (error) { showError(error); return; }
     $("sp-device").value = account.device || "";
     apply(account.device);
@@ -100,7 +108,7 @@ const Softphone = (() => {
   }
   async function choose(device) {
     try {
-      account = await api("/api/agent/phone", {method: "POST", body: JSON.stringify({device})});
+      account = await api(API, {method: "POST", body: JSON.stringify({device})});
       apply(account.device);
     } catch (error) {
       showError(error);
@@ -110,15 +118,17 @@ const Softphone = (() => {
 
   $("sp-device").onchange = e => { if (e.target.value) choose(e.target.value); };
   $("sp-answer").onclick = answer;
-  $("sp-answer-pop").onclick = answer;
+  if ($("sp-answer-pop")) $("sp-answer-pop").onclick = answer;
   $("sp-hangup").onclick = () => { if (session) session.terminate(); };
   $("sp-mute").onclick = () => {
     if (!session) return;
     if (session.isMuted().audio) session.unmute({audio: true}); else session.mute({audio: true});
   };
   // the desktop's hold (the router moves the caller to music): the call bar's own button
-  $("sp-hold").onclick = () => { const resume = $("btn-resume"); (resume && !resume.hidden ? resume : $("btn-hold")).click(); };
-  new MutationObserver(render).observe($("btn-resume"), {attributes: true, attributeFilter: ["hidden"]});
+  if (holds) {
+    $("sp-hold").onclick = () => { const resume = $("btn-resume"); (resume && !resume.hidden ? resume : $("btn-hold")).click(); };
+    new MutationObserver(render).observe($("btn-resume"), {attributes: true, attributeFilter: ["hidden"]});
+  }
   window.addEventListener("pagehide", stop);
   load();
 

@@ -33,10 +33,15 @@ def trunks(s: Session) -> list[Trunk]:
                   tuple(sorted(n.number for n in c.numbers)), rank=c.id) for c in rows]
 
 
+# Who has phones: agents, and the monitors (supervisors, quality inspectors) whose listening leg
+# rings their own extension (acd/monitoring.py), desk phone or the wallboard's softphone (issue 11)
+PHONE_ROLES = ("agent", "supervisor", "quality")
+
+
 def phones(s: Session) -> list[Phone]:
-    """The phones of active agents (an agent removed or moved off the extension rings nowhere)."""
+    """The phones of active agents and monitors (one removed or moved off the extension rings nowhere)."""
     rows = s.execute(select(AgentPhone, User.display_name).join(User, User.agent_extension == AgentPhone.extension)
-                     .where(User.active, User.role == "agent").order_by(AgentPhone.extension)).all()
+                     .where(User.active, User.role.in_(PHONE_ROLES)).order_by(AgentPhone.extension)).all()
     return [Phone(p.extension, p.sip_password, p.webrtc_password, name) for p, name in rows]
 
 

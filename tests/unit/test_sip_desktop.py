@@ -111,6 +111,7 @@ def post_form(client, path, data):
 ROUTES = [
     ("GET", "/api/agent/phone", None, {"agent"}),
     ("POST", "/api/agent/phone", {"device": "sip"}, {"agent"}),
+    ("GET", "/api/monitor/phone", None, set()),  # supervisors and inspectors with an extension: the test below
     ("GET", "/admin/sip/", None, {"admin"}),
     ("POST", "/admin/sip/carriers", {"name": "telco", "host": "192.0.2.10", "port": "5060"}, {"admin"}),
     ("POST", "/admin/sip/numbers", {"number": "10000", "carrier": "telco", "target": "menu"}, {"admin"}),
@@ -162,6 +163,37 @@ def test_an_agent_chooses_where_calls_ring_and_gets_only_their_own_softphone_acc
     assert refused.status_code == 400 and refused.get_json()["code"] == "BAD_DEVICE"
     other = login(app, "agent2")
     assert other.get("/api/agent/phone").get_json()["webrtc"] is None  # agent 1001's stays theirs
+
+
+def test_a_monitor_chooses_where_their_monitoring_leg_rings_and_an_agent_only_thing_stays_agents(world):
+    """Supervisors and inspectors with an extension choose on the wallboard (issue 11): their own
+    route; the agents' route stays agents' only, and every refusal has its stable code."""
+    app, redis, sessions = world
+    with sessions() as s:
+        for username, ext in (("supervisor", "1801"), ("quality", "1802")):
+            s.scalar(select(User).where(User.username == username)).agent_extension = ext
+        s.commit()
+    for role, ext in (("supervisor", "1801"), ("quality", "1802")):
+        client = login(app, role)
+        assert client.get("/api/monitor/phone").get_json()["webrtc"] is None
+        chosen = post_json(client, "/api/monitor/phone", {"device": "webrtc"}).get_json()
+        assert chosen["device"] == "webrtc" and chosen["webrtc"]["user"] == f"web{ext}"
+        assert redis.hashes[phones.phone_key(ext)]["device"] == "webrtc"
+        for reply in (client.get("/api/agent/phone"), post_json(client, "/api/agent/phone", {"device": "sip"})):
+            assert reply.status_code == 403 and reply.get_json()["code"] == "FORBIDDEN"
+        refused = post_json(client, "/api/monitor/phone", {"device": "sip\r\nx"})
+        assert refused.status_code == 400 and refused.get_json()["code"] == "BAD_DEVICE"
+    for role in ("agent", "admin", "backoffice"):
+        reply = login(app, role).get("/api/monitor/phone")
+        assert reply.status_code == 403 and reply.get_json()["code"] == "FORBIDDEN", role
+    assert login(app, None).get("/api/monitor/phone").get_json()["code"] == "UNAUTHORIZED"
+    with sessions() as s:  # the monitors' endpoints are rendered into Asterisk's configuration
+        from callcenter.sip import store
+        assert {"1801", "1802"} <= {ph.extension for ph in store.phones(s)}
+        s.scalar(select(User).where(User.username == "supervisor")).agent_extension = None
+        s.commit()
+    reply = login(app, "supervisor").get("/api/monitor/phone")
+    assert reply.status_code == 409 and reply.get_json()["code"] == "NO_EXTENSION"
 
 
 def test_an_admin_declares_a_carrier_its_numbers_and_sees_and_changes_agents_passwords(world):
