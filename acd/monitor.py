@@ -15,6 +15,15 @@ supervisor's call stays up and no second leg rings. The router sends the digit w
 PlayDTMF, received on the supervisor's own spying leg (``Receive: true``), as if keyed on their
 phone. A quality inspector's ChanSpy is started without ``d``: keys pressed on the inspector's
 phone then switch nothing, so listen-only holds whatever they press.
+
+A supervisor may key 4/5/6 on their own phone too. ChanSpy switches then with nobody told, so the
+router reads the digits their leg receives (AMI DTMFEnd, Direction Received, on the leg whose
+uniqueid is the session's id) and a digit naming another mode than the session's is a switch "keyed
+on the phone": audited, stored, told to the wallboard and the agent (acd/monitoring.py ``keyed``).
+Kept over dropping ``d`` and re-originating on every switch: the digit reaches ChanSpy and the
+router alike (Asterisk sends DTMFEnd as the frame is read, and ChanSpy reads it to switch), so the
+two cannot disagree, and a switch still rings nothing again. The router's own PlayDTMF is heard
+the same way; it stores the new mode before it sends the digit, so that echo changes nothing.
 """
 from __future__ import annotations
 
@@ -58,16 +67,29 @@ def allowed_modes(role: str) -> tuple[Mode, ...]:
     return ()
 
 
+def keys_switch(role: str) -> bool:
+    """Do 4/5/6 keyed on this role's phone switch the mode (ChanSpy's d)? Supervisors only."""
+    return role == "supervisor"
+
+
 def chanspy_options(mode: Mode, role: str) -> str:
     """The option string for ChanSpy: letters from the tables above only."""
     if mode not in allowed_modes(role):
         raise ValueError(f"a {role} may not {mode.value}")
-    switching = SWITCH_OPTION if role == "supervisor" else ""
+    switching = SWITCH_OPTION if keys_switch(role) else ""
     return BASE_OPTIONS + switching + MODE_OPTIONS[mode]
 
 
 def switch_digit(mode: Mode) -> str:
     return SWITCH_DIGITS[mode]
+
+
+def keyed_mode(digit, role: str) -> Mode | None:
+    """The mode a digit keyed on the monitor's phone switched ChanSpy to, or None: not one of
+    4/5/6, or a role whose ChanSpy has no ``d`` (an inspector's keys switch nothing)."""
+    if not keys_switch(role):
+        return None
+    return next((mode for mode, key in SWITCH_DIGITS.items() if key == digit), None)
 
 
 def refusal(role: str | None, mode: Mode | None, on_their_team: bool) -> str | None:
@@ -101,3 +123,14 @@ def agent_told(setting: str, mode: Mode) -> bool:
     if setting == "coaching":
         return mode in (Mode.WHISPER, Mode.BARGE)
     return False
+
+
+def agent_notice(setting: str, mode: Mode | None, was: Mode | None = None) -> dict | None:
+    """What the agent's desktop is sent ("coaching" event) when monitoring starts (was None), switches
+    or ends (mode None): the notice shown, or None when what they are shown does not change. A
+    listen the setting keeps quiet sends nothing at all (a message would itself tell them)."""
+    told = mode is not None and agent_told(setting, mode)
+    told_before = was is not None and agent_told(setting, was)
+    if told == told_before and (not told or mode == was):
+        return None
+    return {"active": told, "mode": mode.value if told else None}

@@ -12,6 +12,12 @@ BRIDGEPEER, or the parked agent leg while on hold), never a name from a client. 
 ends the monitor's leg when that leg goes (hang-up or transfer); the router hears the leg's Hangup
 (``leg_gone``) and closes the session. Two routers hear the same Hangup: the one whose DEL removes
 the session writes the row.
+
+Mode switches keyed on the supervisor's own phone (4/5/6, ChanSpy's d; acd/monitor.py says why they
+are read rather than refused) reach ``keyed`` from the leg's DTMFEnd events. Every change of mode,
+from the wallboard or the phone, claims the session's next switch number once (SET NX), so two
+routers hearing the same digit write one row, and the wallboard's own digit, stored first, is no
+change when its echo is heard.
 """
 from __future__ import annotations
 
@@ -20,11 +26,11 @@ import logging
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from typing import Callable
+from typing import Awaitable, Callable
 
 from acd import agent_state as st
 from acd import protocol as p
-from acd.monitor import Mode, chanspy_options, refusal, switch_digit
+from acd.monitor import Mode, chanspy_options, keyed_mode, refusal, switch_digit
 from acd.protocol import AcdError, is_extension
 from callcenter import dialplan as dp
 from callcenter.runtime.tasks import background
@@ -47,6 +53,7 @@ class MonitorSession:
     started: float
     answered: float = 0.0  # when the monitor's phone answered (0: still ringing)
     mode_since: float = 0.0
+    switches: int = 0  # changes of mode so far (each claimed once: _claim_switch)
 
     @classmethod
     def from_hash(cls, raw) -> MonitorSession | None:
@@ -55,7 +62,8 @@ class MonitorSession:
             return None
         return cls(id=data["id"], call=data["call"], agent=data["agent"], by=data["by"], role=data["role"],
                    listener=data["listener"], mode=data["mode"], started=float(data["started"]),
-                   answered=float(data.get("answered") or 0), mode_since=float(data.get("mode_since") or 0))
+                   answered=float(data.get("answered") or 0), mode_since=float(data.get("mode_since") or 0),
+                   switches=int(data.get("switches") or 0))
 
     def as_dict(self) -> dict:
         return {"monitor": self.id, "call": self.call, "agent": self.agent, "mode": self.mode,
@@ -66,13 +74,19 @@ def _seconds(since: float, now: float) -> str:
     return f"{max(0.0, now - since):.0f} s" if since else "0 s"
 
 
+SWITCH_CLAIM_S = 6 * 3600  # a switch's claim outlives any monitored call
+
+
 class Monitors:
-    def __init__(self, store, actions, audit, clock: Callable[[], float] = time.time):
+    def __init__(self, store, actions, audit, clock: Callable[[], float] = time.time,
+                 on_changed: Callable[[p.MonitorChanged], Awaitable[None]] | None = None):
         self.redis = store.redis
         self.store = store
         self.actions = actions
         self.audit = audit  # (actor, action, target, detail), as the agent manager's
         self.clock = clock
+        self.on_changed = on_changed  # a switch keyed on the phone, an end: told to the wallboard (service.py)
+        self._keys = asyncio.Lock()  # keyed digits one at a time, in the order Asterisk sent them
 
     # ---------------------------------------------------------------- sessions in Redis
     async def session(self, monitor_id: str) -> MonitorSession | None:
@@ -149,15 +163,61 @@ class Monitors:
         if not channel:
             await self._end(session, "the monitor's phone is gone")
             raise AcdError("NO_SUCH_MONITOR")
+        if not await self._claim_switch(session):
+            raise AcdError("MONITOR_FAILED")  # a key on the phone switched it this instant: try again
+        # stored before the digit is sent: its echo (the DTMFEnd ``keyed`` hears) is then no change
+        changed = await self._store_mode(session, mode)
         if not await self.actions.spy_key(channel, switch_digit(mode)):
+            # back to the mode ChanSpy is still in; the switch's number stays used (claimed)
+            await self._write(session.id, mode=session.mode, mode_since=str(session.mode_since))
             raise AcdError("MONITOR_FAILED")
-        now = self.clock()
-        changed = MonitorSession(**{**asdict(session), "mode": mode.value, "mode_since": now})
-        await self._save(changed)
         await self.audit(by, "monitor_switch", session.call,
-                         f"mode {session.mode} -> {mode.value} after {_seconds(session.mode_since, now)}; "
+                         f"mode {session.mode} -> {mode.value} after {_seconds(session.mode_since, changed.mode_since)}; "
                          f"agent {session.agent}")
         return changed
+
+    async def keyed(self, uniqueid: str, digit: str) -> MonitorSession | None:
+        """A DTMF digit the monitor's leg received (its DTMFEnd): when it is a supervisor's 4/5/6
+        naming another mode than the session's, ChanSpy has switched on it, keyed on their phone.
+        Stored, audited as a switch and told (on_changed); the changed session, else None."""
+        if not uniqueid.startswith(ID_PREFIX):
+            return None
+        async with self._keys:
+            session = await self.session(uniqueid)
+            mode = keyed_mode(digit, session.role) if session is not None else None
+            if mode is None or mode.value == session.mode or not await self._claim_switch(session):
+                return None
+            changed = await self._store_mode(session, mode)
+            await self.audit(session.by, "monitor_switch", session.call,
+                             f"mode {session.mode} -> {mode.value} after "
+                             f"{_seconds(session.mode_since or session.answered, changed.mode_since)}; "
+                             f"agent {session.agent}; keyed on the phone")
+            await self._tell(session, mode.value)
+            return changed
+
+    async def _tell(self, session: MonitorSession, mode: str) -> None:
+        """The wallboard and the agent learn of a change they did not ask for (mode "": ended)."""
+        if self.on_changed is not None:
+            await self.on_changed(p.MonitorChanged(monitor=session.id, call=session.call, agent=session.agent,
+                                                   by=session.by, mode=mode, was=session.mode))
+
+    async def _claim_switch(self, session: MonitorSession) -> bool:
+        """The session's next change of mode, for this process alone (SET NX on its number)."""
+        claim = f"{p.monitor_key(session.id)}:switch:{session.switches + 1}"
+        return bool(await self.redis.set(claim, "1", nx=True, ex=SWITCH_CLAIM_S))
+
+    async def _store_mode(self, session: MonitorSession, mode: Mode) -> MonitorSession:
+        """The session in its new mode, one more switch counted."""
+        changed = MonitorSession(**{**asdict(session), "mode": mode.value, "mode_since": self.clock(),
+                                    "switches": session.switches + 1})
+        await self._write(session.id, mode=changed.mode, mode_since=str(changed.mode_since),
+                          switches=str(changed.switches))
+        return changed
+
+    async def _write(self, monitor_id: str, **fields: str) -> None:
+        """Fields of a live session; none once a stop or an end took it (no hash brought back)."""
+        if await self.redis.exists(p.monitor_key(monitor_id)):
+            await self.redis.hset(p.monitor_key(monitor_id), mapping=fields)
 
     async def stop(self, monitor_id, by: str) -> tuple[MonitorSession, float]:
         """Hang up the monitor's leg; the session and the seconds they listened."""
@@ -205,6 +265,7 @@ class Monitors:
     async def _end(self, session: MonitorSession, why: str) -> None:
         if await self._claim(session.id):
             await self._audit_end(session, "monitor_end", why)
+            await self._tell(session, "")
 
     async def _audit_end(self, session: MonitorSession, action: str, why: str) -> float:
         now = self.clock()

@@ -59,6 +59,12 @@ def monitor_key(monitor_id: str) -> str:
     return f"acd:monitor:{monitor_id}"
 
 
+# pub/sub: a monitoring session changed where the wallboard did not ask: a mode keyed on the
+# monitor's own phone, or the session's end (the call ended, the monitor hung up; acd/monitoring.py);
+# the push process tells that monitor's wallboard and the agent (agent_desktop/monitor_push.py)
+MONITOR_CHANGES = "acd:monitor-changes"
+
+
 # ---------------------------------------------------------------- names and their shapes
 # [0-9], not \d: \d also matches Arabic-Indic and full-width digits, which no phone dials.
 EXTENSION = re.compile(r"1[0-9]{3}")
@@ -225,6 +231,33 @@ class AgentChange:
         if not is_extension(change.ext) or not isinstance(change.state, str):
             raise ValueError(f"not an agent change: ext {change.ext!r}")
         return change
+
+
+@dataclass(frozen=True)
+class MonitorChanged:
+    """Published on MONITOR_CHANGES: a monitor keyed another mode on their phone, or (mode "") the
+    session ended without the wallboard's stop."""
+    monitor: str
+    call: str
+    agent: str
+    by: str  # the monitor's user name (their wallboard's room is monitor:<by>)
+    mode: str
+    was: str
+
+    def to_json(self) -> str:
+        return json.dumps({f.name: getattr(self, f.name) for f in fields(self)})
+
+    @classmethod
+    def from_json(cls, text) -> MonitorChanged:
+        """ValueError for anything that is not a well-formed switch."""
+        try:
+            data = json.loads(text)
+            switched = cls(**{f.name: data[f.name] for f in fields(cls)})
+        except (TypeError, KeyError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a monitoring switch: {exc}") from None
+        if not all(isinstance(getattr(switched, f.name), str) for f in fields(cls)) or not is_extension(switched.agent):
+            raise ValueError(f"not a monitoring switch: {text!r}")
+        return switched
 
 
 # ---------------------------------------------------------------- dialplan events

@@ -14,6 +14,7 @@ from acd import callbacks, commands
 from acd.actions import Actions
 from acd.manager import AgentManager
 from acd import monitoring
+from acd import protocol
 from acd.monitoring import Monitors
 from acd.protocol import GENERAL, Queue, parse_overflow
 from acd.router import Router, listen_for_changes
@@ -28,7 +29,9 @@ log = logging.getLogger("acd")
 
 # The router reads UserEvents (ours) and OriginateResponse (call class, for call backs); not the
 # dialplan class (Newexten, VarSet: most of the stream), which it would only parse and drop.
-ROUTER_EVENTS = "call,user,system"  # system: FullyBooted, when Asterisk came back before it had booted
+ROUTER_EVENTS = "call,user,system,dtmf"  # system: FullyBooted, when Asterisk came back before it had booted
+# dtmf: only the keys a monitor's own leg receives (mode switches keyed on their phone); manager.conf
+# excludes every other DTMF event, Asterisk-side
 CALLBACK_SCAN_S = 30  # how often due call backs are looked for (also at once after a reload)
 
 
@@ -99,7 +102,10 @@ async def run(settings: Settings) -> None:
     actions = Actions(ami_manager, callback_rules=lambda: callback_rules.load(settings.home))
     manager = AgentManager(store, actions, queues, audit=audit.recorder(sessions))
     router = Router(store, actions, manager, agents, on_callback=callback_outcome(sessions))
-    monitors = Monitors(store, actions, audit=audit.recorder(sessions))  # listen, whisper, barge
+    async def tell_switch(switched) -> None:  # a switch keyed on the phone: the push process tells the wallboard
+        await redis.publish(protocol.MONITOR_CHANGES, switched.to_json())
+
+    monitors = Monitors(store, actions, audit=audit.recorder(sessions), on_changed=tell_switch)  # listen, whisper, barge
     kept = journey_log.CallLog()  # decisions and holds, for the call's journey
     router.on_decision, manager.on_hold = kept.decision, kept.hold
     if os.environ.get("CC_ROUTE_TRACE") == "1":  # per-hop times for bench/acd_vs_app_queue.py
@@ -127,6 +133,14 @@ async def run(settings: Settings) -> None:
             background(monitors.leg_gone(uid), "monitoring leg gone")
 
     ami_manager.register_event("Hangup", on_hangup)
+
+    def on_key(_manager, event) -> None:
+        """A key a monitor's leg received (keyed on their phone, or our own PlayDTMF's echo)."""
+        uid = str(event.get("Uniqueid") or "")
+        if uid.startswith(monitoring.ID_PREFIX) and event.get("Direction") == "Received":
+            background(monitors.keyed(uid, str(event.get("Digit") or "")), "monitoring key")
+
+    ami_manager.register_event("DTMFEnd", on_key)
     # after Asterisk restarts (panoramisk logs in again), look at what is waiting again
     await actions.limit_events(ROUTER_EVENTS)
 

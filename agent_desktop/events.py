@@ -19,7 +19,9 @@ from agent_desktop.auth import csrf_ok, current_user
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError, error_body, language
 from agent_desktop.screen_pop import agent_handled
+from acd.monitor import MONITOR_ROLES
 from acd.protocol import is_extension
+from agent_desktop.monitor_push import monitor_room
 from agent_desktop.views import AGENT_REASONS, DISPOSITIONS, UNIQUEID
 from agent_desktop.wallboard import visible_agents
 from callcenter.models import CallTransfer, CallWrapup, Team
@@ -62,6 +64,8 @@ def rooms_for(user) -> list[str]:
         rooms.append(f"agent:{user.agent_extension}")
     if user.role in ("supervisor", "admin", "quality"):
         rooms.append("wallboard")
+    if user.role in MONITOR_ROLES:  # a mode switched on their phone (agent_desktop/monitor_push.py)
+        rooms.append(monitor_room(user.username))
     if user.role in ("admin", "quality"):  # inspectors listen to any team's calls (monitor_events.py)
         rooms.append("team:all")
     if user.role == "supervisor":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from acd.monitor import MONITOR_ROLES, Mode, agent_told, refusal
+from acd.monitor import MONITOR_ROLES, Mode, agent_notice, refusal
 from agent_desktop import live, socketio
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
@@ -44,12 +44,9 @@ def _tell_agent(agent: str, mode: Mode | None, was: Mode | None = None) -> None:
     """The agent's desktop shows (mode) or hides (None, or a mode the setting keeps quiet) "being
     coached", and is sent something only when what it shows changes: a listen the setting keeps
     quiet sends nothing at all to the agent's browser (a message there would tell them)."""
-    setting = desktop().settings.monitor_notice
-    told = mode is not None and agent_told(setting, mode)
-    told_before = was is not None and agent_told(setting, was)
-    if told == told_before and (not told or mode == was):
-        return
-    socketio.emit("coaching", {"active": told, "mode": mode.value if told else None}, to=f"agent:{agent}")
+    notice = agent_notice(desktop().settings.monitor_notice, mode, was)
+    if notice is not None:
+        socketio.emit("coaching", notice, to=f"agent:{agent}")
 
 
 @event("monitor_start", *MONITOR_ROLES)

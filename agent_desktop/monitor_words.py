@@ -14,6 +14,7 @@ MONITOR_STRINGS: dict[str, dict[str, str]] = {
     "monitor_ringing": {"en": "Your phone is ringing: answer it to {mode}", "zh": "您的话机正在振铃，接听后开始{mode}"},
     "monitor_active": {"en": "Monitoring {name}: {mode}", "zh": "正在监听{name}：{mode}"},
     "monitor_ended": {"en": "Monitoring ended", "zh": "监听已结束"},
+    "monitor_keyed": {"en": "Monitoring {name}: {mode} (keyed on your phone)", "zh": "正在监听{name}：{mode}（已在您的话机上切换）"},
     "coached": {"en": "A supervisor is coaching you on this call", "zh": "班长正在辅导您的这通电话"},
     "coached.whisper": {"en": "Whisper: only you hear the supervisor", "zh": "耳语：只有您能听到班长"},
     "coached.barge": {"en": "Barge: the caller hears the supervisor too", "zh": "强插：来电者也能听到班长"},

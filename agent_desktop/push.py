@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from acd import protocol as p
 from agent_desktop import MESSAGE_QUEUE_CHANNEL, live
+from agent_desktop.monitor_push import follow_monitor_changes
 from agent_desktop.screen_pop import build_pop
 from agent_desktop.wallboard import agent_rows, agent_skills, alert_limits, alerts, queue_figures, today_calls
 from callcenter import ami, db
@@ -182,7 +183,11 @@ async def run(settings: Settings) -> None:
         # recordings: registered when closed, checksums rechecked, retention applied (issue 11)
         supervise("recordings", lambda: recording_job.run(settings), health=health),
         # the week's quality sample, drawn once a week into the inspectors' lists (issue 13)
-        supervise("quality-sample", lambda: sample_job.run(settings), health=health))
+        supervise("quality-sample", lambda: sample_job.run(settings), health=health),
+        # a monitoring mode keyed on the monitor's phone: their wallboard and the agent told (issue 11)
+        supervise("monitor-switches", lambda: follow_monitor_changes(
+            settings.effective_redis_url, lambda event, data, room: pusher.emit(event, data, room=room),
+            settings.monitor_notice), health=health))
 
 
 def main() -> None:

@@ -139,6 +139,20 @@ async function stopMonitor() {
   if (reply.ok || reply.code === "NO_SUCH_MONITOR") { monitoring = null; monitorStatus(T.monitor_ended); }
   renderAgents(true);
 }
+// a mode keyed on the monitor's own phone (4/5/6): the router audited it; shown here as it is now
+function keyedOnPhone(msg) {
+  if (!monitoring || msg.monitor !== monitoring.monitor) return;
+  monitoring.mode = msg.mode;
+  monitorStatus(tr("monitor_keyed", {name: monitoredName(), mode: T["monitor." + msg.mode]}));
+  renderAgents(true);
+}
+// the session ended without our Stop (the monitor hung up their phone, it did not answer, the call ended)
+function endedElsewhere(msg) {
+  if (!monitoring || msg.monitor !== monitoring.monitor) return;
+  monitoring = null;
+  monitorStatus(T.monitor_ended);
+  renderAgents(true);
+}
 function dropEndedMonitor() {  // the call ended or moved on: ChanSpy ended the phone's leg
   const ag = monitoring && agents.get(monitoring.agent);
   if (monitoring && (!ag || ag.call !== monitoring.call || ag.state !== "on_call")) { monitoring = null; monitorStatus(T.monitor_ended); }
@@ -291,6 +305,8 @@ socket.on("connect", load);
 socket.on("wallboard_queues", renderQueues);
 socket.on("wallboard_agents", msg => mergeAgents(msg.agents));
 socket.on("wallboard_alerts", takeAlerts);
+socket.on("monitor_mode", keyedOnPhone);
+socket.on("monitor_ended", endedElsewhere);
 renderLegend();
 drawChart();
 setInterval(renderAgents, 1000);

@@ -198,8 +198,16 @@ def test_our_ami_user_may_send_each_action_our_code_sends_and_holds_no_other_cla
     # each class is the only one that lets some action through: none is there for nothing
     for cls in write:
         assert any(ACTION_CLASSES[a] & write == {cls} for a in used), f"write class {cls} is used by no action"
-    # OriginateResponse, the dialplan's UserEvents and FullyBooted (the rebuild waits for it); no dialplan, agi
-    assert read == {"call", "user", "system"}
+    # OriginateResponse, the dialplan's UserEvents and FullyBooted (the rebuild waits for it); no dialplan, agi;
+    # dtmf for a monitor's own keys only: every other DTMF event excluded by the user's filters
+    assert read == {"call", "user", "system", "dtmf"}
+    filters = {name: value for name, value in ((i.name, i.value.strip()) for i in user.items) if name.startswith("eventfilter")}
+    assert filters == {"eventfilter(action(exclude),name(DTMFBegin))": "",
+                       "eventfilter(action(exclude),name(DTMFEnd),header(Uniqueid),method(regex))": "^(.{0,2}$|[^m]|m[^o]|mo[^n])"}
+    keys_of_monitors = re.compile(filters["eventfilter(action(exclude),name(DTMFEnd),header(Uniqueid),method(regex))"])
+    assert not keys_of_monitors.search("mon0123456789abcdef0123")  # a monitor's leg: its keys pass
+    for caller in ("1764412345.17", "mo1.2", "m", "", "callback-request-3", "1764412345.17-2"):
+        assert keys_of_monitors.search(caller), caller  # everything else: excluded
     assert "UserEvent" not in used  # our services take UserEvents from the dialplan only
 
 

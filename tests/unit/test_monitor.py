@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from acd.actions import Actions
-from acd.monitor import (BASE_OPTIONS, MONITOR_ROLES, Mode, agent_told, allowed_modes, chanspy_options, refusal,
-                         switch_digit)
+from acd import protocol as p
+from acd.monitor import (BASE_OPTIONS, MONITOR_ROLES, Mode, agent_told, allowed_modes, chanspy_options, keyed_mode,
+                         refusal, switch_digit)
 from acd.monitoring import Monitors
 from acd.protocol import AcdError, AgentSnapshot, LiveCall
 from callcenter.config import ConfigError, Settings
@@ -136,6 +137,7 @@ class FakeRedis:
     """The few async Redis commands a monitoring session uses."""
     hashes: dict[str, dict[str, str]] = field(default_factory=dict)
     sets: dict[str, set[str]] = field(default_factory=dict)
+    strings: dict[str, str] = field(default_factory=dict)
 
     async def hgetall(self, key):
         return dict(self.hashes.get(key, {}))
@@ -157,6 +159,12 @@ class FakeRedis:
 
     async def smembers(self, key):
         return set(self.sets.get(key, set()))
+
+    async def set(self, key, value, nx=False, ex=None):
+        if nx and key in self.strings:
+            return None
+        self.strings[key] = value
+        return True
 
 
 @dataclass
@@ -304,3 +312,103 @@ async def test_one_call_at_a_time_per_monitor():
     with pytest.raises(AcdError) as busy:
         await monitors.start("c1", "listen", "lead", "supervisor", "1801")
     assert busy.value.code == "ALREADY_MONITORING"
+
+
+# ---------------------------------------------------------------- keys pressed on the monitor's own phone
+async def answered_session(role="supervisor", mode="listen"):
+    monitors, ami, audit = world()
+    told: list = []
+
+    async def tell(switched):
+        told.append(switched)
+    monitors.on_changed = tell
+    session = await monitors.start("c1", mode, "lead" if role == "supervisor" else "qa", role, "1801")
+    ami.answer.set_result([{"Event": "OriginateResponse", "Response": "Success"}])
+    await settle()
+    ami.channels[session.id] = "Local/1801@cc-agent-phones-0009;1"
+    return monitors, ami, audit, told, session
+
+
+@pytest.mark.parametrize("digit, role, mode", [
+    ("4", "supervisor", Mode.LISTEN), ("5", "supervisor", Mode.WHISPER), ("6", "supervisor", Mode.BARGE),
+    ("7", "supervisor", None), ("*", "supervisor", None), ("", "supervisor", None), ("56", "supervisor", None),
+    ("5", "quality", None),  # an inspector's ChanSpy has no d: their keys switch nothing
+    ("5", "agent", None),
+])
+def test_which_keyed_digit_switches_chanspy(digit, role, mode):
+    assert keyed_mode(digit, role) == mode
+
+
+async def test_a_mode_keyed_on_the_supervisors_phone_is_stored_audited_and_told():
+    monitors, ami, audit, told, session = await answered_session()
+    changed = await monitors.keyed(session.id, "6")
+    assert changed.mode == "barge" and (await monitors.session(session.id)).mode == "barge"
+    assert audit[-1][:3] == ("lead", "monitor_switch", "c1")
+    assert audit[-1][3].startswith("mode listen -> barge after ") and audit[-1][3].endswith("keyed on the phone")
+    assert told == [p.MonitorChanged(monitor=session.id, call="c1", agent="1001", by="lead", mode="barge", was="listen")]
+    assert not ami.named("PlayDTMF")  # ChanSpy switched on the key itself: nothing is sent
+    # the same mode keyed again, another digit, the other half of the leg: no switch
+    for uid, digit in ((session.id, "6"), (session.id, "9"), (session.id + "-2", "4"), ("1764412345.17", "4")):
+        assert await monitors.keyed(uid, digit) is None
+    assert len(audit) == 2 and len(told) == 1
+
+
+async def test_the_wallboards_own_digit_heard_back_is_no_second_switch():
+    monitors, ami, audit, told, session = await answered_session()
+    await monitors.switch(session.id, "whisper", "lead", "supervisor")
+    (key,) = ami.named("PlayDTMF")
+    assert await monitors.keyed(session.id, key["Digit"]) is None  # its DTMFEnd, heard after the switch
+    assert [row[1] for row in audit] == ["monitor_start", "monitor_switch"] and told == []
+    assert "keyed" not in audit[-1][3]
+
+
+async def test_two_routers_hearing_the_same_key_write_one_switch():
+    monitors, ami, audit, told, session = await answered_session()
+    twin = Monitors(monitors.store, monitors.actions, monitors.audit, clock=monitors.clock,
+                    on_changed=monitors.on_changed)
+    results = await asyncio.gather(monitors.keyed(session.id, "5"), twin.keyed(session.id, "5"))
+    assert sorted(r is not None for r in results) == [False, True]
+    assert [row[1] for row in audit] == ["monitor_start", "monitor_switch"] and len(told) == 1
+
+
+async def test_keys_in_a_row_are_taken_in_order_and_each_audited():
+    monitors, ami, audit, told, session = await answered_session()
+    await asyncio.gather(*(monitors.keyed(session.id, d) for d in "5645"))
+    assert [s.mode for s in told] == ["whisper", "barge", "listen", "whisper"]
+    assert (await monitors.session(session.id)).mode == "whisper"
+    # and a switch from the wallboard afterwards starts from the mode the phone left
+    await monitors.switch(session.id, "barge", "lead", "supervisor")
+    assert audit[-1][3].startswith("mode whisper -> barge")
+
+
+async def test_an_inspectors_keys_change_nothing():
+    monitors, ami, audit, told, session = await answered_session(role="quality")
+    for digit in "456":
+        assert await monitors.keyed(session.id, digit) is None
+    assert (await monitors.session(session.id)).mode == "listen" and told == [] and len(audit) == 1
+
+
+async def test_a_key_after_the_session_ended_brings_nothing_back():
+    monitors, ami, audit, told, session = await answered_session()
+    await monitors.stop(session.id, "lead")
+    assert await monitors.keyed(session.id, "6") is None
+    assert monitors.store.redis.hashes.get(p.monitor_key(session.id)) is None
+
+
+async def test_a_refused_wallboard_switch_leaves_the_mode_chanspy_is_in():
+    monitors, ami, audit, told, session = await answered_session()
+    ami.refuse.add("PlayDTMF")
+    with pytest.raises(AcdError) as failed:
+        await monitors.switch(session.id, "barge", "lead", "supervisor")
+    assert failed.value.code == "MONITOR_FAILED"
+    assert (await monitors.session(session.id)).mode == "listen"
+    assert await monitors.keyed(session.id, "5")  # the phone's next key is still a switch
+    assert (await monitors.session(session.id)).mode == "whisper"
+
+
+async def test_an_end_the_wallboard_did_not_ask_for_is_told_once():
+    monitors, ami, audit, told, session = await answered_session(mode="whisper")
+    twin = Monitors(monitors.store, monitors.actions, monitors.audit, clock=monitors.clock,
+                    on_changed=monitors.on_changed)
+    await asyncio.gather(monitors.leg_gone(session.id), twin.leg_gone(session.id))  # the monitor hung up
+    assert told == [p.MonitorChanged(monitor=session.id, call="c1", agent="1001", by="lead", mode="", was="whisper")]

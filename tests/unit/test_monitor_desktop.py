@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from acd import protocol as p
 from agent_desktop.acd_client import CommandResult
+from agent_desktop.monitor_push import monitor_room, tell
 from callcenter.models import User
 from tests.unit.test_desktop_access import MY_CALL, OTHER_CALL, ROLES, connect, login, world, world_db  # noqa: F401
 
@@ -164,3 +165,70 @@ def test_the_centers_setting_decides_what_the_agent_is_told_of_a_listen(floor, s
     lead = connect(app, login(app, "supervisor"))
     assert lead.emit("monitor_start", {"call": MY_CALL, "mode": "listen"}, callback=True)["ok"]
     assert [m["args"][0] for m in agent.get_received() if m["name"] == "coaching"] == told
+
+
+# ---------------------------------------------------------------- the wallboard's softphone, a mode keyed on the phone
+def test_a_monitor_with_an_extension_gets_the_softphone_on_the_wallboard_others_do_not(floor):
+    app, _router = floor
+    for role, offered in (("supervisor", True), ("quality", True), ("admin", False)):
+        html = login(app, role).get("/wallboard").get_data(as_text=True)
+        assert ('data-api="/api/monitor/phone"' in html) == offered, role
+        assert ("softphone.js" in html and 'id="sp-answer"' in html and 'id="sp-mute"' in html
+                and 'id="sp-hangup"' in html) == offered, role
+        assert 'id="sp-hold"' not in html  # a monitor holds no call
+    with app.extensions["callcenter"].sessions() as s:
+        s.scalar(select(User).where(User.username == "supervisor")).agent_extension = None
+        s.commit()
+    assert "softphone.js" not in login(app, "supervisor").get("/wallboard").get_data(as_text=True)
+
+
+def test_the_agents_page_keeps_its_softphone_with_hold(floor):
+    app, _router = floor
+    html = login(app, "agent").get("/agent").get_data(as_text=True)
+    assert 'data-api="/api/agent/phone"' in html and 'id="sp-hold"' in html
+
+
+def test_a_monitor_joins_the_room_their_phones_switches_are_told_in(floor):
+    app, _router = floor
+    from agent_desktop import socketio
+    lead, agent = connect(app, login(app, "supervisor")), connect(app, login(app, "agent"))
+    lead.get_received(), agent.get_received()
+    with app.app_context():
+        socketio.emit("monitor_mode", {"monitor": MONITOR_ID, "mode": "barge"}, to=monitor_room("supervisor"))
+    assert [m["args"][0]["mode"] for m in lead.get_received() if m["name"] == "monitor_mode"] == ["barge"]
+    assert [m for m in agent.get_received() if m["name"] == "monitor_mode"] == []
+
+
+@pytest.mark.parametrize("setting, mode, was, coaching", [
+    ("coaching", "whisper", "listen", [{"active": True, "mode": "whisper"}]),
+    ("coaching", "barge", "whisper", [{"active": True, "mode": "barge"}]),
+    ("coaching", "listen", "barge", [{"active": False, "mode": None}]),
+    ("never", "barge", "listen", []),
+    ("always", "barge", "listen", [{"active": True, "mode": "barge"}]),
+    ("coaching", "", "whisper", [{"active": False, "mode": None}]),  # ended (the monitor hung up) while whispering
+    ("coaching", "", "listen", []),  # a quiet listen's end is as quiet
+])
+async def test_a_switch_keyed_on_the_phone_or_an_end_is_told_to_the_monitor_and_as_the_setting_says_to_the_agent(
+        setting, mode, was, coaching):
+    sent: list[tuple] = []
+
+    async def emit(event, data, room):
+        sent.append((event, data, room))
+    switched = p.MonitorChanged(monitor=MONITOR_ID, call=MY_CALL, agent="1001", by="lead", mode=mode, was=was)
+    await tell(p.MonitorChanged.from_json(switched.to_json()), emit, setting)
+    about = {"monitor": MONITOR_ID, "call": MY_CALL, "agent": "1001"}
+    if mode:
+        assert sent[0] == ("monitor_mode", {**about, "mode": mode, "was": was, "keyed": True}, "monitor:lead")
+    else:
+        assert sent[0] == ("monitor_ended", about, "monitor:lead")
+    assert [data for event, data, room in sent[1:] if event == "coaching" and room == "agent:1001"] == coaching
+    assert len(sent) == 1 + len(coaching)
+
+
+@pytest.mark.parametrize("text", ["", "{}", "[1]", json.dumps({"monitor": 1, "call": "c", "agent": "1001", "by": "b",
+                                                               "mode": "listen", "was": "barge"}),
+                                  json.dumps({"monitor": "m", "call": "c", "agent": "../x", "by": "b",
+                                              "mode": "listen", "was": "barge"})])
+def test_a_message_that_is_no_switch_is_refused(text):
+    with pytest.raises(ValueError):
+        p.MonitorChanged.from_json(text)
