@@ -308,3 +308,85 @@ async def test_the_wallboard_offers_each_role_its_controls_and_whispering_tells_
         assert rows == [(lead, "monitor_start"), (lead, "monitor_stop")]
     finally:
         agent_desk.disconnect()
+
+
+# ---------------------------------------------------------------- a call on hold
+async def test_monitoring_survives_hold_and_resume_and_can_start_on_a_held_call(stack, ami, sessions, store, floor):
+    """Listening when the agent holds: the monitor's leg stays (ChanSpy follows the agent's leg into
+    cc-agent-hold), hears the parked agent and not the caller (at music), and both again after the
+    resume. Started while held: ChanSpy is pointed at the parked agent leg and hears both once the
+    call is resumed. The caller hanging up ends it; no channel of the call or the monitor is left."""
+    uid, ext = await talking_call(floor, ami, sessions, store)
+    lead_ext = floor.extension()
+    lead = f"lead{lead_ext}"
+    team_of(sessions, ext, lead, lead_ext)
+    await set_sim_phone(ami, lead_ext, answer_after=1, talk_s=300, tone_hz=MONITOR_HZ)
+    router = RouterClient(store_redis_sync(stack))
+    folder = stack.asterisk_dir / "spool" / "sim-audio"
+    caller_id = uid.removesuffix("-2")
+    caller_heard = folder / f"caller-{caller_id}-heard.wav"
+    http, token = web_login(base_url(stack), lead, "/wallboard")
+    desk = socket_client(base_url(stack), http, token)
+
+    async def listen() -> tuple[str, Path, dict]:
+        started = await asyncio.to_thread(desk.call, "monitor_start", {"call": uid, "mode": "listen"}, timeout=15)
+        assert started["ok"], started
+        spy = await ami.events.wait_for(Event="ChanSpyStart", SpyerUniqueid=started["monitor"], timeout=30)
+        heard_file = folder / f"phone-{lead_ext}-{started['monitor']}-2-heard.wav"
+        await wait_until(heard_file.exists, what="the monitor's recording")
+        return started["monitor"], heard_file, spy
+
+    async def monitor_hears(path: Path) -> tuple[float, float]:
+        marks = await window_after_now({"monitor": path})
+        return share(path, marks["monitor"], CALLER_HZ), share(path, marks["monitor"], AGENT_HZ)
+
+    async def router_does(op: str) -> None:
+        done = await asyncio.to_thread(router.send, op, ext=ext, call=uid)
+        assert done.ok, (op, done)
+
+    try:
+        await wait_until(lambda: recorded_s(caller_heard) >= 1.0, what="the caller's tone under way")
+        # 1. listening, then the agent holds and resumes
+        monitor, heard_file, spy = await listen()
+        agent_leg = spy["SpyeeChannel"]
+        caller_hz, agent_hz = await monitor_hears(heard_file)
+        assert caller_hz > HEARD and agent_hz > HEARD, (caller_hz, agent_hz)
+        await router_does("hold")
+        caller_hz, agent_hz = await monitor_hears(heard_file)
+        assert agent_hz > HEARD and caller_hz < NOT_HEARD, ("on hold", caller_hz, agent_hz)
+        assert any(c.get("Uniqueid") == monitor for c in await live_channels(ami)), "the monitor's leg went on hold"
+        await router_does("resume")
+        caller_hz, agent_hz = await monitor_hears(heard_file)
+        assert caller_hz > HEARD and agent_hz > HEARD, ("resumed", caller_hz, agent_hz)
+        assert not ami.events.matching(Event="ChanSpyStop", SpyerUniqueid=monitor)  # one ChanSpy all along
+        stopped = await asyncio.to_thread(desk.call, "monitor_stop", {"monitor": monitor}, timeout=15)
+        assert stopped["ok"], stopped
+        await no_channel_left(ami, monitor)
+
+        # 2. held first, then listen: the parked agent leg is spied on
+        await router_does("hold")
+        held_monitor, held_file, spy = await listen()
+        assert spy["SpyeeChannel"] == agent_leg  # the same leg, parked in cc-agent-hold
+        caller_hz, agent_hz = await monitor_hears(held_file)
+        assert agent_hz > HEARD and caller_hz < NOT_HEARD, ("started on hold", caller_hz, agent_hz)
+        await router_does("resume")
+        caller_hz, agent_hz = await monitor_hears(held_file)
+        assert caller_hz > HEARD and agent_hz > HEARD, ("resumed after a start on hold", caller_hz, agent_hz)
+
+        # the caller hangs up: the monitor's leg ends with the call, and nothing of it is left
+        caller = next(c for c in await live_channels(ami) if c.get("Uniqueid") == caller_id)
+        await ami.send_action({"Action": "Hangup", "Channel": caller["Channel"]})
+        await ami.events.wait_for(Event="ChanSpyStop", SpyerUniqueid=held_monitor, timeout=20)
+        await no_channel_left(ami, held_monitor)
+
+        async def call_gone():
+            return not [c for c in await live_channels(ami)
+                        if c.get("Channel", "").startswith((f"Local/{ext}@", f"Local/{lead_ext}@"))
+                        or c.get("Linkedid") == caller_id]
+        await wait_until(call_gone, timeout=20, what="no channel of the call, its agent or its monitor left")
+        rows = await wait_until(lambda: [r for r in audit_rows(sessions, uid) if r.action == "monitor_end"]
+                                and audit_rows(sessions, uid), what="the second session's end audited")
+        assert [(r.actor, r.action) for r in rows] == [(lead, "monitor_start"), (lead, "monitor_stop"),
+                                                        (lead, "monitor_start"), (lead, "monitor_end")]
+    finally:
+        desk.disconnect()
