@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from typing import Callable
 
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -105,7 +107,17 @@ class CommandHandler:
         return {**session.as_dict(), "listened_s": round(listened)}
 
 
-async def serve(redis, manager: AgentManager, monitors: Monitors | None = None) -> None:
+def expired(command: dict, now: float) -> bool:
+    """A command its desktop stopped waiting for (RouterClient's `expires_at`): popped by a router
+    that then froze or stalled (another router could have served it, and the desktop has told
+    its user ROUTER_UNAVAILABLE), it must not take effect later by surprise. One floor's machines
+    keep one clock (NTP); a command without the field (an older client) is served as before."""
+    expires = command.get("expires_at")
+    return isinstance(expires, (int, float)) and not isinstance(expires, bool) and now > expires
+
+
+async def serve(redis, manager: AgentManager, monitors: Monitors | None = None,
+                clock: Callable[[], float] = time.time) -> None:
     """Take commands one at a time for ever; each gets a reply, whatever happens."""
     handler = CommandHandler(manager, monitors)
     while True:
@@ -126,6 +138,9 @@ async def serve(redis, manager: AgentManager, monitors: Monitors | None = None) 
             command_id = str(command.get("id", ""))[:64]
         except (ValueError, AttributeError):
             log.warning("dropped a command that is not JSON")
+            continue
+        if expired(command, clock()):
+            log.warning("dropped command %s %s: its desktop stopped waiting for it", command.get("op"), command_id)
             continue
         try:
             result = {"ok": True, **await handler.handle(command)}

@@ -25,7 +25,9 @@ class RouterClient:
 
     def send(self, op: str, **args) -> CommandResult:
         command_id = uuid.uuid4().hex
-        command = json.dumps({"id": command_id, "op": op, **args})
+        # expires_at: when this client gives up; a router that pops it later drops it (acd.commands.expired)
+        command = json.dumps({"id": command_id, "op": op, **args,
+                              "expires_at": round(time.time() + self.timeout_s, 3)})
         self.redis.rpush(COMMANDS, command)
         deadline = time.monotonic() + self.timeout_s
         item = None
