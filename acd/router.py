@@ -248,11 +248,12 @@ class Router:
             return  # handled already (by another router): the agent is on to something else
         misses = agent.misses + 1
         if dial_status == PHONE_UNAVAILABLE:  # no registered phone (cc-agent-sip): not a miss, no retry
-            await self.store.transition(ext, "no_answer", now, reason="phone_unregistered", misses=0, expect_call=uid)
-            log.warning("agent %s has no registered phone for call %s: not ready (phone_unregistered)", ext, uid)
+            if await self.store.transition(ext, "no_answer", now, reason="phone_unregistered", misses=0,
+                                           expect_call=uid):  # logged by the router that applied it
+                log.warning("agent %s has no registered phone for call %s: not ready (phone_unregistered)", ext, uid)
         elif misses >= self.queue(call.skill if call else p.GENERAL).no_answer_limit:
-            await self.store.transition(ext, "no_answer", now, reason="no_answer", misses=0, expect_call=uid)
-            log.warning("agent %s did not answer call %s: not ready (no answer)", ext, uid)
+            if await self.store.transition(ext, "no_answer", now, reason="no_answer", misses=0, expect_call=uid):
+                log.warning("agent %s did not answer call %s: not ready (no answer)", ext, uid)
         else:
             await self.store.transition(ext, "release", now, misses=misses, expect_call=uid)
         # the caller is back in cc-wait; its CallQueued keeps the first queued time
