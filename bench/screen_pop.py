@@ -14,17 +14,33 @@ builds the pop from the database and emits through Redis; the web worker deliver
 Chromium page, logged in as one more agent, times the same for a sample: t1 is the first
 animation frame after the page rendered the pop.
 
-    .venv/bin/python bench/screen_pop.py [--sockets 500] [--samples 400] [--browser-samples 30]
+Several web workers (issue 15, "Scale-out"): `--web-workers N` has the bench start N-1 more
+`python -m agent_desktop` processes on free ports beside the one `callcenter up` starts, all on
+the stack's one Redis (the message queue makes them one floor), and spreads the sockets across
+them in turn. `--web-server gunicorn` runs every worker under gunicorn's gthread worker instead of
+Werkzeug (CC_WEB_SERVER, agent_desktop/__main__.py). Agent extensions are the dialplan's 1XXX, so
+a floor has at most 999 bench agents: beyond that each agent holds several sockets (an agent's
+second screen or tab), every one of which gets the agent's pop and counts as a sample, and an
+agent's sockets sit on different workers. The JSON gives, per process of the stack and for the
+bench itself, the CPU used while the ringing events ran (`processes`) and while the sockets
+connected (`processes_connecting`), threads and memory: what limits it.
 
-The last line is a JSON object. Goal (issue 5): p99 under 250 ms with 500 sockets on 2 cores.
+    .venv/bin/python bench/screen_pop.py [--sockets 500] [--samples 400] [--browser-samples 30]
+        [--web-workers 1] [--web-server werkzeug|gunicorn]
+
+The last line is a JSON object. Goal (issue 5): p99 under 250 ms with 500 sockets on 2 cores;
+goal (issue 15): p99 under 100 ms with none lost at 5000 sockets over two workers.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import logging
+import math
 import os
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -48,6 +64,7 @@ from callcenter.config import Settings  # noqa: E402
 from callcenter.models import Call, Customer, CustomerPhone, User, utcnow  # noqa: E402
 
 PASSWORD = "bench-pass"
+MAX_AGENTS = 999  # extensions 1000..1998 (the dialplan's 1XXX); 1999 is the browser's
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
@@ -101,7 +118,8 @@ class Agent:
         self.client.connect(base, auth={"csrf": self.csrf}, transports=["websocket"], wait_timeout=30)
 
 
-def connect_agents(base: str, exts: list[str], workers: int = 16) -> list[Agent]:
+def connect_agents(bases: list[str], exts: list[str], workers: int = 16) -> list[Agent]:
+    """Socket i is agent exts[i] on web worker bases[i % len(bases)]."""
     agents: list[Agent | None] = [None] * len(exts)
     errors: list[Exception] = []
     cursor = iter(range(len(exts)))
@@ -114,7 +132,7 @@ def connect_agents(base: str, exts: list[str], workers: int = 16) -> list[Agent]
             if i is None:
                 return
             try:
-                agents[i] = Agent(base, exts[i])
+                agents[i] = Agent(bases[i % len(bases)], exts[i])
             except Exception as exc:  # noqa: BLE001 - counted and reported
                 errors.append(exc)
 
@@ -129,8 +147,11 @@ def connect_agents(base: str, exts: list[str], workers: int = 16) -> list[Agent]
 
 
 def disconnect_all(agents: list[Agent]) -> None:
-    """In parallel: each client waits up to ~3 s for the server's close frame, 500 in a row is 25 min."""
-    with ThreadPoolExecutor(max_workers=64) as pool:
+    """In parallel: each client waits up to ~3 s for the server's close frame, 500 in a row is 25 min.
+    Quietly: each closed client's write loop logs 'packet queue is empty, aborting' as an error,
+    which is how it ends on a disconnect (5000 such lines buried the result)."""
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
+    with ThreadPoolExecutor(max_workers=256) as pool:
         list(pool.map(lambda agent: agent.client.disconnect(), agents))
 
 
@@ -188,18 +209,148 @@ async def browser_samples(base: str, settings: Settings, ext: str, calls: list[s
     return [drawn[uid] - seen[uid] * 1000 for uid in calls if uid in drawn and uid in seen]
 
 
+def raise_open_files(sockets: int) -> int:
+    """Each client socket is a descriptor here and one in a web worker (children inherit the limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = sockets * 2 + 1024
+    if soft < want:
+        soft = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return soft
+
+
+def start_web_worker(env: dict, port: int, log_path: Path) -> subprocess.Popen:
+    """One more web worker of the same stack (same home, same Redis), on its own port."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "agent_desktop"], env={**env, "CC_WEB_PORT": str(port)},
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def wait_serving(base: str, proc: subprocess.Popen, timeout_s: float = 60) -> None:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"web worker for {base} exited with {proc.returncode}")
+        try:
+            if requests.get(f"{base}/login", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"web worker for {base} not serving after {timeout_s} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_file(pid: int, name: str) -> bytes:
+    with open(f"/proc/{pid}/{name}", "rb") as f:
+        return f.read()
+
+
+def stack_processes(home: Path) -> dict[int, str]:
+    """Every process of this bench's stack (its environment names our private home), by a short
+    name: the module a Python service runs (web workers with their port), else the program."""
+    marker = f"CALLCENTER_HOME={home}".encode()
+    found: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        pid = int(entry)
+        try:
+            environ = _proc_file(pid, "environ").split(b"\0")
+            argv = [a.decode(errors="replace") for a in _proc_file(pid, "cmdline").split(b"\0") if a]
+        except OSError:  # gone, or not ours to read
+            continue
+        if marker not in environ or not argv:
+            continue
+        name = argv[argv.index("-m") + 1] if "-m" in argv[:-1] else Path(argv[0]).name
+        if name == "agent_desktop":
+            port = next((e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"CC_WEB_PORT=")), "?")
+            name = f"web:{port}"
+        found[pid] = name
+    return found
+
+
+def process_sample(pid: int) -> dict | None:
+    """CPU seconds so far, threads and resident memory of one process, from /proc."""
+    try:
+        fields = _proc_file(pid, "stat").rsplit(b")", 1)[1].split()
+        status = _proc_file(pid, "status").decode()
+    except OSError:
+        return None
+    values = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return {"cpu_s": (int(fields[11]) + int(fields[12])) / CLOCK_TICKS, "threads": int(values["Threads"]),
+            "rss_mb": int(values.get("VmRSS", "0 kB").split()[0]) / 1024}
+
+
+def listening_pid(port: int) -> int | None:
+    """The process listening on a loopback port (Redis rewrites its environment for its process
+    title, so stack_processes cannot find it by our home)."""
+    out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True).stdout
+    return int(out.split("pid=", 1)[1].split(",", 1)[0]) if "pid=" in out else None
+
+
+def snapshot(home: Path, named: dict[int, str]) -> dict[str, list[dict]]:
+    """Samples of the stack's processes by name (gunicorn's master and worker share a name), of those
+    named by pid, and the bench's."""
+    taken: dict[str, list[dict]] = {}
+    for pid, name in {**stack_processes(home), **named}.items():
+        sample = process_sample(pid)
+        if sample:
+            taken.setdefault(name, []).append(sample)
+    taken["bench"] = [process_sample(os.getpid())]
+    return taken
+
+
+def usage(before: dict[str, list[dict]], after: dict[str, list[dict]], wall_s: float) -> dict[str, dict]:
+    """Per process name: the share of one core used between the snapshots, threads and memory at the end."""
+    result = {}
+    for name, samples in sorted(after.items()):
+        cpu = sum(x["cpu_s"] for x in samples) - sum(x["cpu_s"] for x in before.get(name, []))
+        result[name] = {"cpu_pct": round(100 * cpu / wall_s, 1), "threads": sum(x["threads"] for x in samples),
+                        "rss_mb": round(sum(x["rss_mb"] for x in samples), 1)}
+    return result
+
+
+def wait_arrivals(expected: list[tuple[str, "Agent"]], timeout_s: float) -> None:
+    """Until every expected pop has arrived, or timeout_s: what is still missing then is lost."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline and any(uid not in agent.arrived for uid, agent in expected):
+        time.sleep(0.1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sockets", type=int, default=500)
-    parser.add_argument("--samples", type=int, default=400)
+    parser.add_argument("--samples", type=int, default=400, help="ringing events")
     parser.add_argument("--browser-samples", type=int, default=30)
     parser.add_argument("--gap-ms", type=float, default=20, help="time between ringing events")
+    parser.add_argument("--web-workers", type=int, default=1, help="web worker processes on the one Redis")
+    parser.add_argument("--web-server", choices=("werkzeug", "gunicorn"),
+                        default=os.environ.get("CC_WEB_SERVER", "werkzeug"))
     args = parser.parse_args()
+    if args.sockets < 1 or args.web_workers < 1:
+        parser.error("--sockets and --web-workers must be at least 1")
+    open_files = raise_open_files(args.sockets)
+    threading.stack_size(512 * 1024)  # two client threads per socket: 10,000 threads at 5000 sockets
 
     home = Path(f"/tmp/cc-bench-screen-pop-{os.getpid()}")
+    per_worker = math.ceil(args.sockets / args.web_workers) + 1  # + the browser's
     env = {**os.environ, "CALLCENTER_HOME": str(home), "CC_AMI_PORT": str(free_port()),
            "CC_AGI_PORT": str(free_port()), "CC_SIP_PORT": str(free_port()), "CC_REDIS_PORT": str(free_port()),
-           "CC_WEB_PORT": str(free_port())}
+           "CC_WEB_PORT": str(free_port()), "CC_WEB_SERVER": args.web_server,
+           # gunicorn: each websocket holds a thread; room for the logins' HTTP connections too
+           "CC_WEB_THREADS": str(per_worker + 100)}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     cli = [sys.executable, "-m", "callcenter.cli"]
@@ -207,32 +358,54 @@ def main() -> None:
     up = subprocess.run(cli + ["up"], env=env, capture_output=True, text=True, timeout=600)
     if up.returncode != 0:
         raise SystemExit(f"callcenter up failed: {up.stdout}{up.stderr}")
+    extra: list[subprocess.Popen] = []
     try:
-        base = f"http://127.0.0.1:{settings.web_port}"
-        exts, calls = seed(settings, args.sockets, args.samples + args.browser_samples)
-        started = time.time()
-        agents = connect_agents(base, exts[:-1])
+        bases = [f"http://127.0.0.1:{settings.web_port}"]
+        for _ in range(args.web_workers - 1):
+            port = free_port()
+            extra.append(start_web_worker(env, port, home / f"web-{port}.log"))
+            bases.append(f"http://127.0.0.1:{port}")
+        for base, proc in zip(bases[1:], extra):
+            wait_serving(base, proc)
+        n_agents = min(args.sockets, MAX_AGENTS)
+        exts, calls = seed(settings, n_agents, args.samples + args.browser_samples)
+        socket_exts = [exts[i % n_agents] for i in range(args.sockets)]
+        redis_pid = listening_pid(settings.redis_port)
+        named = {redis_pid: "redis"} if redis_pid else {}
+        before, started = snapshot(home, named), time.time()
+        agents = connect_agents(bases, socket_exts)
         connect_s = time.time() - started
+        connecting = usage(before, snapshot(home, named), connect_s)
         rng = random.Random(1)
-        targets = [(uid, rng.choice(agents).ext) for uid in calls[:args.samples]]
+        targets = [(uid, rng.choice(exts[:n_agents])) for uid in calls[:args.samples]]
+        sockets_of: dict[str, list[Agent]] = {}
+        for agent in agents:
+            sockets_of.setdefault(agent.ext, []).append(agent)
+        expected = [(uid, agent) for uid, ext in targets for agent in sockets_of[ext]]
+        before, ring_started = snapshot(home, named), time.time()
         seen = asyncio.run(ringing_events(settings, targets, args.gap_ms / 1000))
-        time.sleep(1)
-        by_ext = {a.ext: a for a in agents}
-        latencies = [(by_ext[ext].arrived[uid] - seen[uid]) * 1000 for uid, ext in targets
-                     if uid in seen and uid in by_ext[ext].arrived]
-        lost = len(targets) - len(latencies)
-        page = asyncio.run(browser_samples(base, settings, exts[-1], calls[args.samples:], args.gap_ms / 1000 * 5)) \
-            if args.browser_samples else []
+        wait_arrivals(expected, timeout_s=10)
+        processes = usage(before, snapshot(home, named), time.time() - ring_started)
+        latencies = [(agent.arrived[uid] - seen[uid]) * 1000 for uid, agent in expected
+                     if uid in seen and uid in agent.arrived]
+        lost = len(expected) - len(latencies)
+        page = asyncio.run(browser_samples(bases[-1], settings, exts[-1], calls[args.samples:],
+                                           args.gap_ms / 1000 * 5)) if args.browser_samples else []
         disconnect_all(agents)
     finally:
+        for proc in extra:
+            stop(proc)
         subprocess.run(cli + ["down"], env=env, capture_output=True, timeout=120)
     result = {
-        "sockets": len(agents), "samples": len(latencies), "lost": lost, "connect_all_s": round(connect_s, 1),
+        "sockets": len(agents), "agents": n_agents, "web_workers": len(bases), "web_server": args.web_server,
+        "events": len(targets), "events_seen": len(seen), "samples": len(latencies), "lost": lost,
+        "connect_all_s": round(connect_s, 1),
         "p50_ms": percentile(latencies, 0.50), "p99_ms": percentile(latencies, 0.99),
         "max_ms": round(max(latencies), 1) if latencies else None,
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
         "browser_samples": len(page), "browser_p50_ms": percentile(page, 0.50),
         "browser_p99_ms": percentile(page, 0.99), "gap_ms": args.gap_ms, "cpus": os.cpu_count(),
+        "open_files_limit": open_files, "processes": processes, "processes_connecting": connecting,
     }
     print(json.dumps(result))
 
