@@ -260,3 +260,21 @@ async def test_one_router_frozen_mid_traffic_the_other_carries_on_and_the_late_o
     assert services(scaled)["acd-1"]["pid"] == frozen  # the same process, not a restart
     entries = await store.state_log(log_from, count=100_000)
     assert booking_problems(entries, set(agents) | {silent}) == []
+
+
+def test_the_state_log_check_sees_a_double_booking():
+    """booking_problems is the check the tests above rely on: it must see what it looks for."""
+    def log(*rows):
+        return [(f"{i}-0", {"ext": ext, "state": state, "call": call}) for i, (ext, state, call) in enumerate(rows)]
+    clean = log(("1", "not_ready", ""), ("1", "ready", ""), ("1", "reserved", "a"), ("1", "ringing", "a"),
+                ("1", "on_call", "a"), ("1", "wrapup", "a"), ("1", "ready", ""))
+    assert booking_problems(clean, {"1"}) == []
+    released_then_rung_for_the_old_call = log(("1", "not_ready", ""), ("1", "ready", ""), ("1", "reserved", "b"),
+                                              ("1", "ringing", "a"))
+    assert booking_problems(released_then_rung_for_the_old_call, {"1"}) == [
+        "3-0: agent 1 ringing on a but was reserved for b"]
+    reserved_twice = log(("1", "not_ready", ""), ("1", "ready", ""), ("1", "reserved", "a"), ("1", "reserved", "b"))
+    assert booking_problems(reserved_twice, {"1"}) == ["3-0: agent 1 reserved (a) -> reserved (b)"]
+    two_agents = log(("1", "not_ready", ""), ("1", "ready", ""), ("1", "reserved", "a"), ("1", "on_call", "a"),
+                     ("2", "not_ready", ""), ("2", "ready", ""), ("2", "reserved", "a"), ("2", "on_call", "a"))
+    assert booking_problems(two_agents, {"1", "2"}) == ["call a talked on by ['1', '2']"]
