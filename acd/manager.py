@@ -154,13 +154,15 @@ class AgentManager:
         if self.on_hold is not None:
             self.on_hold(call.uniqueid, ext, "hold", self.clock())
 
-    async def verified_back(self, ext, uid) -> None:
-        """The password check ended and the dialplan bridged the caller back to the agent."""
+    async def verified_back(self, ext, uid, at: float | None = None) -> None:
+        """The password check ended and the dialplan bridged the caller back to the agent. at: the
+        event's own time (Asterisk's), so the two routers that both hear it write the same resume
+        row, which the journey's unique key keeps once."""
         call = await self.store.call(uid)
         if call is not None and call.held:
             await self.store.update_call(uid, held=False)
             if self.on_hold is not None:
-                self.on_hold(uid, ext, "resume", self.clock())
+                self.on_hold(uid, ext, "resume", self.clock() if at is None else at)
 
     async def resume(self, ext, uid) -> None:
         call = await self.own_call(ext, uid)

@@ -235,7 +235,7 @@ class Router:
                 log.warning("agent leg of held call %s went away; ending the call", uid)
                 await self.actions.hang_up_as_agent(call.channel)
         elif isinstance(event, p.CallerVerified):  # back from the password check, bridged to the agent
-            await self.manager.verified_back(event.agent, uid)
+            await self.manager.verified_back(event.agent, uid, at=event.at)
         elif isinstance(event, p.CallbackEnded):
             # Redis first: once the request reads "done" in the database, nothing of it is left live.
             await self._ended(uid, now)

@@ -73,3 +73,21 @@ async def test_the_end_of_a_talk_heard_twice_starts_one_wrap_up():
     await first.on_user_event(ended)
     await second.on_user_event(ended)
     assert [(c.state, c.call) for c in store.changes] == [("wrapup", "c1")]
+
+
+async def test_a_callers_return_from_the_password_check_heard_twice_is_one_journey_row():
+    store = FakeStore(live_agents={"1001": AgentSnapshot("1001", "on_call", since=50.0, call="c1")},
+                      live_calls={"c1": LiveCall("c1", channel=CALLS["c1"], skill="billing", agent="1001", held=True)})
+    # each router reads its own clock, a moment apart
+    routers = [make_router(store, queues=QUEUES, skills={"1001": {"billing": 5}}, clock=lambda at=at: at)
+               for at in (100.0, 100.004)]
+    rows: list[tuple] = []
+    for router in routers:
+        router.manager.on_hold = lambda *row: rows.append(row)
+    back = event("CallerVerified", "c1", dp.VERIFY, Agent="1001", Verified="1", Timestamp="1764400000.250000")
+    for router in routers:  # the second reads the call before the first's write lands, or after
+        store.live_calls["c1"] = store.live_calls["c1"].but(held=True)
+        await router.on_user_event(back)
+    # the same row from both (the event's time, not each router's clock): call_holds keeps it once
+    assert rows == [("c1", "1001", "resume", 1764400000.25)] * 2
+    assert not store.live_calls["c1"].held
