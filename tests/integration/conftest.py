@@ -1,5 +1,7 @@
 """Integration tier: one real stack (Redis, Asterisk, our services) for the whole session,
-started by the real entry point (`callcenter up`) in a private home on free ports.
+started by the real entry point (`callcenter up`) in a private home on free ports, on a real
+PostgreSQL server started for the session (`CC_TEST_DATABASE=sqlite`: on the stack's own SQLite
+file instead). test_sqlite_stack.py runs core flows again on a SQLite stack of its own.
 
 Nothing here skips: a missing Asterisk, Redis or tool is a setup error, so CI goes red.
 """
@@ -37,8 +39,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    """A real PostgreSQL server's database for the session when CC_TEST_DATABASE=postgresql
-    (tests/integration/pg_server.py), else None: the stack's own SQLite file."""
+    """A real PostgreSQL server's database for the session (tests/integration/pg_server.py), or
+    None with CC_TEST_DATABASE=sqlite: the stack's own SQLite file."""
     if not pg_server.wanted():
         yield None
         return
@@ -47,9 +49,9 @@ def postgres_url():
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def stack_env(tmp_path_factory, postgres_url) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("callcenter-home")
+def private_stack_env(home: Path, database_url: str | None = None) -> dict[str, str]:
+    """The environment of a stack of its own: this home, free ports, its own Redis, and the
+    database given (None: the home's SQLite file)."""
     # The post-call survey asks no caller here: a test whose agent hangs up first would otherwise
     # hear it, once a day per number. tests/integration/test_survey.py offers it for its own tests.
     (home / "survey.toml").write_text("share = 0\n")
@@ -68,23 +70,34 @@ def stack_env(tmp_path_factory, postgres_url) -> dict[str, str]:
     })
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    if postgres_url:
-        env["DATABASE_URL"] = postgres_url
+    if database_url:
+        env["DATABASE_URL"] = database_url
     return env
+
+
+@pytest.fixture(scope="session")
+def stack_env(tmp_path_factory, postgres_url) -> dict[str, str]:
+    return private_stack_env(tmp_path_factory.mktemp("callcenter-home"), postgres_url)
+
+
+def running_stack(env: dict[str, str]):
+    """`callcenter up` with this environment, yielding its settings; `callcenter down` after.
+    For a fixture to `yield from`: a failed start fails the test with the services' logs."""
+    ami_user.install(Settings.from_env(env))  # the tests' own AMI user, before Asterisk starts
+    up = subprocess.run(CALLCENTER + ["up"], env=env, capture_output=True, text=True, timeout=400)
+    settings = Settings.from_env(env)
+    if up.returncode != 0:
+        logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(settings.log_dir.glob("*.log")))
+        subprocess.run(CALLCENTER + ["down"], env=env, timeout=60)
+        pytest.fail(f"callcenter up failed ({up.returncode}):\n{up.stdout}\n{up.stderr}\n{logs}")
+    yield settings
+    subprocess.run(CALLCENTER + ["down"], env=env, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="session")
 def stack(stack_env) -> Settings:
     """`callcenter up` in a private home; `callcenter down` at the end."""
-    ami_user.install(Settings.from_env(stack_env))  # the tests' own AMI user, before Asterisk starts
-    up = subprocess.run(CALLCENTER + ["up"], env=stack_env, capture_output=True, text=True, timeout=400)
-    settings = Settings.from_env(stack_env)
-    if up.returncode != 0:
-        logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(settings.log_dir.glob("*.log")))
-        subprocess.run(CALLCENTER + ["down"], env=stack_env, timeout=60)
-        pytest.fail(f"callcenter up failed ({up.returncode}):\n{up.stdout}\n{up.stderr}\n{logs}")
-    yield settings
-    subprocess.run(CALLCENTER + ["down"], env=stack_env, capture_output=True, timeout=60)
+    yield from running_stack(stack_env)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
-"""A real PostgreSQL server for the integration tier, when asked for (issue 15, scale-out's first
-step): `CC_TEST_DATABASE=postgresql python -m pytest tests/integration/...` runs the stack and the
-tests on it instead of SQLite.
+"""A real PostgreSQL server for the integration tier (issue 15, scale-out: the database a center
+runs more than one of anything on). The session's stack runs on it by default; with
+`CC_TEST_DATABASE=sqlite` it runs on its own SQLite file instead, as the demo does. SQLite keeps a
+real stack of its own either way (tests/integration/test_sqlite_stack.py) and the unit tier.
 
 Debian's server (package postgresql, installed by `scripts/setup.sh --test`), started by the
 test session in a private data folder on a free loopback port and stopped at its end: nothing
@@ -23,8 +24,15 @@ DATABASE = "callcenter"
 USER = "postgres"
 
 
+DATABASES = ("postgresql", "sqlite")
+
+
 def wanted() -> bool:
-    return os.environ.get("CC_TEST_DATABASE", "").strip().lower() == "postgresql"
+    """True unless CC_TEST_DATABASE says sqlite; anything else is refused, not guessed at."""
+    chosen = os.environ.get("CC_TEST_DATABASE", "").strip().lower() or "postgresql"
+    if chosen not in DATABASES:
+        raise ValueError(f"CC_TEST_DATABASE={chosen!r}: expected one of {', '.join(DATABASES)}")
+    return chosen == "postgresql"
 
 
 def _bin(name: str) -> str:
