@@ -231,7 +231,9 @@ class Router:
             await self._ended(uid, now)
         elif isinstance(event, p.AgentLeftHold):
             call = await self.store.call(uid)
-            if call is not None and call.held:  # the agent's leg went away while the caller was on hold
+            # the agent's leg went away while the caller was on hold; taken off hold by exactly one
+            # router (both hear it), so the caller is sent on to the survey once, not restarted there
+            if call is not None and call.held and await self.store.take_off_hold(uid):
                 log.warning("agent leg of held call %s went away; ending the call", uid)
                 await self.actions.hang_up_as_agent(call.channel)
         elif isinstance(event, p.CallerVerified):  # back from the password check, bridged to the agent

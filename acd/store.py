@@ -71,6 +71,14 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
 
+# KEYS: call hash. ARGV: field, the value it must have, the value to set. 1 if this call set it:
+# of two routers acting on one event (a held caller's agent leg gone), exactly one goes on.
+_SWAP = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+"""
+
 # The two above in one round trip, for a caller who arrives when an agent is free for them (the
 # routing path's common case): KEYS: call hash, calls set, agent hash, state-log stream, changes
 # channel. ARGV: uniqueid, queued_at, agent, now, the change, queued_by, then the call's field, value
@@ -110,6 +118,7 @@ class Store:
         self._enqueue = redis.register_script(_ENQUEUE)
         self._enqueue_reserve = redis.register_script(_ENQUEUE_RESERVE)
         self._update = redis.register_script(_UPDATE)
+        self._swap = redis.register_script(_SWAP)
 
     # ---- agents ----
     async def agent(self, ext: str) -> p.AgentSnapshot:
@@ -212,6 +221,10 @@ class Store:
         call no longer live stays gone."""
         pairs = [item for pair in p.call_fields(**fields).items() for item in pair]
         await self._update(keys=[p.call_key(uniqueid)], args=pairs)
+
+    async def take_off_hold(self, uniqueid: str) -> bool:
+        """held -> not held, True only for the one caller who changed it (a live, held call)."""
+        return bool(await self._swap(keys=[p.call_key(uniqueid)], args=["held", "1", ""]))
 
     async def call(self, uniqueid: str) -> p.LiveCall | None:
         return p.LiveCall.from_hash(uniqueid, await self.redis.hgetall(p.call_key(uniqueid)))

@@ -397,6 +397,27 @@ async def drop_call(store):
     return await store.call(C1), await store.calls()
 
 
+# -- two routers acting on one event (scale-out, issue 15)
+@case((None, None, "ringing", C2))
+async def a_change_about_another_call_is_refused(store):
+    """A no-answer for C1 heard late: the agent was given C2 since; only a change about C2 applies."""
+    await ready(store, A)
+    await store.put_call(waiting(C2))
+    await store.reserve(A, C2, 4.0)
+    late = await store.transition(A, "release", 5.0, expect_call=C1)
+    also_late = await store.transition(A, "ring", 5.0, call=C1, expect_call=C1)
+    now = await store.transition(A, "ring", 6.0, call=C2, expect_call=C2)
+    return late, also_late, now, (await store.agent(A)).call
+
+
+@case((True, False, False, False))
+async def only_one_takes_a_held_call_off_hold(store):
+    await store.put_call(waiting(held=True))
+    first, second = await store.take_off_hold(C1), await store.take_off_hold(C1)
+    await store.put_call(waiting(C2))  # never held
+    return first, second, await store.take_off_hold(C2), (await store.call(C1)).held
+
+
 @pytest.mark.parametrize("run, expected", CASES)
 async def test_contract(store, run, expected):
     assert await run(store) == expected

@@ -90,6 +90,13 @@ class FakeStore:
         if uid in self.live_calls:  # as the real store: a call no longer live stays gone
             self.live_calls[uid] = self.live_calls[uid].but(**fields)
 
+    async def take_off_hold(self, uid) -> bool:
+        call = self.live_calls.get(uid)
+        if call is None or not call.held:
+            return False
+        self.live_calls[uid] = call.but(held=False)
+        return True
+
     async def call(self, uid) -> LiveCall | None:
         return self.live_calls.get(uid)
 

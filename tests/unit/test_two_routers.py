@@ -91,3 +91,17 @@ async def test_a_callers_return_from_the_password_check_heard_twice_is_one_journ
     # the same row from both (the event's time, not each router's clock): call_holds keeps it once
     assert rows == [("c1", "1001", "resume", 1764400000.25)] * 2
     assert not store.live_calls["c1"].held
+
+
+async def test_a_held_callers_agent_leg_gone_sends_the_caller_on_once():
+    """Both routers hear AgentLeftHold: one takes the call off hold and sends the caller to the
+    survey; a second Redirect would start the caller's survey again."""
+    store = FakeStore(live_agents={"1001": AgentSnapshot("1001", "on_call", since=50.0, call="c1")},
+                      live_calls={"c1": LiveCall("c1", channel=CALLS["c1"], skill="billing", agent="1001", held=True)})
+    routers = two_routers(store)
+    gone = event("AgentLeftHold", "c1", dp.AGENT_HOLD_GONE)
+    gone["Channel"] = "Local/1001@cc-agent-phones-0001;1"  # sent from the agent's parked leg
+    for router in routers:
+        await router.on_user_event(gone)
+    redirects = [a for r in routers for a in r.actions.ami.named("Redirect")]
+    assert [(a["Channel"], a["Context"]) for a in redirects] == [(CALLS["c1"], dp.SURVEY)]
