@@ -104,7 +104,7 @@ def seed(settings: Settings, agents: int, samples: int) -> tuple[list[str], list
 
 class Agent:
     def __init__(self, base: str, ext: str):
-        self.ext = ext
+        self.ext, self.base = ext, base
         self.http = requests.Session()
         page = self.http.get(f"{base}/login", timeout=30).text
         token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
@@ -300,6 +300,14 @@ def listening_pid(port: int) -> int | None:
     return int(out.split("pid=", 1)[1].split(",", 1)[0]) if "pid=" in out else None
 
 
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy (all cores, /proc/stat), to tell our stack's
+    use from other work on the same cores (another run's tests)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / CLOCK_TICKS  # less idle and iowait
+
+
 def snapshot(home: Path, named: dict[int, str]) -> dict[str, list[dict]]:
     """Samples of the stack's processes by name (gunicorn's master and worker share a name), of those
     named by pid, and the bench's."""
@@ -309,16 +317,20 @@ def snapshot(home: Path, named: dict[int, str]) -> dict[str, list[dict]]:
         if sample:
             taken.setdefault(name, []).append(sample)
     taken["bench"] = [process_sample(os.getpid())]
+    taken["machine"] = [{"cpu_s": machine_busy_s(), "threads": 0, "rss_mb": 0}]
     return taken
 
 
 def usage(before: dict[str, list[dict]], after: dict[str, list[dict]], wall_s: float) -> dict[str, dict]:
-    """Per process name: the share of one core used between the snapshots, threads and memory at the end."""
+    """Per process name: the share of one core used between the snapshots, threads and memory at the
+    end; "machine" is every process on it, "others" what is not this bench's stack nor the bench."""
     result = {}
     for name, samples in sorted(after.items()):
         cpu = sum(x["cpu_s"] for x in samples) - sum(x["cpu_s"] for x in before.get(name, []))
         result[name] = {"cpu_pct": round(100 * cpu / wall_s, 1), "threads": sum(x["threads"] for x in samples),
                         "rss_mb": round(sum(x["rss_mb"] for x in samples), 1)}
+    ours = sum(v["cpu_pct"] for k, v in result.items() if k != "machine")
+    result["others"] = {"cpu_pct": round(result["machine"]["cpu_pct"] - ours, 1)}
     return result
 
 
@@ -389,6 +401,8 @@ def main() -> None:
         latencies = [(agent.arrived[uid] - seen[uid]) * 1000 for uid, agent in expected
                      if uid in seen and uid in agent.arrived]
         lost = len(expected) - len(latencies)
+        by_worker = {base: [(agent.arrived[uid] - seen[uid]) * 1000 for uid, agent in expected
+                            if agent.base == base and uid in seen and uid in agent.arrived] for base in bases}
         page = asyncio.run(browser_samples(bases[-1], settings, exts[-1], calls[args.samples:],
                                            args.gap_ms / 1000 * 5)) if args.browser_samples else []
         disconnect_all(agents)
@@ -402,6 +416,7 @@ def main() -> None:
         "connect_all_s": round(connect_s, 1),
         "p50_ms": percentile(latencies, 0.50), "p99_ms": percentile(latencies, 0.99),
         "max_ms": round(max(latencies), 1) if latencies else None,
+        "p99_ms_by_worker": {base.rsplit(":", 1)[1]: percentile(v, 0.99) for base, v in by_worker.items()},
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
         "browser_samples": len(page), "browser_p50_ms": percentile(page, 0.50),
         "browser_p99_ms": percentile(page, 0.99), "gap_ms": args.gap_ms, "cpus": os.cpu_count(),
