@@ -24,6 +24,7 @@ from callcenter import ami as ami_connect
 from callcenter import db
 from acd.store import Store
 from callcenter.config import Settings
+from callcenter.runtime.supervisor import pid_alive, read_status
 from tests.integration import ami_user, pg_server
 from tests.integration.desktop_helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.integration.floor import Floor
@@ -38,15 +39,21 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def postgres_url():
-    """A real PostgreSQL server's database for the session (tests/integration/pg_server.py), or
-    None with CC_TEST_DATABASE=sqlite: the stack's own SQLite file."""
+def postgres():
+    """The session's real PostgreSQL server (tests/integration/pg_server.py), or None with
+    CC_TEST_DATABASE=sqlite. A module with a stack of its own asks it for a database of its own."""
     if not pg_server.wanted():
         yield None
         return
     server = pg_server.PgServer().start()
-    yield server.url
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres):
+    """The session stack's database: on the server above, or None (the stack's own SQLite file)."""
+    return postgres.url if postgres else None
 
 
 def private_stack_env(home: Path, database_url: str | None = None) -> dict[str, str]:
@@ -80,9 +87,10 @@ def stack_env(tmp_path_factory, postgres_url) -> dict[str, str]:
     return private_stack_env(tmp_path_factory.mktemp("callcenter-home"), postgres_url)
 
 
-def running_stack(env: dict[str, str]):
+def running_stack(env: dict[str, str], check_nothing_left: bool = False):
     """`callcenter up` with this environment, yielding its settings; `callcenter down` after.
-    For a fixture to `yield from`: a failed start fails the test with the services' logs."""
+    For a fixture to `yield from`: a failed start fails the test with the services' logs.
+    check_nothing_left: `down` must succeed and leave none of the stack's processes running."""
     ami_user.install(Settings.from_env(env))  # the tests' own AMI user, before Asterisk starts
     up = subprocess.run(CALLCENTER + ["up"], env=env, capture_output=True, text=True, timeout=400)
     settings = Settings.from_env(env)
@@ -91,7 +99,11 @@ def running_stack(env: dict[str, str]):
         subprocess.run(CALLCENTER + ["down"], env=env, timeout=60)
         pytest.fail(f"callcenter up failed ({up.returncode}):\n{up.stdout}\n{up.stderr}\n{logs}")
     yield settings
-    subprocess.run(CALLCENTER + ["down"], env=env, capture_output=True, timeout=60)
+    pids = {name: svc["pid"] for name, svc in read_status(settings.run_dir)["services"].items()}
+    down = subprocess.run(CALLCENTER + ["down"], env=env, capture_output=True, text=True, timeout=90)
+    if check_nothing_left:
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert {name for name, pid in pids.items() if pid_alive(pid)} == set()  # nothing of it left running
 
 
 @pytest.fixture(scope="session")

@@ -58,7 +58,17 @@ class PgServer:
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{DATABASE}"
+        return self._url(DATABASE)
+
+    def _url(self, database: str) -> str:
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def database(self, name: str) -> str:
+        """A further, empty database on this server (a second stack's own); its URL."""
+        if not (name.isascii() and name.isidentifier()):
+            raise ValueError(f"refused database name {name!r}")
+        self._run(_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, name)
+        return self._url(name)
 
     def _run(self, *argv: str) -> None:
         done = subprocess.run([*self.as_user, *argv], capture_output=True, text=True, timeout=120)

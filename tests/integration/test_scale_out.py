@@ -20,21 +20,16 @@ import subprocess
 from collections import defaultdict
 
 import pytest
-import redis.asyncio as aioredis
 from sqlalchemy import func, select
 
 from acd import agent_state as st
-from acd.store import Store
-from callcenter import ami as ami_connect
 from callcenter import db
 from callcenter.config import Settings
 from callcenter.models import Call
-from callcenter.runtime.supervisor import pid_alive, read_status
+from callcenter.runtime.supervisor import read_status
 from callcenter.simulate import set_sim_phone
-from tests.integration import ami_user
-from tests.integration.conftest import CALLCENTER, EventLog, free_port, read_log, wait_until
+from tests.integration.conftest import free_port, private_stack_env, read_log, running_stack, wait_until
 from tests.integration.desktop_helpers import make_user, socket_client, web_login
-from tests.integration.floor import Floor
 from tests.integration.helpers import make_customer
 
 pytestmark = pytest.mark.slow
@@ -57,56 +52,29 @@ def two_free_ports() -> int:
 
 
 @pytest.fixture(scope="module")
-def scaled(tmp_path_factory) -> Settings:
-    home = tmp_path_factory.mktemp("callcenter-scaled")
-    (home / "survey.toml").write_text("share = 0\n")  # callers here are not asked the survey
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        env.pop(name, None)
-    env.update({"CALLCENTER_HOME": str(home), "CC_AMI_PORT": str(free_port()), "CC_AGI_PORT": str(free_port()),
-                "CC_SIP_PORT": str(free_port()), "CC_SIP_WS_PORT": str(free_port()),
-                "CC_REDIS_PORT": str(free_port()), "CC_WEB_PORT": str(two_free_ports()), **SCALED})
-    settings = Settings.from_env(env)
-    ami_user.install(settings)
-    up = subprocess.run(CALLCENTER + ["up"], env=env, capture_output=True, text=True, timeout=400)
-    if up.returncode != 0:
-        logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(settings.log_dir.glob("*.log")))
-        subprocess.run(CALLCENTER + ["down"], env=env, timeout=60)
-        pytest.fail(f"callcenter up (scaled) failed ({up.returncode}):\n{up.stdout}\n{up.stderr}\n{logs}")
-    yield settings
-    pids = {name: svc["pid"] for name, svc in services(settings).items()}
-    down = subprocess.run(CALLCENTER + ["down"], env=env, capture_output=True, text=True, timeout=90)
-    assert down.returncode == 0, down.stdout + down.stderr
-    assert {name for name, pid in pids.items() if pid_alive(pid)} == set()  # nothing of it left running
+def stack_env(tmp_path_factory, postgres) -> dict[str, str]:
+    """Two of each, on a database of its own: on the session's PostgreSQL server, or SQLite when
+    the tier runs on SQLite. The conftest's ami, store and floor fixtures follow this module's
+    `stack` and `sessions`."""
+    database = postgres.database("scaled") if postgres else None
+    env = private_stack_env(tmp_path_factory.mktemp("callcenter-scaled"), database)
+    env.update({"CC_WEB_PORT": str(two_free_ports()), **SCALED})
+    return env
 
 
 @pytest.fixture(scope="module")
-def sessions(scaled):
-    return db.session_factory(scaled.database_url)
+def stack(stack_env):
+    yield from running_stack(stack_env, check_nothing_left=True)
 
 
-@pytest.fixture
-async def ami(scaled):
-    manager = await ami_connect.connect(ami_user.login(scaled))
-    events = EventLog()
-    manager.register_event("*", events)
-    manager.events = events
-    yield manager
-    manager.close()
+@pytest.fixture(scope="module")
+def scaled(stack) -> Settings:
+    return stack
 
 
-@pytest.fixture
-async def store(scaled):
-    redis = aioredis.from_url(scaled.effective_redis_url)
-    yield Store(redis)
-    await redis.aclose()
-
-
-@pytest.fixture
-async def floor(scaled, ami, sessions, store):
-    owned = Floor(ami, sessions, store)
-    yield owned
-    await owned.close()
+@pytest.fixture(scope="module")
+def sessions(stack):
+    return db.session_factory(stack.database_url)
 
 
 def services(settings: Settings) -> dict[str, dict]:
