@@ -1,9 +1,10 @@
 """The integration tests' own AMI user, beside our services' least-privilege one.
 
 The tests watch what the services may not: VarSet and Newexten (the dialplan class), AGIExec*
-(agi), and they send an AMI client's `Action: UserEvent` (user) to show it moves nothing. The
-shipped manager.conf includes ``manager_local.conf`` when there is one; this writes it (with its
-own secret) into the stack's Asterisk etc folder before `callcenter up` renders the rest.
+(agi), every DTMF event unfiltered (dtmf: the services read only a monitor's leg's), and they
+send an AMI client's `Action: UserEvent` (user) to show it moves nothing. The shipped
+manager.conf includes ``manager_local.conf`` when there is one; this writes it (with its own
+secret) into the stack's Asterisk etc folder before `callcenter up` renders the rest.
 
     python -m tests.integration.ami_user   # for a stack started by hand (tests/unit/transcripts/record.py)
 """
@@ -19,7 +20,7 @@ SECTION = """; The integration tests' AMI user (tests/integration/ami_user.py): 
 secret = {secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-read = call,user,dialplan,agi
+read = call,user,dialplan,agi,dtmf
 write = call,originate,reporting,user
 writetimeout = 5000
 """

@@ -10,12 +10,13 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from callcenter import ami as ami_connect
 from callcenter.models import Call
 from callcenter.runtime.ports import is_listening
 from callcenter.runtime.supervisor import read_status
 from callcenter.simulate import originate_caller_action
 from ivr.prompts import verify_wav
-from tests.integration.conftest import log_size, read_log, wait_until
+from tests.integration.conftest import EventLog, log_size, read_log, wait_until
 from tests.integration.helpers import ended_row, fresh_number, make_customer
 
 ACCESS = "10000"
@@ -127,3 +128,32 @@ async def test_a_killed_ivr_is_restarted_by_the_supervisor_and_serves_again(stac
     await wait_until(lambda: is_listening(stack.agi_port), what="FastAGI port open again")
     uniqueid = await floor.call(ACCESS, "13800000104", dtmf=UNKNOWN_TO_AGENT, hold_s=20)
     await ami.events.wait_for(Event="VarSet", Uniqueid=uniqueid, Variable="CC_IVR_RESULT", Value="ok")
+
+
+async def test_the_services_ami_login_never_hears_a_callers_keys(stack, ami, floor):
+    """The services' AMI user reads DTMF events for one thing, the keys a supervisor presses on
+    the leg they monitor on (manager.conf's event filters, Asterisk-side); a caller's keys (a
+    password, a card PIN) must never reach it. The tests' user reads DTMF unfiltered: it shows the
+    keys were there to be heard."""
+    services = await ami_connect.connect(stack)  # the services' own login (settings.ami_user)
+    heard = EventLog()
+    services.register_event("*", heard)
+    try:
+        uid = await floor.call(ACCESS, fresh_number(), dtmf="wwwwww0", hold_s=15)
+
+        def keys_of_the_call(events):
+            return [e for e in events if e.get("Event", "").startswith("DTMF")
+                    and uid in (e.get("Uniqueid"), e.get("Linkedid"))]
+        # the key's end (DTMFEnd comes after DTMFBegin, once the digit has been heard to its end)
+        await wait_until(lambda: [e for e in keys_of_the_call(ami.events.events)
+                                  if e["Event"] == "DTMFEnd" and e.get("Digit") == "0"],
+                         what="the caller's 0 to its end, to the tests' user")
+        # AMI sends each session its events in order: once a later event has reached the services'
+        # login, the caller's keys would have reached it before, had they been sent to it at all
+        marker = f"keys-checked-{uid}"
+        await ami.send_action({"Action": "UserEvent", "UserEvent": "TestMarker", "Marker": marker})
+        await heard.wait_for(Event="UserEvent", UserEvent="TestMarker", Marker=marker)
+        assert keys_of_the_call(heard.events) == []
+        assert not [e for e in heard.events if e.get("Event", "").startswith("DTMF")]
+    finally:
+        services.close()
