@@ -52,3 +52,23 @@ def socket_client(base: str, http: requests.Session, token: str, headers: dict |
     client = socketio.Client(http_session=http, reconnection=False)
     client.connect(base, auth={"csrf": token}, transports=["websocket"], headers=headers or {}, wait_timeout=10)
     return client
+
+
+async def softphone_page(browser, base: str, username: str, landing: str):
+    """A browser context with the microphone granted (Chromium's fake device), logged in as
+    `username` and on `landing`, its softphone chosen and registered: (context, page, errors), the
+    page's script errors collected in `errors` for the test to assert empty."""
+    context = await browser.new_context(locale="en-US")
+    await context.grant_permissions(["microphone"], origin=base)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{base}/login?lang=en")
+    await page.fill("#username", username)
+    await page.fill("#password", PASSWORD)
+    await page.click("#login")
+    await page.wait_for_url(base + landing)
+    # calls ring in this browser: it registers as web<ext>
+    await page.select_option("#sp-device", "webrtc")
+    await page.wait_for_selector('#sp-status[data-sp="registered"]', timeout=20_000)
+    return context, page, errors

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from callcenter.models import Call
 from tests.integration.conftest import wait_until
-from tests.integration.desktop_helpers import CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from tests.integration.desktop_helpers import CHROMIUM, CHROMIUM_ARGS, softphone_page
 from tests.integration.floor import live_channels
 from tests.integration.sip_world import carrier, sip  # noqa: F401 - the fixtures: the phone rows are taken back
 from tests.integration.test_monitoring import (AGENT_HZ, CALLER_HZ, HEARD, MONITOR_HZ, NOT_HEARD,  # noqa: F401
@@ -115,20 +115,8 @@ async def test_a_supervisor_listens_in_the_browser_keys_a_switch_on_it_and_the_c
     await wait_until(lambda: recorded_s(paths["caller"]) >= 1.0, what="the caller's tone under way")
 
     base = base_url(stack)
-    context = await browser.new_context(locale="en-US")
-    await context.grant_permissions(["microphone"], origin=base)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(f"{base}/login?lang=en")
-    await page.fill("#username", lead)
-    await page.fill("#password", PASSWORD)
-    await page.click("#login")
-    await page.wait_for_url(base + "/wallboard")
-
     # the monitoring leg rings in this browser: it registers as web<lead_ext>
-    await page.select_option("#sp-device", "webrtc")
-    await page.wait_for_selector('#sp-status[data-sp="registered"]', timeout=20_000)
+    context, page, errors = await softphone_page(browser, base, lead, "/wallboard")
     tile = f'#agents .tile[data-ext="{ext}"][data-state="on_call"]'
     await page.click(f"{tile} .monitor-listen")
     await page.wait_for_selector('#sp-status[data-sp="ringing"]', timeout=30_000)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from callcenter.models import Call
 from tests.integration.conftest import wait_until
-from tests.integration.desktop_helpers import CHROMIUM, PASSWORD, make_user
+from tests.integration.desktop_helpers import CHROMIUM, make_user, softphone_page
 from tests.integration.helpers import fresh_number, wait_for_state
 from tests.integration.sip_world import carrier, sip  # noqa: F401 - the fixtures, shared with test_sip_phones
 from tests.sip import audio
@@ -79,20 +79,7 @@ async def test_the_agent_answers_holds_and_hangs_up_a_carrier_call_in_the_browse
     sip.extensions.append(ext)  # its phone row and choice are taken back with the test
 
     base = f"http://{stack.web_host}:{stack.web_port}"
-    context = await browser.new_context(locale="en-US")
-    await context.grant_permissions(["microphone"], origin=base)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(f"{base}/login?lang=en")
-    await page.fill("#username", username)
-    await page.fill("#password", PASSWORD)
-    await page.click("#login")
-    await page.wait_for_url(base + "/agent")
-
-    # calls ring in this browser: it registers as web<ext>
-    await page.select_option("#sp-device", "webrtc")
-    await page.wait_for_selector('#sp-status[data-sp="registered"]', timeout=20_000)
+    context, page, errors = await softphone_page(browser, base, username, "/agent")  # registered as web<ext>
     await page.click("#btn-ready")
     await wait_for_state(store, ext, "ready")
 
