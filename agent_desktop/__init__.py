@@ -19,6 +19,21 @@ socketio = SocketIO()
 MESSAGE_QUEUE_CHANNEL = "flask-socketio"  # Flask-SocketIO's default; agent_desktop.push writes to it
 
 
+#: issue 15: the web worker's Redis connections. redis-py's default pool grows without bound, and
+#: every socket handler waiting on the router holds one (a 2 s BLPOP at a time, up to 5 s); a
+#: flood could open thousands. Bounded and blocking: past the bound a handler waits up to
+#: REDIS_POOL_WAIT_S for a free connection, then fails (redis ConnectionError), and one user's
+#: share is capped by socket_limits.MAX_IN_FLIGHT, so one agent cannot take the floor's pool.
+REDIS_POOL_MAX = 256
+REDIS_POOL_WAIT_S = 5
+
+
+def bounded_redis(url: str) -> sync_redis.Redis:
+    pool = sync_redis.BlockingConnectionPool.from_url(url, decode_responses=True, max_connections=REDIS_POOL_MAX,
+                                                      timeout=REDIS_POOL_WAIT_S)
+    return sync_redis.Redis(connection_pool=pool)
+
+
 def create_app(settings: Settings | None = None, *, router=None, redis=None, message_queue: bool = True) -> Flask:
     """router/redis: fakes for unit tests; message_queue=False: one process, no Redis fan-out."""
     from agent_desktop import admin, auth, errors, order_admin, order_api, order_pages, views
@@ -37,7 +52,7 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
         MAX_CONTENT_LENGTH=64 * 1024,
         TEMPLATES_AUTO_RELOAD=False,
     )
-    redis = redis or sync_redis.Redis.from_url(settings.effective_redis_url, decode_responses=True)
+    redis = redis or bounded_redis(settings.effective_redis_url)
     app.extensions["callcenter"] = Desktop(settings=settings, sessions=db.session_factory(settings.database_url),
                                            redis=redis, router=router or RouterClient(redis))
     app.before_request(auth.check_csrf)

@@ -68,6 +68,7 @@ def require(*roles: str):
             if user.role not in roles:
                 raise ApiError("FORBIDDEN", 403)
             return view(*args, **kwargs)
+        wrapped.roles = roles  # read by tests/unit/test_authz_matrix.py: every route declares its roles
         return wrapped
     return decorate
 

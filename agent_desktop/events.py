@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from flask import request, session
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from agent_desktop.auth import csrf_ok, current_user
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError, error_body, language
 from agent_desktop.screen_pop import agent_handled
+from agent_desktop.socket_limits import MAX_SOCKETS, limited, sockets
 from acd.monitor import MONITOR_ROLES
 from acd.protocol import is_extension
 from agent_desktop.monitor_push import monitor_room
@@ -36,9 +38,19 @@ def from_router(result) -> dict:
     return {"ok": True, **(result.data or {})} if result.ok else fail(result.code, result.message)
 
 
+def _flooder() -> object:
+    """Who the rate limit counts against: the session's user id (read from the signed cookie,
+    no database), else this socket."""
+    uid = session.get("uid")
+    return uid if isinstance(uid, int) else request.sid
+
+
+def _socket_open(sid: str) -> bool:
+    return socketio.server.manager.is_connected(sid, "/")
+
+
 def event(name: str, *roles: str):
     def decorate(handler):
-        @socketio.on(name)
         @wraps(handler)
         def wrapped(data=None):
             user = current_user()
@@ -54,7 +66,9 @@ def event(name: str, *roles: str):
                 return handler(user, data)
             except ApiError as exc:
                 return fail(exc.code, **exc.params)
-        return wrapped
+        wrapped.roles = roles  # read by tests/unit/test_authz_matrix.py (set before socketio copies it)
+        # issue 15: the rate limit per user and event runs before anything else (socket_limits.py)
+        return socketio.on(name)(limited(name, _flooder, fail)(wrapped))
     return decorate
 
 
@@ -79,6 +93,8 @@ def connect(auth=None):
     user = current_user()
     if user is None or not isinstance(auth, dict) or not csrf_ok(auth.get("csrf")):
         raise ConnectionRefusedError("unauthorized")
+    if not sockets().admit(user.id, request.sid, _socket_open):  # issue 15: a cap on one user's sockets
+        raise ConnectionRefusedError(error_body("TOO_MANY_SOCKETS", language(), limit=MAX_SOCKETS))
     for room in rooms_for(user):
         join_room(room)
 

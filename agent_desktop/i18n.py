@@ -115,6 +115,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "error.BAD_REQUEST": {"en": "The request is not valid", "zh": "请求无效"},
     "error.UNAUTHORIZED": {"en": "Please log in again", "zh": "请重新登录"},
     "error.FORBIDDEN": {"en": "You may not do this", "zh": "您无权执行此操作"},
+    # socket floods (agent_desktop/socket_limits.py, issue 15)
+    "error.RATE_LIMITED": {"en": "Too many requests; wait a moment and try again", "zh": "请求过于频繁，请稍后再试"},
+    "error.TOO_MANY_SOCKETS": {"en": "Too many open windows (at most {limit}); close one and reload",
+                               "zh": "打开的窗口过多（最多 {limit} 个），请关闭一个后刷新"},
     "error.NOT_FOUND": {"en": "Not found", "zh": "未找到"},
     "error.METHOD_NOT_ALLOWED": {"en": "This request method is not allowed here", "zh": "不支持此请求方法"},
     "error.TOO_LARGE": {"en": "The request is too large", "zh": "请求内容过大"},
