@@ -85,7 +85,9 @@ def as_text(value) -> str:
     """A value as redis-py or AMI gives it (bytes, str or None) as str."""
     if value is None:
         return ""
-    return value.decode() if isinstance(value, bytes) else str(value)
+    # errors="replace": bytes that are not UTF-8 (found by tests/unit/test_parser_fuzz.py) become
+    # U+FFFD, checked by the parsers as any other text, not a UnicodeDecodeError out of parse_event
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
 
 
 def _float(value, default: float = 0.0) -> float:
