@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from acd.protocol import RELOAD, parse_overflow
-from agent_desktop.auth import current_user, require
+from agent_desktop.auth import current_user, end_user_sessions, require
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
 from agent_desktop.views import page
@@ -82,6 +82,8 @@ def save_user():
     extension, team = form("extension", 4) or None, form("team", 40)
     with desktop().sessions() as s:
         user = s.scalar(select(User).where(User.username == username)) or User(username=username, password_hash="")
+        before = (user.active, user.role, user.agent_extension, user.team_id, user.password_hash)
+        old_seat = user.agent_extension if user.role == "agent" else None
         user.display_name = form("display_name") or username
         user.role, user.language = role, language
         try:
@@ -99,10 +101,20 @@ def save_user():
             raise ApiError("MISSING_FIELD", field="password")
         s.add(user)
         audit(s, "save_user", username, f"role {role} ext {extension or '-'} team {team or '-'}")
+        # issue 15: who they are or may do changed, so their sessions end (a new login picks it up)
+        changed = user.id is not None and before != (user.active, user.role, user.agent_extension, user.team_id,
+                                                     user.password_hash)
+        seat_gone = old_seat is not None and (not user.active or user.role != "agent"
+                                              or user.agent_extension != old_seat)
         try:
             s.commit()
         except IntegrityError:
             raise ApiError("NAME_TAKEN") from None
+        uid = user.id
+    if changed:
+        end_user_sessions(uid)
+    if seat_gone:  # the router stops ringing that seat now (the admin who did it is audited as `by`)
+        desktop().router.send("state", ext=old_seat, to="logged_out", by=current_user().username)
     reload_routers()
     return redirect(url_for("admin.index"))
 

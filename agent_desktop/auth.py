@@ -1,9 +1,11 @@
 """Logging in and out, the current user, role checks and CSRF for every route.
 
 Sessions are Flask's signed cookies (HttpOnly, SameSite=Strict) holding only the user id and a
-CSRF token. Every state-changing request (form or JSON) must carry that token; socket
-connections must present it too (see events.py), so another site can neither post nor open a
-socket as the user.
+CSRF token, and the user's session token (login_guard.py): logging out, deactivating the user or
+changing their role, extension, team or password deletes that token, so every copy of the cookie
+dies server-side and the user's sockets are closed. Every state-changing request (form or JSON)
+must carry that CSRF token; socket connections must present it too (see events.py), so another
+site can neither post nor open a socket as the user.
 """
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ import hmac
 import secrets
 from functools import wraps
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from agent_desktop import login_guard
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
 from callcenter.models import User
@@ -27,7 +31,7 @@ def current_user() -> User | None:
     if "user" not in g:
         g.user = None
         uid = session.get("uid")
-        if isinstance(uid, int):
+        if isinstance(uid, int) and login_guard.session_valid(desktop().redis, uid, session.get("sess")):
             with desktop().sessions() as s:
                 user = s.get(User, uid)
                 if user is not None and user.active:
@@ -73,6 +77,39 @@ def require(*roles: str):
     return decorate
 
 
+def end_user_sessions(uid: int) -> None:
+    """Log this user out everywhere, now: their cookies stop working (the token is gone) and their
+    sockets close. Sockets on this worker are disconnected here; those on other workers get
+    session_ended through the message queue (the page then leaves) and every event they send
+    after is refused, as their cookie no longer names a session."""
+    from agent_desktop import socketio  # the app's, initialised by create_app
+
+    login_guard.end_sessions(desktop().redis, uid)
+    room = f"user:{uid}"
+    socketio.emit("session_ended", {}, to=room)
+    for sid, _eio_sid in list(socketio.server.manager.get_participants("/", room)):
+        socketio.server.disconnect(sid, namespace="/")
+
+
+_dummy_hash: str | None = None
+
+
+def dummy_hash() -> str:
+    """A hash of a random password, made once: an unknown user name costs the same check as a
+    known one, so the answer's timing does not tell which names exist."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
+def login_limits() -> login_guard.LoginLimits:
+    limits = current_app.config.get("LOGIN_LIMITS")
+    if limits is None:
+        limits = current_app.config["LOGIN_LIMITS"] = login_guard.LoginLimits.from_env()
+    return limits
+
+
 @bp.get("/login")
 def login():
     return render_template("login.html", error=None, language=request.args.get("lang", "zh"))
@@ -82,19 +119,32 @@ def login():
 def login_post():
     username = request.form.get("username", "")[:40]
     password = request.form.get("password", "")[:200]
-    with desktop().sessions() as s:
+    d, address = desktop(), request.remote_addr or "-"
+    if login_guard.refused(d.redis, username, address):
+        # the same words whether the name exists or not, and no password is checked while locked
+        return render_template("login.html", error="login_locked", language="zh",
+                               minutes=max(1, login_limits().lock_s // 60)), 429
+    with d.sessions() as s:
         user = s.scalar(select(User).where(User.username == username))
-        ok = user is not None and user.active and user.check_password(password)
+        # one code path: unknown and inactive users cost the same hash check as active ones
+        matches = check_password_hash(user.password_hash if user is not None else dummy_hash(), password)
+        ok = matches and user is not None and user.active
         uid = user.id if ok else None
     if not ok:
+        login_guard.failed(d.redis, d.sessions, login_limits(), username, address)
         return render_template("login.html", error="bad_login", language="zh"), 401
+    login_guard.succeeded(d.redis, username)
     session.clear()  # a fresh session (and CSRF token) on every login: no fixation
     session["uid"] = uid
+    session["sess"] = login_guard.session_token(d.redis, uid)
     csrf_token()
     return redirect(url_for("views.home"))
 
 
 @bp.post("/logout")
 def logout():
+    user = current_user()
+    if user is not None:  # server-side: a copy of this cookie must not stay valid
+        end_user_sessions(user.id)
     session.clear()
     return redirect(url_for("auth.login"))

@@ -25,6 +25,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "username": {"en": "User name", "zh": "用户名"},
     "password": {"en": "Password", "zh": "密码"},
     "bad_login": {"en": "Wrong user name or password", "zh": "用户名或密码错误"},
+    "login_locked": {"en": "Too many failed logins: try again in {minutes} minutes", "zh": "登录失败次数过多，请 {minutes} 分钟后再试"},
     "seat": {"en": "Seat", "zh": "坐席"},
     "state": {"en": "State", "zh": "状态"},
     "ready": {"en": "Ready", "zh": "就绪"},

@@ -25,6 +25,7 @@ from callcenter.models import (AgentStateLog, AuditEntry, Call, Customer, Custom
                                Team, User, WorkOrder, utcnow)
 from tests import db_template
 from callcenter.work_orders import CATEGORIES
+from tests.unit.session_redis import SessionRedis  # login throttle, session tokens (issue 15)
 
 ROLES = ("agent", "supervisor", "quality", "backoffice", "admin")
 MY_CALL, OTHER_CALL = "1700000000.1", "1700000000.2"
@@ -32,7 +33,7 @@ ORDER, ORDER2 = "261100000001", "261100000002"  # the agent opened both; group r
 
 
 @dataclass
-class FakeRedis:
+class FakeRedis(SessionRedis):
     hashes: dict[str, dict[str, str]] = field(default_factory=dict)
     published: list = field(default_factory=list)
 

@@ -25,6 +25,8 @@ from quality.errors import CODES, QualityError
 from quality.scores import card_row
 from quality.scorecards import parse
 from tests import db_template
+from agent_desktop import login_guard
+from tests.unit.session_redis import SessionRedis  # login throttle, session tokens (issue 15)
 
 ROLES = ("agent", "supervisor", "quality", "backoffice", "admin")
 MINE, OTHERS = "1764400000.1", "1764400000.2"  # 1001's call (the supervisor's team), 1002's (no team)
@@ -33,7 +35,7 @@ CENTER = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai, the center's default zone
 
 
-class FakeRedis:
+class FakeRedis(SessionRedis):
     def hget(self, *_):
         return None
 
@@ -92,6 +94,7 @@ def login(app, name):
     with client.session_transaction() as session:
         if uid is not None:
             session["uid"] = uid
+            session["sess"] = login_guard.session_token(app.extensions["callcenter"].redis, uid)  # as a login does
         session["csrf"] = "token"  # an anonymous client with a token: refused for who it is, not for CSRF
     return client
 

@@ -20,6 +20,7 @@ from callcenter.models import AgentStateLog, AuditEntry, Call, CallWrapup, Recor
 from recordings import files
 from tests import db_template
 from tests.unit.test_recordings import write_wav
+from tests.unit.session_redis import SessionRedis  # login throttle, session tokens (issue 15)
 
 MINE, THEIRS = "1700000000.1", "1700000000.2"
 REC_MINE, REC_THEIRS = "a" * 32, "b" * 32
@@ -71,7 +72,7 @@ def world(tmp_path, world_db):
     sessions = db.session_factory(db_template.copy(world_db, tmp_path / "callcenter.db"))
     for uid, _ext, _rec, seconds, _number in FILES:
         write_wav(root / f"2026/01/01/{uid}.wav", seconds)
-    app = create_app(settings, router=object(), redis=object(), message_queue=False)
+    app = create_app(settings, router=object(), redis=SessionRedis(), message_queue=False)
     app.config["TESTING"] = True
     return app, sessions, root
 

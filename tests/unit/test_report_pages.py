@@ -23,6 +23,8 @@ from cdr.journey import KINDS
 from cdr.kpi import NEEDS_QUALITY
 from cdr.report import FIGURES
 from tests.unit import report_tables as t
+from agent_desktop import login_guard
+from tests.unit.session_redis import SessionRedis  # login throttle, session tokens (issue 15)
 
 ROLES = ("agent", "supervisor", "quality", "backoffice", "admin")
 MINE, OTHERS = "1795900000.1", "1795900000.2"
@@ -31,7 +33,7 @@ PERIOD = f"from={DAY}&to={DAY}"
 
 
 @dataclass
-class FakeRedis:
+class FakeRedis(SessionRedis):
     hashes: dict = field(default_factory=dict)
 
     def hgetall(self, key):
@@ -87,6 +89,7 @@ def login(app, role):
         uid = s.scalar(select(User.id).where(User.username == role))
     with client.session_transaction() as session:  # the login form is tested elsewhere; scrypt is slow
         session["uid"] = uid
+        session["sess"] = login_guard.session_token(app.extensions["callcenter"].redis, uid)  # as a login does
         session["csrf"] = "token"
     return client
 

@@ -16,12 +16,13 @@ from callcenter.config import Settings
 from callcenter.models import AccessNumber, AgentPhone, AuditEntry, Carrier, User
 from callcenter.sip import phones
 from tests import db_template
+from tests.unit.session_redis import SessionRedis  # login throttle, session tokens (issue 15)
 
 ROLES = ("agent", "supervisor", "quality", "backoffice", "admin")
 
 
 @dataclass
-class FakeRedis:
+class FakeRedis(SessionRedis):
     hashes: dict = field(default_factory=dict)
     sets: dict = field(default_factory=dict)
     published: list = field(default_factory=list)

@@ -1,0 +1,90 @@
+"""Sessions end server-side (issue 15, "Sessions"): logging out kills every copy of the cookie;
+deactivating a user or changing their role, extension, team or password ends their sessions and
+closes their sockets; a deactivated agent is logged out of the router.
+
+The desktop world of test_desktop_access: real SQLite, the real app and Socket.IO test clients;
+the router and Redis are its fakes (the router fake records the commands it was sent).
+"""
+from __future__ import annotations
+
+from agent_desktop import socketio
+from tests.unit.test_desktop_access import connect, csrf, login, world, world_db  # noqa: F401
+
+AGENT = {"username": "agent", "display_name": "<b>agent</b>", "role": "agent", "language": "en",
+         "extension": "1001", "team": "team-a"}  # the agent as the world made them
+
+
+def copy_of(app, client):
+    """Another browser holding the same cookie (a stolen or copied session)."""
+    thief = app.test_client()
+    thief.set_cookie("cc_session", client.get_cookie("cc_session").value)
+    return thief
+
+
+def save_user(app, **changes):
+    admin = login(app, "admin")
+    reply = admin.post("/admin/users", data={**AGENT, **changes, "csrf_token": csrf(admin)})
+    assert reply.status_code == 302, reply.get_data(as_text=True)
+
+
+def test_logout_kills_a_copied_cookie(world):
+    app, _router, _redis, _ = world
+    agent = login(app, "agent")
+    thief = copy_of(app, agent)
+    assert thief.get("/api/me").status_code == 200  # the copy works while the session lives
+    assert agent.post("/logout", data={"csrf_token": csrf(agent)}).status_code == 302
+    assert thief.get("/api/me").status_code == 401
+    assert login(app, "agent").get("/api/me").status_code == 200  # a new login makes a new session
+
+
+def test_deactivating_an_agent_ends_sessions_sockets_and_the_router_seat(world):
+    app, router, _redis, _ = world
+    agent = login(app, "agent")
+    socket = connect(app, agent)
+    assert socket.is_connected()
+    save_user(app, active="0")
+    assert agent.get("/api/me").status_code == 401
+    assert not socket.is_connected()
+    assert ("state", {"ext": "1001", "to": "logged_out", "by": "admin"}) in router.sent
+    # and no way back in: the login itself is refused
+    client = app.test_client()
+    client.get("/login")
+    reply = client.post("/login", data={"username": "agent", "password": "secret-agent", "csrf_token": csrf(client)})
+    assert reply.status_code == 401
+
+
+def test_role_extension_team_and_password_changes_end_sessions(world):
+    app, router, _redis, _ = world
+    for change in ({"extension": "1003"}, {"team": ""}, {"password": "a-new-secret"}, {"role": "supervisor"}):
+        agent = login(app, "agent")
+        socket = connect(app, agent)
+        save_user(app, **change)
+        assert agent.get("/api/me").status_code == 401, change
+        assert not socket.is_connected(), change
+        save_user(app, **({"password": "secret-agent"} if "password" in change else {}))  # back as the world had it
+    # each time the agent left a seat the router was told: 1001 -> 1003, back (1003), agent -> supervisor
+    logouts = [args["ext"] for op, args in router.sent if op == "state" and args.get("to") == "logged_out"]
+    assert logouts == ["1001", "1003", "1001"]
+
+
+def test_saving_a_user_unchanged_keeps_their_session(world):
+    app, router, _redis, _ = world
+    agent = login(app, "agent")
+    socket = connect(app, agent)
+    save_user(app)
+    assert agent.get("/api/me").status_code == 200
+    assert socket.is_connected()
+    assert not [op for op, _args in router.sent if op == "state"]
+
+
+def test_events_of_an_ended_session_are_refused(world):
+    app, _router, _redis, _ = world
+    agent = login(app, "agent")
+    thief = copy_of(app, agent)
+    socket = connect(app, thief)
+    assert socket.is_connected()
+    agent.post("/logout", data={"csrf_token": csrf(agent)})
+    assert not socket.is_connected()
+    # a reconnect with the copied cookie is refused too
+    assert not connect(app, thief).is_connected()
+    assert socketio.server is not None
