@@ -17,6 +17,7 @@ from agent_desktop.monitor_words import MONITOR_STRINGS
 from agent_desktop.report_words import REPORT_STRINGS
 from agent_desktop.quality_words import QUALITY_STRINGS
 from agent_desktop.recording_words import RECORDING_STRINGS
+from agent_desktop.lookup_words import LOOKUP_STRINGS
 
 STRINGS: dict[str, dict[str, str]] = {
     "title": {"en": "Call center desktop", "zh": "呼叫中心工作台"},
@@ -563,6 +564,7 @@ STRINGS.update(MONITOR_STRINGS)  # listen, whisper, barge; "being coached" (agen
 STRINGS.update(REPORT_STRINGS)  # reports, KPIs, staffing, call journeys (agent_desktop/report_words.py)
 STRINGS.update(QUALITY_STRINGS)  # quality inspection (agent_desktop/quality_words.py)
 STRINGS.update(RECORDING_STRINGS)  # recordings: player, search, hold (agent_desktop/recording_words.py)
+STRINGS.update(LOOKUP_STRINGS)  # why an agent looks a customer up (agent_desktop/lookup_words.py)
 
 
 def translate(key: str, language: str) -> str:

@@ -50,6 +50,16 @@ def customer_profile(s: Session, customer_id: int, exclude_call: str | None = No
     }
 
 
+def unverified_profile(profile: dict) -> dict:
+    """What a call shows of its customer before the caller proved who they are (the menu's
+    service password, Call.password_verified): enough to greet and to ask for the password, no
+    VIP level (no priority on a caller ID alone), no accounts, bills, orders or call history, and
+    the name with all but its first character hidden. One rule for every place that applies it."""
+    name = profile.get("name") or ""
+    return {"id": profile["id"], "name": name[:1] + "*" * max(0, len(name) - 1), "language": profile.get("language"),
+            "verified": False}
+
+
 def find_customer(s: Session, number: str | None) -> int | None:
     if not number:
         return None

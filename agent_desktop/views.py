@@ -16,7 +16,8 @@ from agent_desktop.auth import csrf_token, current_user, require
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError
 from agent_desktop.i18n import strings
-from agent_desktop.screen_pop import agent_handled, build_pop, customer_profile
+from agent_desktop import customer_lookup as lookup
+from agent_desktop.screen_pop import agent_handled, build_pop, customer_profile, unverified_profile
 from agent_desktop.wallboard import snapshot
 from callcenter.business_hours import BusinessHours, hours_file, start_of_today
 from callcenter.models import ROLES, AgentStateLog, Call, Customer, CustomerPhone, QueueConfig
@@ -74,7 +75,7 @@ def home():
 @require("agent")
 def agent_page():
     return page("agent.html", reasons=AGENT_REASONS, skills=skills(), dispositions=DISPOSITIONS,
-                categories=CATEGORIES, priorities=PRIORITIES)
+                categories=CATEGORIES, priorities=PRIORITIES, lookup_reasons=lookup.REASONS)
 
 
 @bp.get("/wallboard")
@@ -166,26 +167,43 @@ def call_pop(uniqueid: str):
 @bp.get("/api/customers")
 @require("agent")
 def customer_search():
+    """Search by name or number, only with the agent's call (`call`) or a reason and a note
+    (customer_lookup.REASONS); counted per agent per hour (customer_lookup.count_lookup), audited
+    with the query."""
     q = request.args.get("q", "").strip()
-    if not 2 <= len(q) <= 40:
+    if not 2 <= len(q) <= 40 or any(not c.isprintable() for c in q):
         raise ApiError("BAD_SEARCH")
+    user, d = current_user(), desktop()
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    with desktop().sessions() as s:
+    with d.sessions() as s:
+        allowed = lookup.grant(s, d.redis, user.agent_extension or "", request.args, call_id, note_required=True)
+        lookup.count_lookup(d.redis, user.username)
         found = s.execute(select(Customer.id, Customer.name, Customer.vip_level).outerjoin(CustomerPhone)
                           .where(or_(Customer.name.like(pattern, escape="\\"),
                                      CustomerPhone.number.like(pattern, escape="\\")))
                           .distinct().order_by(Customer.name).limit(20)).all()
+    lookup.record(d.sessions, user.username, "search_customers", f"query:{q}", allowed)
+    if allowed.call_id:  # a caller not yet identified: names to ask about, not their VIP level
+        return jsonify([{"id": i, "name": n} for i, n, _v in found])
     return jsonify([{"id": i, "name": n, "vip_level": v} for i, n, v in found])
 
 
 @bp.get("/api/customers/<int:customer_id>")
 @require("agent")
 def customer(customer_id: int):
-    with desktop().sessions() as s:
+    """A profile, with the same permission as a search; through a call whose caller has not proved
+    to be this customer (service password), only screen_pop.unverified_profile. Audited; counted
+    as a search unless it is the call's own customer (else profile ids could be walked instead)."""
+    user, d = current_user(), desktop()
+    with d.sessions() as s:
+        allowed = lookup.grant(s, d.redis, user.agent_extension or "", request.args, call_id, note_required=False)
+        if not (allowed.call_id and allowed.call_customer == customer_id):
+            lookup.count_lookup(d.redis, user.username)
         profile = customer_profile(s, customer_id)
     if profile is None:
         raise ApiError("NO_SUCH_CUSTOMER", 404)
-    return profile
+    lookup.record(d.sessions, user.username, "view_customer", f"customer:{customer_id}", allowed)
+    return profile if allowed.verified_for(customer_id) else unverified_profile(profile)
 
 
 @bp.post("/api/work-orders")

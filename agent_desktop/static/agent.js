@@ -161,6 +161,13 @@ function renderCustomer(c, callerName) {
   if (!c) { for (const id of ["pop-bills", "pop-orders", "pop-calls"]) clear($(id)); return; }
   setText("pop-vip", vip ? String(vip) : T.vip_none);
   setText("pop-language", W.code("lang", c.language));
+  if (c.verified === false) {  // the server's minimum before the caller gave the service password
+    setText("pop-plan", T.lookup_unverified);
+    setText("pop-balance", "");
+    clear(document.querySelector("#pop-accounts tbody"));
+    for (const id of ["pop-bills", "pop-orders", "pop-calls"]) clear($(id));
+    return;
+  }
   setText("pop-plan", c.plan || T.nothing_yet);
   const total = c.accounts.reduce((sum, a) => sum + Number(a.balance_cents || 0), 0);
   setText("pop-balance", W.money(total));
@@ -328,17 +335,24 @@ $("order-form").onsubmit = async e => {
     showMessage(null);
     announce(tr("order_created", {number: order.number}));
     $("wo-description").value = "";
-    if (popCustomer) renderCustomer(await api("/api/customers/" + popCustomer.id));
+    if (popCustomer) renderCustomer(await api("/api/customers/" + popCustomer.id + "?" + lookupParams()));
   } catch (e) { showError(e); }
 };
+// Why this look-up (agent_desktop/customer_lookup.py): the caller on this call, or a reason with a note.
+function lookupParams() {
+  const reason = $("lookup-reason").value;
+  if (!reason) return "call=" + encodeURIComponent(popCall || "");
+  return "reason=" + encodeURIComponent(reason) + "&note=" + encodeURIComponent($("lookup-note").value);
+}
 $("search-form").onsubmit = async e => {
   e.preventDefault();
   const results = $("search-results"); clear(results);
   try {
-    for (const c of await api("/api/customers?q=" + encodeURIComponent($("search-q").value))) {
+    const why = lookupParams();
+    for (const c of await api("/api/customers?q=" + encodeURIComponent($("search-q").value) + "&" + why)) {
       const label = c.name + (c.vip_level ? " · " + tr("vip_badge", {level: W.number(c.vip_level)}) : "");
       const button = el("button", {class: "btn btn-small", text: label, attrs: {type: "button"}});
-      button.onclick = async () => { try { renderCustomer(await api("/api/customers/" + c.id)); } catch (err) { showError(err); } };
+      button.onclick = async () => { try { renderCustomer(await api("/api/customers/" + c.id + "?" + why)); } catch (err) { showError(err); } };
       results.appendChild(el("li", {}, [button]));
     }
   } catch (err) { showError(err); }

@@ -50,6 +50,15 @@ class FakeRedis(SessionRedis):
     def publish(self, channel, message):
         self.published.append((channel, message))
 
+    def expire(self, key, seconds):
+        """The customer look-up's hourly count (agent_desktop/customer_lookup.py) expires with its
+        hour: on SessionRedis's clock, which a test can move."""
+        store = self._live()
+        if key not in store:
+            return False
+        store[key] = (store[key][0], self.now() + seconds)
+        return True
+
 
 @dataclass
 class FakeRouter:
@@ -149,8 +158,8 @@ def routes(customer_id):
         ("GET", "/api/agent/state", None, agent),
         ("GET", "/api/agent/today", None, agent),
         ("GET", f"/api/calls/{MY_CALL}/pop", None, agent),
-        ("GET", "/api/customers?q=138", None, agent),
-        ("GET", f"/api/customers/{customer_id}", None, agent),
+        ("GET", f"/api/customers?q=138&call={MY_CALL}", None, agent),
+        ("GET", f"/api/customers/{customer_id}?call={MY_CALL}", None, agent),
         ("POST", "/api/work-orders", order, agent),
         ("GET", "/api/wallboard", None, {*sup_admin, "quality"}),
         ("GET", "/customers/password?number=13800000001", None, sup_admin),
@@ -300,7 +309,7 @@ HTTP_ERRORS = [
     (None, "GET", "/api/me", None, 401, "UNAUTHORIZED"),
     ("supervisor", "GET", "/api/agent/state", None, 403, "FORBIDDEN"),
     ("agent", "GET", "/api/no-such-route", None, 404, "NOT_FOUND"),
-    ("agent", "GET", "/api/customers/999999", None, 404, "NO_SUCH_CUSTOMER"),
+    ("agent", "GET", f"/api/customers/999999?call={MY_CALL}", None, 404, "NO_SUCH_CUSTOMER"),
     ("agent", "GET", "/api/customers?q=1", None, 400, "BAD_SEARCH"),
     ("agent", "GET", f"/api/calls/{OTHER_CALL}/pop", None, 403, "NOT_YOUR_CALL"),
     ("agent", "GET", "/api/calls/a%20b/pop", None, 400, "BAD_CALL_ID"),
@@ -358,7 +367,7 @@ def test_pages_escape_what_callers_and_users_typed(world):
     app = world[0]
     page = login(app, "admin").get("/admin/").get_data(as_text=True)
     assert "<b>agent</b>" not in page and "&lt;b&gt;agent&lt;/b&gt;" in page
-    found = login(app, "agent").get("/api/customers?q=img").get_json()
+    found = login(app, "agent").get(f"/api/customers?q=img&call={MY_CALL}").get_json()
     assert found[0]["name"] == "<img src=x onerror=alert(1)>"  # JSON; the page sets it as text
 
 
