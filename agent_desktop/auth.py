@@ -79,15 +79,16 @@ def require(*roles: str):
 
 def end_user_sessions(uid: int) -> None:
     """Log this user out everywhere, now: their cookies stop working (the token is gone) and their
-    sockets close. Sockets on this worker are disconnected here; those on other workers get
-    session_ended through the message queue (the page then leaves) and every event they send
-    after is refused, as their cookie no longer names a session."""
+    sockets close: python-socketio disconnects a sid of this worker at once and posts the others'
+    on the message queue to the worker holding them. The page is told session_ended first, so it
+    goes to the login page; any event a socket still sends is refused (no session)."""
     from agent_desktop import socketio  # the app's, initialised by create_app
 
-    login_guard.end_sessions(desktop().redis, uid)
+    sids = set(login_guard.end_sessions(desktop().redis, uid))
     room = f"user:{uid}"
     socketio.emit("session_ended", {}, to=room)
-    for sid, _eio_sid in list(socketio.server.manager.get_participants("/", room)):
+    sids.update(sid for sid, _eio_sid in socketio.server.manager.get_participants("/", room))
+    for sid in sorted(sids):
         socketio.server.disconnect(sid, namespace="/")
 
 

@@ -15,7 +15,7 @@ from flask import request, session
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
-from agent_desktop import socketio
+from agent_desktop import login_guard, socketio
 from agent_desktop.auth import csrf_ok, current_user
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError, error_body, language
@@ -94,9 +94,18 @@ def connect(auth=None):
     if user is None or not isinstance(auth, dict) or not csrf_ok(auth.get("csrf")):
         raise ConnectionRefusedError("unauthorized")
     if not sockets().admit(user.id, request.sid, _socket_open):  # issue 15: a cap on one user's sockets
-        raise ConnectionRefusedError(error_body("TOO_MANY_SOCKETS", language(), limit=MAX_SOCKETS))
+        body = error_body("TOO_MANY_SOCKETS", language(), limit=MAX_SOCKETS)
+        raise ConnectionRefusedError(body["message"], body)  # the client's connect_error: message, data {code, message}
     for room in rooms_for(user):
         join_room(room)
+    login_guard.socket_opened(desktop().redis, user.id, request.sid)  # issue 15: closed when sessions end
+
+
+@socketio.on("disconnect")
+def disconnect(*_reason):
+    uid = session.get("uid")
+    if isinstance(uid, int):
+        login_guard.socket_closed(desktop().redis, uid, request.sid)
 
 
 # ---------------------------------------------------------------- validation

@@ -4,7 +4,8 @@ Failures are counted in Redis (every web worker sees the same counts) per typed 
 client address, each in a window; past its limit the name or the address is refused for a while,
 with an audit row. Names are counted whether or not they exist, so a lock tells nothing about who
 has an account. A session is valid while the user's token in Redis equals the one its cookie
-got at login: ending a user's sessions deletes the token, so a copied cookie dies with them.
+got at login: ending a user's sessions deletes the token, so a copied cookie dies with them, and its sockets (listed per user in Redis, so any worker can close them) are
+disconnected.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from callcenter import audit
 FAILURES = "desk:login-fail:{kind}:{who}"  # kind: user | addr; a counter living one window
 LOCKED = "desk:login-lock:{kind}:{who}"
 SESSION = "desk:user-session:{uid}"  # the token every valid cookie of this user carries
+SOCKETS = "desk:user-sockets:{uid}"  # hash: the user's open Socket.IO sids, on any web worker
+SOCKETS_TTL_S = 24 * 3600  # sids left by a worker that died go with the key, a day after a connect
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,20 @@ def session_valid(redis, uid: int, token) -> bool:
     return isinstance(token, str) and isinstance(current, str) and secrets.compare_digest(token, current)
 
 
-def end_sessions(redis, uid: int) -> None:
-    """Every cookie of this user stops working at its next request (no token, no session)."""
+def socket_opened(redis, uid: int, sid: str) -> None:
+    key = SOCKETS.format(uid=uid)
+    redis.hset(key, mapping={sid: "1"})
+    redis.expire(key, SOCKETS_TTL_S)
+
+
+def socket_closed(redis, uid: int, sid: str) -> None:
+    redis.hdel(SOCKETS.format(uid=uid), sid)
+
+
+def end_sessions(redis, uid: int) -> list[str]:
+    """Every cookie of this user stops working at its next request (no token, no session).
+    Returns the sids of the user's sockets (on every worker), for the caller to disconnect."""
     redis.delete(SESSION.format(uid=uid))
+    sids = list(redis.hkeys(SOCKETS.format(uid=uid)))
+    redis.delete(SOCKETS.format(uid=uid))
+    return sids

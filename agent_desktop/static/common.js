@@ -70,6 +70,8 @@ async function api(path, options = {}) {
 
 // Websocket only: no long-polling, so several workers need no sticky sessions.
 const socket = typeof io === "function" ? io({transports: ["websocket"], auth: {csrf: CSRF}}) : null;
+// logged out elsewhere, deactivated or changed by an admin (issue 15): the session is gone server-side
+if (socket) socket.on("session_ended", () => { socket.disconnect(); location.assign("/login"); });
 function send(event, payload) {
   return new Promise(resolve => socket.emit(event, payload, reply => { showMessage(reply); resolve(reply); }));
 }

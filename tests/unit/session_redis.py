@@ -36,5 +36,26 @@ class SessionRedis:
         return sum(key in self._live() for key in keys)
 
     def delete(self, *keys):
+        store, hashes = self._live(), self._hashes()
+        return sum(store.pop(key, None) is not None or hashes.pop(key, None) is not None for key in keys)
+
+    def expire(self, key, seconds):
         store = self._live()
-        return sum(store.pop(key, None) is not None for key in keys)
+        if key in store:
+            store[key] = (store[key][0], self.now() + seconds)
+            return True
+        return key in self._hashes()  # hashes do not expire here: tests close what they open
+
+    # hashes in self.hashes (a dict of dicts), where the unit tier's fakes keep theirs
+    def _hashes(self) -> dict:
+        return self.__dict__.setdefault("hashes", {})
+
+    def hset(self, key, mapping=None, **_kw):
+        self._hashes().setdefault(key, {}).update(mapping or {})
+
+    def hdel(self, key, *names):
+        found = self._hashes().get(key, {})
+        return sum(found.pop(name, None) is not None for name in names)
+
+    def hkeys(self, key):
+        return list(self._hashes().get(key, {}))

@@ -7,7 +7,10 @@ the router and Redis are its fakes (the router fake records the commands it was 
 """
 from __future__ import annotations
 
-from agent_desktop import socketio
+from sqlalchemy import select
+
+from agent_desktop import login_guard, socketio
+from callcenter.models import User
 from tests.unit.test_desktop_access import connect, csrf, login, world, world_db  # noqa: F401
 
 AGENT = {"username": "agent", "display_name": "<b>agent</b>", "role": "agent", "language": "en",
@@ -88,3 +91,26 @@ def test_events_of_an_ended_session_are_refused(world):
     # a reconnect with the copied cookie is refused too
     assert not connect(app, thief).is_connected()
     assert socketio.server is not None
+
+
+def test_sockets_on_other_workers_are_disconnected_through_the_server(world, monkeypatch):
+    """A user's sids are listed in Redis on connect (dropped on disconnect), so ending their
+    sessions disconnects every one: python-socketio posts a sid this worker does not hold on the
+    message queue to the worker that does (the tier's fakes run no queue: the call is spied)."""
+    app, _router, redis, _ = world
+    agent = login(app, "agent")
+    with app.extensions["callcenter"].sessions() as s:
+        uid = s.scalar(select(User.id).where(User.username == "agent"))
+    key = login_guard.SOCKETS.format(uid=uid)
+    first, second = connect(app, agent), connect(app, agent)
+    assert len(redis.hkeys(key)) == 2
+    second.disconnect()
+    assert len(redis.hkeys(key)) == 1
+    redis.hset(key, mapping={"sid-on-another-worker": "1"})
+    asked = []
+    real = socketio.server.disconnect
+    monkeypatch.setattr(socketio.server, "disconnect", lambda sid, namespace=None: (asked.append(sid), real(sid, namespace)))
+    save_user(app, active="0")
+    assert "sid-on-another-worker" in asked and len(asked) == 2
+    assert not first.is_connected()
+    assert redis.hkeys(key) == []
