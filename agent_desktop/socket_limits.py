@@ -20,7 +20,9 @@ from functools import wraps
 
 from flask import current_app
 
-RATE_PER_S = 10.0  # tokens a user's bucket for one event gains per second
+# tokens a user's bucket for one event gains per second; CC_SOCKET_EVENTS_PER_S sets it (the
+# integration test sets it near zero, so that its flood is refused without timing)
+RATE_PER_S = float(os.environ.get("CC_SOCKET_EVENTS_PER_S", "10"))
 BURST = 20  # the bucket's size: a burst a real desktop never reaches (a click is one event)
 MAX_IN_FLIGHT = 4  # one user's handlers running at once: each may wait on the router (5 s) and holds a Redis connection
 # one user's open sockets in this worker: a few tabs, not a flood. CC_SOCKETS_PER_USER raises it
@@ -107,7 +109,8 @@ def sockets() -> SocketCap:
 def limited(name: str, user_key, refuse):
     """Decorator for a socket event handler: refuse(code) instead of running it when the user's
     bucket for this event is empty or too many of their handlers run. user_key() names the user
-    from the session (no database read before the check: a flood costs a dictionary look-up)."""
+    from the session: the check reads no database (a refusal then reads the user once, for the
+    words in their language)."""
     def decorate(handler):
         @wraps(handler)
         def wrapped(*args, **kwargs):
