@@ -114,7 +114,11 @@ def save_user():
     if changed:
         end_user_sessions(uid)
     if seat_gone:  # the router stops ringing that seat now (the admin who did it is audited as `by`)
-        desktop().router.send("state", ext=old_seat, to="logged_out", by=current_user().username)
+        result = desktop().router.send("state", ext=old_seat, to="logged_out", by=current_user().username)
+        if not result.ok:  # on a call (or no router): the admin must see that the seat is still logged in
+            with desktop().sessions() as s:
+                audit(s, "seat_logout_refused", old_seat, f"{username}: {result.code} {result.message}")
+                s.commit()
     reload_routers()
     return redirect(url_for("admin.index"))
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from agent_desktop import login_guard, socketio
-from callcenter.models import User
+from agent_desktop.acd_client import CommandResult
+from callcenter.models import AuditEntry, User
 from tests.unit.test_desktop_access import connect, csrf, login, world, world_db  # noqa: F401
 
 AGENT = {"username": "agent", "display_name": "<b>agent</b>", "role": "agent", "language": "en",
@@ -114,3 +115,15 @@ def test_sockets_on_other_workers_are_disconnected_through_the_server(world, mon
     assert "sid-on-another-worker" in asked and len(asked) == 2
     assert not first.is_connected()
     assert redis.hkeys(key) == []
+
+
+def test_a_seat_the_router_cannot_log_out_is_audited(world):
+    """An agent on a call cannot be logged out by the router (acd/agent_state.py): the admin finds
+    the refusal in the audit log, with the router's code."""
+    app, router, _redis, _ = world
+    router.refuse = CommandResult(False, "INVALID_TRANSITION", "an agent who is on_call cannot become logged_out")
+    save_user(app, active="0")
+    with app.extensions["callcenter"].sessions() as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.action == "seat_logout_refused")).all()
+    assert [(r.target, r.actor) for r in rows] == [("1001", "admin")]
+    assert "agent: INVALID_TRANSITION" in rows[0].detail
