@@ -5,13 +5,18 @@ acts on).
 
 Bounded (MAX_EXAMPLES each) and with no per-example deadline (a loaded CI machine is slow, not
 wrong); derandomized under CI, so a CI run tries the same examples every time and a failure there
-reproduces; locally each run explores new ones. No example database is written (nothing left
-behind in the tree).
+reproduces; locally each run explores new ones. No example database is written, and hypothesis's
+caches go to the system's temporary directory (nothing left behind in the tree).
 """
 from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
+
+# hypothesis keeps caches (Unicode tables, constants) in ./.hypothesis unless told otherwise: the
+# system's temporary directory instead, so a run leaves nothing in the tree
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "callcenter-hypothesis"))
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
