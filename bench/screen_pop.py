@@ -362,7 +362,10 @@ def main() -> None:
            "CC_AGI_PORT": str(free_port()), "CC_SIP_PORT": str(free_port()), "CC_REDIS_PORT": str(free_port()),
            "CC_WEB_PORT": str(free_port()), "CC_WEB_SERVER": args.web_server,
            # gunicorn: each websocket holds a thread; room for the logins' HTTP connections too
-           "CC_WEB_THREADS": str(per_worker + 100)}
+           "CC_WEB_THREADS": str(per_worker + 100),
+           # beyond 999 agents an agent holds several of the bench's sockets, past a seat's cap of
+           # a few tabs (agent_desktop/socket_limits.py): the bench measures fan-out, not that cap
+           "CC_SOCKETS_PER_USER": str(math.ceil(args.sockets / 999) + 2)}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     cli = [sys.executable, "-m", "callcenter.cli"]
