@@ -335,7 +335,10 @@ $("order-form").onsubmit = async e => {
     showMessage(null);
     announce(tr("order_created", {number: order.number}));
     $("wo-description").value = "";
-    if (popCustomer) renderCustomer(await api("/api/customers/" + popCustomer.id + "?" + lookupParams()));
+    // the call's own customer: the call's pop again (what the agent saw, by the pop's rule); another
+    // customer looked up for a reason: that look-up again
+    if (popCall && lastPop && lastPop.customer && popCustomer && lastPop.customer.id === popCustomer.id) await loadPop(popCall);
+    else if (popCustomer) renderCustomer(await api("/api/customers/" + popCustomer.id + "?" + lookupParams()));
   } catch (e) { showError(e); }
 };
 // Why this look-up (agent_desktop/customer_lookup.py): the caller on this call, or a reason with a note.
