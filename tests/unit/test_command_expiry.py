@@ -16,16 +16,20 @@ class ListRedis:
 
     def __init__(self):
         self.lists: dict[str, list[str]] = {}
+        self.pushed = asyncio.Condition()  # notified on every push: blpop and the test wait on it
 
     async def blpop(self, key, timeout=0):
-        for _ in range(20):
-            if self.lists.get(key):
-                return key, self.lists[key].pop(0)
-            await asyncio.sleep(0.01)
-        return None
+        async with self.pushed:
+            try:
+                await asyncio.wait_for(self.pushed.wait_for(lambda: self.lists.get(key)), timeout or None)
+            except asyncio.TimeoutError:
+                return None
+            return key, self.lists[key].pop(0)
 
     async def rpush(self, key, value):
-        self.lists.setdefault(key, []).append(value)
+        async with self.pushed:
+            self.lists.setdefault(key, []).append(value)
+            self.pushed.notify_all()
 
     async def expire(self, key, seconds):
         pass
@@ -44,10 +48,8 @@ async def test_the_router_answers_a_fresh_command_and_drops_an_expired_one():
         await redis.rpush(COMMANDS, json.dumps({"id": command_id, "op": "nothing", "expires_at": expires}))
     router = asyncio.ensure_future(commands.serve(redis, manager=None, clock=lambda: 100.0))
     try:
-        for _ in range(200):
-            if redis.lists.get(reply_key("fresh")):
-                break
-            await asyncio.sleep(0.01)
+        async with redis.pushed:  # until the fresh command's reply is pushed
+            await asyncio.wait_for(redis.pushed.wait_for(lambda: redis.lists.get(reply_key("fresh"))), 5)
     finally:
         router.cancel()
     assert json.loads(redis.lists[reply_key("fresh")][0])["code"] == "UNKNOWN_COMMAND"
