@@ -134,10 +134,17 @@ def save_team():
         lead = s.scalar(select(User).where(User.username == supervisor, User.role == "supervisor"))
         if supervisor and lead is None:
             raise ApiError("NO_SUCH_SUPERVISOR", name=supervisor)
+        # issue 15: the supervisor who lost the team and the one who gained it may now see other
+        # agents' calls and states, so both log in again (there is no team rename or delete route)
+        leads = {team.supervisor_id, lead.id if lead else None} - {None}
+        changed = team.supervisor_id != (lead.id if lead else None)
         team.supervisor_id = lead.id if lead else None
         s.add(team)
         audit(s, "save_team", name, f"supervisor {supervisor or '-'}")
         s.commit()
+    if changed:
+        for uid in sorted(leads):
+            end_user_sessions(uid)
     return redirect(url_for("admin.index"))
 
 

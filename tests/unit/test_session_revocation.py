@@ -127,3 +127,30 @@ def test_a_seat_the_router_cannot_log_out_is_audited(world):
         rows = s.scalars(select(AuditEntry).where(AuditEntry.action == "seat_logout_refused")).all()
     assert [(r.target, r.actor) for r in rows] == [("1001", "admin")]
     assert "agent: INVALID_TRANSITION" in rows[0].detail
+
+
+def save_team(app, **fields):
+    admin = login(app, "admin")
+    reply = admin.post("/admin/teams", data={**fields, "csrf_token": csrf(admin)})
+    assert reply.status_code == 302, reply.get_data(as_text=True)
+
+
+def test_a_teams_new_supervisor_and_its_old_one_log_in_again(world):
+    """What a supervisor may see follows their teams (issue 15): moving team-a from `supervisor` to
+    another lead ends both leads' sessions and sockets; saving the team unchanged ends none."""
+    app, _router, _redis, _ = world
+    admin = login(app, "admin")
+    reply = admin.post("/admin/users", data={"username": "lead2", "display_name": "Lead 2", "role": "supervisor",
+                                             "language": "en", "password": "secret-lead2", "csrf_token": csrf(admin)})
+    assert reply.status_code == 302
+    old, new = login(app, "supervisor"), app.test_client()
+    new.get("/login")
+    assert new.post("/login", data={"username": "lead2", "password": "secret-lead2",
+                                    "csrf_token": csrf(new)}).status_code == 302
+    old_socket, new_socket = connect(app, old), connect(app, new)
+    save_team(app, name="team-a", supervisor="supervisor")  # unchanged: nothing ends
+    assert old.get("/api/me").status_code == 200 and old_socket.is_connected()
+    save_team(app, name="team-a", supervisor="lead2")
+    for client, socket in ((old, old_socket), (new, new_socket)):
+        assert client.get("/api/me").status_code == 401
+        assert not socket.is_connected()
