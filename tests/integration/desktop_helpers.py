@@ -72,3 +72,27 @@ async def softphone_page(browser, base: str, username: str, landing: str):
     await page.select_option("#sp-device", "webrtc")
     await page.wait_for_selector('#sp-status[data-sp="registered"]', timeout=20_000)
     return context, page, errors
+
+
+# The spectrum of what the page's softphone hears (its remote stream, through Web Audio, in the
+# page): 1.5 s of sound, then the analyser's bins in dB. The tests judge it in Python.
+REMOTE_SPECTRUM = """async () => {
+  const stream = Softphone.remoteStream;
+  if (!stream) return null;
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 8192;
+  ctx.createMediaStreamSource(stream).connect(analyser);
+  await new Promise(r => setTimeout(r, 1500));
+  const bins = new Float32Array(analyser.frequencyBinCount);
+  analyser.getFloatFrequencyData(bins);
+  const hzPerBin = ctx.sampleRate / analyser.fftSize;
+  await ctx.close();
+  return {bins: Array.from(bins, v => Number.isFinite(v) ? v : -1000), hzPerBin};
+}"""
+
+
+async def remote_spectrum(page) -> tuple[list[float], float] | None:
+    """(bins in dB, Hz per bin) of the page's softphone's remote stream; None before it has one."""
+    heard = await page.evaluate(REMOTE_SPECTRUM)
+    return (heard["bins"], heard["hzPerBin"]) if heard else None

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from callcenter.models import Call
 from tests.integration.conftest import wait_until
-from tests.integration.desktop_helpers import CHROMIUM, CHROMIUM_ARGS, softphone_page
+from tests.integration.desktop_helpers import CHROMIUM, CHROMIUM_ARGS, remote_spectrum, softphone_page
 from tests.integration.floor import live_channels
 from tests.integration.sip_world import carrier, sip  # noqa: F401 - the fixtures: the phone rows are taken back
 from tests.integration.test_monitoring import (AGENT_HZ, CALLER_HZ, HEARD, MONITOR_HZ, NOT_HEARD,  # noqa: F401
@@ -32,25 +32,6 @@ from tests.integration.test_monitoring import (AGENT_HZ, CALLER_HZ, HEARD, MONIT
                                                window_after_now)
 from tests.sip import audio
 
-# levels (dB) the page's remote stream has at each tone, and the median of all bins (the floor)
-REMOTE_LEVELS = """async (tones) => {
-  const stream = Softphone.remoteStream;
-  if (!stream) return null;
-  const ctx = new AudioContext();
-  const analyser = ctx.createAnalyser();
-  analyser.fftSize = 8192;
-  ctx.createMediaStreamSource(stream).connect(analyser);
-  await new Promise(r => setTimeout(r, 1500));
-  const bins = new Float32Array(analyser.frequencyBinCount);
-  analyser.getFloatFrequencyData(bins);
-  const at = hz => { const i = Math.round(hz * analyser.fftSize / ctx.sampleRate);
-                     return Math.max(bins[i - 1], bins[i], bins[i + 1]); };
-  const sorted = Array.from(bins).filter(Number.isFinite).sort((a, b) => a - b);
-  const out = {floor: sorted[Math.floor(sorted.length / 2)]};
-  for (const hz of tones) out[hz] = at(hz);
-  await ctx.close();
-  return out;
-}"""
 # the supervisor keys 5 on the softphone, in the media (RFC 4733) as a desk phone does: the call
 # negotiated telephone-event (else this says INFO, and the test fails there)
 KEY_5 = """() => {
@@ -182,10 +163,24 @@ async def test_a_supervisor_listens_in_the_browser_keys_a_switch_on_it_and_the_c
     await context.close()
 
 
+async def remote_levels(page, tones) -> dict | None:
+    """Levels (dB) the page's remote stream has at each tone (the loudest of its bin and the two
+    beside it), and the median of all bins (the floor)."""
+    spectrum = await remote_spectrum(page)
+    if spectrum is None:
+        return None
+    bins, hz_per_bin = spectrum
+    heard = sorted(b for b in bins if b > -1000)  # the page marks a silent (-Infinity) bin -1000
+    out = {"floor": heard[len(heard) // 2] if heard else -1000}
+    for hz in tones:
+        i = round(hz / hz_per_bin)
+        out[str(hz)] = max(bins[i - 1:i + 2])
+    return out
+
+
 async def _both_heard(page):
-    levels = await page.evaluate(REMOTE_LEVELS, [CALLER_HZ, AGENT_HZ])
+    levels = await remote_levels(page, (CALLER_HZ, AGENT_HZ))
     if not levels:
         return None
-    levels = {str(k): v for k, v in levels.items()}
     ok = all(levels[str(hz)] - levels["floor"] > STANDS_OUT_DB for hz in (CALLER_HZ, AGENT_HZ))
     return levels if ok else None

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from callcenter.models import Call
 from tests.integration.conftest import wait_until
-from tests.integration.desktop_helpers import CHROMIUM, make_user, softphone_page
+from tests.integration.desktop_helpers import CHROMIUM, make_user, remote_spectrum, softphone_page
 from tests.integration.helpers import fresh_number, wait_for_state
 from tests.integration.sip_world import carrier, sip  # noqa: F401 - the fixtures, shared with test_sip_phones
 from tests.sip import audio
@@ -25,23 +25,6 @@ from tests.sip.ua import write_tone
 
 CALLER_HZ, AGENT_HZ = 440, 1000
 
-# the dominant frequency the page hears on the softphone's remote stream (Web Audio, in the page)
-REMOTE_PITCH = """async () => {
-  const stream = Softphone.remoteStream;
-  if (!stream) return null;
-  const ctx = new AudioContext();
-  const analyser = ctx.createAnalyser();
-  analyser.fftSize = 8192;
-  ctx.createMediaStreamSource(stream).connect(analyser);
-  await new Promise(r => setTimeout(r, 1500));
-  const bins = new Float32Array(analyser.frequencyBinCount);
-  analyser.getFloatFrequencyData(bins);
-  let best = 0;
-  for (let i = 1; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
-  const hz = best * ctx.sampleRate / analyser.fftSize, db = bins[best];
-  await ctx.close();
-  return {hz, db};
-}"""
 BYTES_IN = """async () => {
   const pc = Softphone.session && Softphone.session.connection;
   if (!pc) return 0;
@@ -50,6 +33,16 @@ BYTES_IN = """async () => {
   return bytes;
 }"""
 
+
+
+async def remote_pitch(page) -> dict | None:
+    """The dominant frequency the page hears on the softphone's remote stream, and its level."""
+    spectrum = await remote_spectrum(page)
+    if spectrum is None:
+        return None
+    bins, hz_per_bin = spectrum
+    best = max(range(1, len(bins)), key=bins.__getitem__)
+    return {"hz": best * hz_per_bin, "db": bins[best]}
 
 
 @pytest.fixture
@@ -98,7 +91,7 @@ async def test_the_agent_answers_holds_and_hangs_up_a_carrier_call_in_the_browse
     await wait_for_state(store, ext, "on_call")
     talking = time.time()
 
-    heard = await page.evaluate(REMOTE_PITCH)
+    heard = await remote_pitch(page)
     assert heard and abs(heard["hz"] - CALLER_HZ) < 15, f"the page heard {heard}, not the caller's {CALLER_HZ} Hz"
     assert await page.evaluate(BYTES_IN) > 1000, "no RTP arrived in the browser"
     await caller.recorded_until(talking + 2.7)
