@@ -24,6 +24,7 @@ from sqlalchemy import and_, or_, select, update
 
 from acd.core import GENERAL
 from callcenter.callback_rules import CallbackRules
+from callcenter.digits import is_digits
 from callcenter.models import Call, CallbackRequest
 
 log = logging.getLogger("acd.callbacks")
@@ -124,4 +125,4 @@ def live_id(request: CallbackRequest) -> str:
 
 def _request_id(uniqueid: str) -> int:
     number = uniqueid[len(LIVE_PREFIX):]
-    return int(number) if uniqueid.startswith(LIVE_PREFIX) and number.isdigit() else 0
+    return int(number) if uniqueid.startswith(LIVE_PREFIX) and is_digits(number, 1, 18) else 0

@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    from agent_desktop.ascii_int import AsciiIntegerConverter
+    app.url_map.converters["int"] = AsciiIntegerConverter  # before any route: "١٢" is no id (issue 15)
     app.config.update(
         SECRET_KEY=settings.secret("web"),
         SESSION_COOKIE_HTTPONLY=True,

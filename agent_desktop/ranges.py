@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SINGLE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")
+SINGLE = re.compile(r"bytes=([0-9]{0,18})-([0-9]{0,18})")  # [0-9]: \d (and int()) also read "١٢"
 
 
 class NotSatisfiable(ValueError):

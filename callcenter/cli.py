@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 
+from callcenter.digits import ascii_int_arg
 from callcenter.config import ConfigError, Settings
 from callcenter.runtime import supervisor as sup
 from callcenter.runtime.asterisk import AsteriskSetupError
@@ -324,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--caller", default="13800000001", help="caller number")
     call.add_argument("--name", default="", help="caller name")
     call.add_argument("--dtmf", default="", help="keys the caller presses (0-9*#, w = 0.5 s pause)")
-    call.add_argument("--hold", type=int, default=30, help="seconds the caller stays on the line")
+    call.add_argument("--hold", type=ascii_int_arg, default=30, help="seconds the caller stays on the line")
     agent = sub.add_parser("agent", help="change an agent's state (login, ready, not-ready, logout, wrap-up)")
     agent.add_argument("extension")
     agent.add_argument("action", choices=["login", "ready", "not-ready", "logout", "end-wrapup", "extend-wrapup",
@@ -332,13 +333,13 @@ def main(argv: list[str] | None = None) -> int:
     agent.add_argument("--reason", default=None, help="for not-ready: break, meal, training, back_office ...")
     agent.add_argument("--seconds", type=float, default=30, help="for extend-wrapup")
     sim = sub.add_parser("simulate", help="discrete-event simulation of one skill group with the routing core")
-    sim.add_argument("--agents", type=int, required=True)
+    sim.add_argument("--agents", type=ascii_int_arg, required=True)
     sim.add_argument("--calls-per-hour", type=float, required=True)
     sim.add_argument("--aht", type=float, required=True, help="mean handle time, seconds (exponential)")
     sim.add_argument("--patience", type=float, default=None, help="mean patience, seconds (none: never abandon)")
     sim.add_argument("--threshold", type=float, default=20, help="service-level threshold, seconds")
-    sim.add_argument("--calls", type=int, default=100_000)
-    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--calls", type=ascii_int_arg, default=100_000)
+    sim.add_argument("--seed", type=ascii_int_arg, default=1)
     sim.add_argument("--json", action="store_true")
     sip_cli.add_parsers(sub)
     staffing_cli.add_parsers(sub)

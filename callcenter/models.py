@@ -12,6 +12,8 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float, F
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from callcenter.digits import is_digits
+
 ROLES = ("agent", "supervisor", "quality", "backoffice", "admin")
 LANGUAGES = ("zh", "en")
 AGENT_EXTENSION = re.compile(r"1[0-9]{3}")  # the dialplan's _1XXX; ASCII only, unlike str.isdigit
@@ -49,7 +51,7 @@ class Customer(Base):
     accounts: Mapped[list[Account]] = relationship(back_populates="customer", cascade="all, delete-orphan")
 
     def set_service_password(self, password: str) -> None:
-        if not (len(password) == 6 and password.isdigit()):
+        if not is_digits(password, 6, 6):  # ASCII: isdigit() alone takes '١٢٣٤٥٦'
             raise ValueError("a service password is exactly 6 digits")
         self.service_password_hash = generate_password_hash(password)
 

@@ -19,6 +19,7 @@ import sys
 
 from sqlalchemy import select
 
+from callcenter.digits import ascii_int_arg
 from callcenter.config import Settings
 from callcenter.sip import names, store
 from callcenter.sip.names import SipConfigError
@@ -31,7 +32,7 @@ def add_parsers(sub) -> None:
     add = trunk.add_parser("add", help="add or change a carrier")
     add.add_argument("name")
     add.add_argument("--host", required=True, help="the carrier's IP address or host name")
-    add.add_argument("--port", type=int, default=5060)
+    add.add_argument("--port", type=ascii_int_arg, default=5060)
     add.add_argument("--username", default=None, help="for registration and authenticated calls out")
     add.add_argument("--password-stdin", action="store_true", help="read the carrier's password from stdin")
     add.add_argument("--register", action="store_true", help="register to the carrier to receive its calls")

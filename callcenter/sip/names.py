@@ -9,6 +9,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from callcenter.digits import ascii_int
+
 CARRIER_NAME = re.compile(r"[a-z][a-z0-9_]{0,23}")
 HOST_NAME = re.compile(r"(?=.{1,253}\Z)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
                        r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
@@ -48,9 +50,11 @@ def host(value: str) -> str:
 
 
 def port(value) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
+    if isinstance(value, str):  # int() would read "５０６０" as 5060: ASCII digits only
+        number = ascii_int(value, 5) or 0
+    elif isinstance(value, int):
+        number = value
+    else:
         number = 0
     if isinstance(value, bool) or not 1 <= number <= 65535:
         raise SipConfigError("BAD_PORT", f"a port is 1-65535, not {value!r}")
