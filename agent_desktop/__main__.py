@@ -14,6 +14,7 @@ import os
 
 from agent_desktop import create_app, socketio
 from callcenter.config import Settings
+from callcenter.runtime.files import owner_only
 
 SERVERS = ("werkzeug", "gunicorn")
 KEEPALIVE_SLOTS = 200
@@ -55,6 +56,7 @@ def run_gunicorn(settings: Settings, threads: int) -> None:
 
 
 def main() -> None:
+    owner_only()  # before any file is created: logs, secrets, the database (issue 15)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env()
     server, threads = server_choice()

@@ -38,6 +38,7 @@ from callcenter.orders.sweep import sweep
 from recordings import job as recording_job
 from quality import sample_job
 from callcenter.runtime.tasks import Health, background, supervise
+from callcenter.runtime.files import owner_only
 
 log = logging.getLogger("agent_desktop.push")
 
@@ -191,6 +192,7 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
+    owner_only()  # before any file is created: logs, secrets, the database (issue 15)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     asyncio.run(run(Settings.from_env()))
 

@@ -26,6 +26,7 @@ import time
 from callcenter.digits import ascii_int_arg
 from callcenter.config import ConfigError, Settings
 from callcenter.runtime import supervisor as sup
+from callcenter.runtime.files import owner_only
 from callcenter.runtime.asterisk import AsteriskSetupError
 from callcenter.runtime.ports import PortInUse, is_listening
 from callcenter.runtime.redis_server import RedisSetupError
@@ -309,6 +310,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    owner_only()  # before any file: the home, database, secrets and logs are created owner-only
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start everything in the background")

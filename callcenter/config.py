@@ -215,16 +215,15 @@ class Settings:
     def secret(self, name: str) -> str:
         """Return the named secret, creating ``secrets.json`` on first use."""
         path = self.home / "secrets.json"
-        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)  # the home: owner only (issue 15)
         data: dict[str, str] = {}
         if path.exists():
             data = json.loads(path.read_text())
         if name not in data:
+            from callcenter.runtime.files import write_private  # 0600 from the first byte, whatever the umask
+
             data[name] = secrets.token_hex(16)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data, indent=1))
-            tmp.chmod(0o600)
-            tmp.replace(path)
+            write_private(path, json.dumps(data, indent=1))
         return data[name]
 
     @property

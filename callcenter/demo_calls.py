@@ -21,6 +21,7 @@ from callcenter import ami
 from callcenter.config import Settings
 from callcenter.simulate import place_call, set_sim_phone
 from callcenter.sip.phones import phone_key
+from callcenter.runtime.files import owner_only
 
 log = logging.getLogger("demo")
 
@@ -68,6 +69,7 @@ async def run(settings: Settings, mean_gap_s: float, rng: random.Random) -> None
 
 
 def main() -> None:
+    owner_only()  # before any file is created: logs, secrets, the database (issue 15)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     gap = float(os.environ.get("CC_DEMO_GAP_S", "12"))
     asyncio.run(run(Settings.from_env(), gap, random.Random()))

@@ -184,9 +184,9 @@ def render_config(settings: Settings, install: AsteriskInstall) -> Path:
     values = config_values(settings, install)
     check_dialplan_values(values)
     etc = Path(values["ETC_DIR"])
-    for key in ("ETC_DIR", "VARLIB_DIR", "SPOOL_DIR", "RUN_DIR", "LOG_DIR", "RECORDINGS_DIR", "MOH_DIR"):
-        Path(values[key]).mkdir(parents=True, exist_ok=True)
-    etc.chmod(0o700)  # manager.conf holds the AMI secret
+    etc.mkdir(mode=0o700, parents=True, exist_ok=True)  # manager.conf holds the AMI secret: 0700 as created
+    for key in ("VARLIB_DIR", "SPOOL_DIR", "RUN_DIR", "LOG_DIR", "RECORDINGS_DIR", "MOH_DIR"):
+        Path(values[key]).mkdir(parents=True, exist_ok=True)  # 0700 under the entry points' umask
     for template in sorted(CONF_TEMPLATES.glob("*.conf")):
         (etc / template.name).write_text(render_text(template.read_text(), values, template.name))
     from callcenter.sip import tls  # SIP over TLS and wss, when on: the certificate and two includes

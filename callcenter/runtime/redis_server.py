@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from callcenter.config import Settings
+from callcenter.runtime.files import write_private
 
 
 class RedisSetupError(RuntimeError):
@@ -20,7 +21,7 @@ def render_config(settings: Settings) -> Path:
     data = settings.home / "redis"
     data.mkdir(parents=True, exist_ok=True)
     conf = data / "redis.conf"
-    conf.write_text("\n".join([
+    write_private(conf, "\n".join([  # it holds the password: 0600 from its first byte
         "bind 127.0.0.1",
         "protected-mode yes",
         f"port {settings.redis_port}",
@@ -33,7 +34,6 @@ def render_config(settings: Settings) -> Path:
         'logfile ""',
         "",
     ]))
-    conf.chmod(0o600)  # holds the password
     return conf
 
 
