@@ -12,6 +12,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
+from agent_desktop import serving
 from callcenter import db
 from callcenter.config import Settings
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
         SESSION_COOKIE_NAME="cc_session",
         MAX_CONTENT_LENGTH=64 * 1024,
         TEMPLATES_AUTO_RELOAD=False,
+        **serving.cookie_settings(settings),  # Secure when served over TLS (issue 15)
     )
     redis = redis or bounded_redis(settings.effective_redis_url)
     app.extensions["callcenter"] = Desktop(settings=settings, sessions=db.session_factory(settings.database_url),
@@ -115,4 +117,5 @@ def create_app(settings: Settings | None = None, *, router=None, redis=None, mes
     socketio.init_app(app, async_mode="threading",
                       message_queue=settings.effective_redis_url if message_queue else None,
                       channel=MESSAGE_QUEUE_CHANNEL)
+    serving.apply(app, settings)  # HSTS, and a declared proxy's headers: after init_app, to wrap Socket.IO too
     return app

@@ -122,6 +122,31 @@ def _sip_tls(env: Mapping[str, str]) -> dict:
             "sip_tls_key": Path(key).absolute() if key else None, "sip_phone_security": security}
 
 
+def _web_tls(env: Mapping[str, str], web_host: str) -> dict:
+    """How the desktop is served securely (issue 15, "serving the floor"). CC_WEB_TLS_CERT and
+    CC_WEB_TLS_KEY (PEM files, both or neither): the web worker serves HTTPS (and wss) itself.
+    CC_WEB_TLS_PROXY=on: a TLS-terminating proxy is in front, whose one hop of X-Forwarded-* is
+    trusted. Either way cookies are Secure and every response carries HSTS (agent_desktop/serving.py).
+    Beyond loopback one of them is required: agents' passwords and customers' data would otherwise
+    cross the floor's network in clear. No self-signed pair is made for the web (unlike SIP's): a
+    browser warning every agent learns to click through is worse than a refusal that says what to set."""
+    cert, key = env.get("CC_WEB_TLS_CERT") or None, env.get("CC_WEB_TLS_KEY") or None
+    if (cert is None) != (key is None):
+        raise ConfigError("CC_WEB_TLS_CERT and CC_WEB_TLS_KEY go together: the certificate and its private key")
+    for name, value in (("CC_WEB_TLS_CERT", cert), ("CC_WEB_TLS_KEY", key)):
+        if value is not None and not Path(value).is_file():
+            raise ConfigError(f"{name}={value!r} is not a file")
+    proxy = env.get("CC_WEB_TLS_PROXY", "off")
+    if proxy not in ("on", "off"):
+        raise ConfigError(f"CC_WEB_TLS_PROXY={proxy!r} must be on or off")
+    if not _is_loopback(web_host) and cert is None and proxy == "off":
+        raise ConfigError(f"CC_WEB_HOST={web_host!r} serves the desktop beyond loopback in plain HTTP: set "
+                          "CC_WEB_TLS_CERT and CC_WEB_TLS_KEY (PEM files) to serve HTTPS, or CC_WEB_TLS_PROXY=on "
+                          "if a TLS-terminating proxy is in front")
+    return {"web_tls_cert": Path(cert).absolute() if cert else None,
+            "web_tls_key": Path(key).absolute() if key else None, "web_tls_proxy": proxy == "on"}
+
+
 MAX_INSTANCES = 8  # processes of one kind on one machine; more is a typo, not a plan
 
 
@@ -174,6 +199,10 @@ class Settings:
     routers: int = 1  # CC_ROUTERS: acd-1, acd-2 ... (Redis's Lua arbitrates every reservation)
     agi_servers: int = 1  # CC_AGI_SERVERS: ivr-1 ... all on CC_AGI_PORT (SO_REUSEPORT)
     web_workers: int = 1  # CC_WEB_WORKERS: web-1 on CC_WEB_PORT, web-2 on the next port ...
+    # the desktop over TLS (CC_WEB_TLS_*: see _web_tls); required beyond loopback
+    web_tls_cert: Path | None = None
+    web_tls_key: Path | None = None
+    web_tls_proxy: bool = False  # a TLS-terminating proxy is in front (one hop of X-Forwarded-* trusted)
 
     # ---- derived paths: one place that names every folder we use ----
     @property
@@ -199,6 +228,15 @@ class Settings:
     @property
     def moh_dir(self) -> Path:
         return self.home / "moh"
+
+    @property
+    def web_secure(self) -> bool:
+        """Browsers reach the desktop over TLS (its own or a proxy's): Secure cookies and HSTS."""
+        return self.web_tls_cert is not None or self.web_tls_proxy
+
+    @property
+    def web_on_loopback(self) -> bool:
+        return _is_loopback(self.web_host)
 
     @property
     def web_ports(self) -> tuple[int, ...]:
@@ -263,6 +301,7 @@ class Settings:
         if not ami_user.isidentifier():
             raise ConfigError(f"CC_AMI_USER={ami_user!r} must be letters, digits and underscores")
         agi_host = _loopback_host(env, "CC_AGI_HOST")
+        web_host = _loopback_host(env, "CC_WEB_HOST")
         web_port, web_workers = _port(env, "CC_WEB_PORT", 8080), _instances(env, "CC_WEB_WORKERS")
         if web_port + web_workers - 1 > 65535:
             raise ConfigError(f"CC_WEB_WORKERS={web_workers} needs ports {web_port}-{web_port + web_workers - 1}: "
@@ -283,7 +322,7 @@ class Settings:
             sip_port=_port(env, "CC_SIP_PORT", 5060),
             asterisk_cache=Path(env.get("CC_ASTERISK_CACHE", str(DEFAULT_ASTERISK_CACHE))),
             asterisk_binary=binary,
-            web_host=_loopback_host(env, "CC_WEB_HOST"),
+            web_host=web_host,
             web_port=web_port,
             agi_peers=_agi_peers(env, agi_host),
             sip_host=_sip_host(env),
@@ -293,4 +332,5 @@ class Settings:
             routers=_instances(env, "CC_ROUTERS"),
             agi_servers=_instances(env, "CC_AGI_SERVERS"),
             web_workers=web_workers,
+            **_web_tls(env, web_host),
         )

@@ -5,8 +5,9 @@ import pytest
 from agent_desktop.__main__ import server_choice
 
 
-def test_default_is_werkzeug_with_a_thousand_threads():
-    assert server_choice({}) == ("werkzeug", 1000)
+def test_default_is_gunicorn_with_a_thousand_threads():
+    assert server_choice({}) == ("gunicorn", 1000)
+    assert server_choice({"CC_WEB_SERVER": " "}) == ("gunicorn", 1000)
 
 
 @pytest.mark.parametrize("value", ["gunicorn", " Gunicorn ", "GUNICORN"])
@@ -14,9 +15,17 @@ def test_gunicorn_is_chosen_whatever_the_case(value):
     assert server_choice({"CC_WEB_SERVER": value, "CC_WEB_THREADS": "2600"}) == ("gunicorn", 2600)
 
 
+def test_werkzeug_only_when_asked_and_only_on_loopback():
+    assert server_choice({"CC_WEB_SERVER": "werkzeug"}) == ("werkzeug", 1000)
+    with pytest.raises(SystemExit, match="CC_WEB_SERVER=werkzeug is Werkzeug's development server, for debugging "
+                                         "on loopback: not beyond it"):
+        server_choice({"CC_WEB_SERVER": "werkzeug"}, on_loopback=False)
+    assert server_choice({}, on_loopback=False) == ("gunicorn", 1000)
+
+
 @pytest.mark.parametrize("value", ["uwsgi", "eventlet", "gunicorn;rm", "werk zeug"])
 def test_an_unknown_server_is_refused(value):
-    with pytest.raises(SystemExit, match="CC_WEB_SERVER must be one of werkzeug, gunicorn"):
+    with pytest.raises(SystemExit, match="CC_WEB_SERVER must be one of gunicorn, werkzeug"):
         server_choice({"CC_WEB_SERVER": value})
 
 
