@@ -1,7 +1,8 @@
-"""The web worker on a production server (issue 15): CC_WEB_SERVER=gunicorn runs the same app under
-gunicorn's gthread worker. Against the real stack: a pop made by Asterisk's dialplan reaches the
-same agent's sockets on a gunicorn worker and on the stack's Werkzeug worker (one floor through the
-Redis message queue), and the socket's checks (CSRF token, Origin) hold there too."""
+"""The web worker on a production server (issue 15): gunicorn's gthread worker is the default (the
+stack's own web worker runs on it); CC_WEB_SERVER=werkzeug runs the same app on Werkzeug's development
+server, for debugging. Against the real stack: a pop made by Asterisk's dialplan reaches the same
+agent's sockets on the stack's gunicorn worker and on a Werkzeug one (one floor through the Redis
+message queue), and the socket's checks (CSRF token, Origin) hold on gunicorn too."""
 from __future__ import annotations
 
 import subprocess
@@ -22,23 +23,28 @@ from tests.integration.helpers import make_customer
 
 
 @pytest.fixture
-def gunicorn_worker(stack_env, stack, tmp_path):
-    """A web worker under gunicorn on its own port, behind the stack's Redis."""
+def gunicorn_worker(stack):
+    """The stack's own web worker: `callcenter up` starts it on the default server."""
+    return f"http://{stack.web_host}:{stack.web_port}"
+
+
+@pytest.fixture
+def werkzeug_worker(stack_env, stack, tmp_path):
+    """A web worker on Werkzeug (asked for) on its own port, behind the stack's Redis."""
     port = free_port()
-    env = {**stack_env, "CC_WEB_PORT": str(port), "CC_WEB_SERVER": "gunicorn", "CC_WEB_THREADS": "20"}
-    log_path = tmp_path / "gunicorn-web.log"
+    env = {**stack_env, "CC_WEB_PORT": str(port), "CC_WEB_SERVER": "werkzeug"}
+    log_path = tmp_path / "werkzeug-web.log"
     with open(log_path, "wb") as log:
         worker = subprocess.Popen([sys.executable, "-m", "agent_desktop"], env=env, stdout=log,
                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while not is_listening(port):
-        assert worker.poll() is None, f"the gunicorn worker exited with {worker.returncode}: {log_path.read_text()}"
-        assert time.monotonic() < deadline, "the gunicorn worker did not listen within 30 s"
+        assert worker.poll() is None, f"the Werkzeug worker exited with {worker.returncode}: {log_path.read_text()}"
+        assert time.monotonic() < deadline, "the Werkzeug worker did not listen within 30 s"
         time.sleep(0.1)
-    worker.log_path = log_path
     yield f"http://127.0.0.1:{port}"
     worker.terminate()
-    worker.wait(20)  # graceful_timeout is 5 s: its open websockets do not hold the stop
+    worker.wait(20)
 
 
 @pytest.fixture
@@ -59,12 +65,14 @@ def ringing_call(sessions):
 
 
 async def test_a_pop_reaches_the_agent_on_gunicorn_and_on_werkzeug(stack, sessions, ami, floor, gunicorn_worker,
-                                                                   ringing_call):
+                                                                   werkzeug_worker, ringing_call):
     ext = floor.extension()
     make_user(sessions, "g_agent", "agent", ext=ext)
     served_by = requests.get(f"{gunicorn_worker}/login", timeout=10).headers.get("Server", "")
-    assert served_by.startswith("gunicorn"), served_by  # the option really changed the server
-    werkzeug = f"http://{stack.web_host}:{stack.web_port}"
+    assert served_by.startswith("gunicorn"), served_by  # the default really is gunicorn
+    werkzeug = werkzeug_worker
+    served_by = requests.get(f"{werkzeug}/login", timeout=10).headers.get("Server", "")
+    assert served_by.startswith("Werkzeug"), served_by  # and the option really changes it
     on_gunicorn = socket_client(gunicorn_worker, *web_login(gunicorn_worker, "g_agent"))
     on_werkzeug = socket_client(werkzeug, *web_login(werkzeug, "g_agent"))
     pops: dict[str, list] = {"gunicorn": [], "werkzeug": []}
