@@ -8,6 +8,9 @@
     ready -phone_lost-> not_ready(reason "phone_unregistered")
     reserved|ringing -release-> ready   (the caller went away before answering)
     any logged-in state -not_ready(reason)-> not_ready; -logout-> logged_out
+    reserved|ringing|on_call -logout when free-> (the same state, marked): its next ready or not
+        ready is logged_out instead, reason "logout_after_call" (acd/store.py; issue 15: an agent
+        deactivated on a call is logged out when it ends and never offered another)
 
 An agent in several queues has this one state. Every change is recorded with its time by the
 router (AgentStateLog), so the time in each state adds up to the logged-in time exactly.
@@ -19,6 +22,8 @@ RESERVED, RINGING, ON_CALL, WRAPUP = "reserved", "ringing", "on_call", "wrapup"
 STATES = (LOGGED_OUT, READY, NOT_READY, RESERVED, RINGING, ON_CALL, WRAPUP)
 NOT_READY_REASONS = ("login", "break", "meal", "training", "back_office", "no_answer", "supervisor",
                      "phone_unregistered")
+#: why a seat was logged out by itself: a logout asked while it was busy, done when it was free
+LOGOUT_AFTER_CALL = "logout_after_call"
 #: the system's own reasons, which no person gives
 SYSTEM_REASONS = ("login", "no_answer", "phone_unregistered")
 

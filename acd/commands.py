@@ -48,6 +48,8 @@ class CommandHandler:
         return await handler(command)
 
     async def op_state(self, command: dict) -> dict:
+        if command.get("to") == "logged_out" and command.get("when_free") is True:  # an admin's (issue 15)
+            return await self.manager.log_out_when_free(command.get("ext"), actor=_actor(command))
         state = await self.manager.set_state(command.get("ext"), command.get("to"), command.get("reason"),
                                              actor=_actor(command))
         return {"state": state}

@@ -79,6 +79,29 @@ class AgentManager:
         await self._audited(actor, "agent_state", ext, f"to {to}" + (f" ({reason})" if reason else ""))
         return changed
 
+    async def log_out_when_free(self, ext: str, actor: str | None = None) -> dict:
+        """Log the seat out now or, while it is reserved, ringing or on a call, as soon as that call
+        and its wrap-up are over (issue 15: an agent deactivated or moved by an admin). From this
+        moment it is offered no call: a busy seat is not ready for one, and its next ready or not
+        ready is turned into logged out by the store's compare-and-set (acd/store.py), on every
+        router at once. A ringing (or reserved) seat's ring is left to end by itself rather than
+        cut: hanging up a Dial leg races with the agent's answer (a caller answered, then cut
+        off), whereas an unanswered ring already sends the caller back to the head of the queue
+        and an answered one is a call the caller wanted; either way no later call rings the seat.
+        {"state": the state now, "logout_pending": True when it waits for the call}."""
+        ext = extension(ext)
+        for _ in range(3):  # the seat may move between the two tries (its call ended, or was offered)
+            if await self.store.transition(ext, "logout", self.clock()) is not None:
+                await self._audited(actor, "agent_state", ext, "to logged_out")
+                return {"state": st.LOGGED_OUT}
+            busy = await self.store.logout_when_free(ext)
+            if busy:
+                await self._audited(actor, "agent_state", ext, f"to logged_out when free (now {busy})")
+                return {"state": busy, "logout_pending": True}
+            if (await self.store.agent(ext)).state == st.LOGGED_OUT:
+                return {"state": st.LOGGED_OUT}
+        raise AcdError(st.InvalidTransition.code, "the seat kept changing state; try again")
+
     async def phone_lost(self, ext: str) -> str | None:
         """The phone the agent's calls ring on is not registered: a ready agent becomes Not ready
         (phone_unregistered), so no call is offered to a phone that cannot ring. None when the

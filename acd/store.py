@@ -13,23 +13,41 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 
 from acd import protocol as p
-from acd.agent_state import next_state
+from acd.agent_state import LOGGED_OUT, LOGOUT_AFTER_CALL, next_state
 
 # KEYS: agent hash, agents set, state-log stream, changes channel (published from the script: one
 # round trip per change, and no change is ever logged but not announced). ARGV[9]: the call the
 # agent was read with: compared too, so an event about an agent's last call, heard late (every
-# router hears every event), never moves the agent off the call they were given since.
+# router hears every event), never moves the agent off the call they were given since. A seat
+# with a pending logout (see _LOGOUT_WHEN_FREE) that would become ready or not ready becomes
+# logged out instead, in this same script, so no router can offer it a call in between: ARGV[10]
+# is that change as published. Answers 1 applied, 2 applied as the pending logout, 0 not applied.
 _CAS = """
 local current = redis.call('HGET', KEYS[1], 'state') or 'logged_out'
 if current ~= ARGV[1] then return 0 end
 if (redis.call('HGET', KEYS[1], 'call') or '') ~= ARGV[9] then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'reason', ARGV[3], 'since', ARGV[4], 'call', ARGV[5],
+local state, reason, call, change, applied = ARGV[2], ARGV[3], ARGV[5], ARGV[8], 1
+if (state == 'ready' or state == 'not_ready') and redis.call('HGET', KEYS[1], 'logout_pending') == '1' then
+  state, reason, call, change, applied = 'logged_out', ARGV[11], '', ARGV[10], 2
+end
+if state == 'logged_out' then redis.call('HDEL', KEYS[1], 'logout_pending') end
+redis.call('HSET', KEYS[1], 'state', state, 'reason', reason, 'since', ARGV[4], 'call', call,
            'misses', ARGV[6])
 redis.call('SADD', KEYS[2], ARGV[7])
-redis.call('XADD', KEYS[3], '*', 'ext', ARGV[7], 'state', ARGV[2], 'reason', ARGV[3], 'call', ARGV[5],
+redis.call('XADD', KEYS[3], '*', 'ext', ARGV[7], 'state', state, 'reason', reason, 'call', call,
            'since', ARGV[4])
-redis.call('PUBLISH', KEYS[4], ARGV[8])
-return 1
+redis.call('PUBLISH', KEYS[4], change)
+return applied
+"""
+
+# KEYS: agent hash. A seat that is reserved, ringing or talking is marked to log out when that call
+# is over (its wrap-up included): _CAS turns its next ready or not ready into logged out. Answers
+# the state it was marked in, or '' when it is not busy (the caller logs it out at once instead).
+_LOGOUT_WHEN_FREE = """
+local current = redis.call('HGET', KEYS[1], 'state') or 'logged_out'
+if current ~= 'reserved' and current ~= 'ringing' and current ~= 'on_call' then return '' end
+redis.call('HSET', KEYS[1], 'logout_pending', '1')
+return current
 """
 
 # KEYS: agent hash, call hash, state-log stream, changes channel
@@ -114,6 +132,7 @@ class Store:
     def __init__(self, redis: aioredis.Redis):
         self.redis = redis
         self._cas = redis.register_script(_CAS)
+        self._logout_when_free = redis.register_script(_LOGOUT_WHEN_FREE)
         self._reserve = redis.register_script(_RESERVE)
         self._enqueue = redis.register_script(_ENQUEUE)
         self._enqueue_reserve = redis.register_script(_ENQUEUE_RESERVE)
@@ -143,10 +162,16 @@ class Store:
             return None
         keep_misses = current.misses if misses is None else misses
         change = p.AgentChange(ext, state, why or "", call, now)
+        instead = p.AgentChange(ext, LOGGED_OUT, LOGOUT_AFTER_CALL, "", now)  # a pending logout's
         applied = await self._cas(keys=[p.agent_key(ext), p.AGENTS, p.STATE_LOG, p.AGENT_CHANGES],
                                   args=[current.state, state, why or "", repr(now), call, str(keep_misses), ext,
-                                        change.to_json(), current.call])
-        return state if applied else None
+                                        change.to_json(), current.call, instead.to_json(), LOGOUT_AFTER_CALL])
+        return {0: None, 1: state, 2: LOGGED_OUT}[int(applied)]
+
+    async def logout_when_free(self, ext: str) -> str:
+        """Mark a busy seat (reserved, ringing, on a call) to be logged out when its call is over:
+        the state it was marked in, or "" when it is not busy (log it out now instead)."""
+        return p.as_text(await self._logout_when_free(keys=[p.agent_key(ext)]))
 
     async def set_wrapup_until(self, ext: str, until: float) -> None:
         await self.redis.hset(p.agent_key(ext), "wrapup_until", repr(until))

@@ -113,11 +113,17 @@ def save_user():
         uid = user.id
     if changed:
         end_user_sessions(uid)
-    if seat_gone:  # the router stops ringing that seat now (the admin who did it is audited as `by`)
-        result = desktop().router.send("state", ext=old_seat, to="logged_out", by=current_user().username)
-        if not result.ok:  # on a call (or no router): the admin must see that the seat is still logged in
+    if seat_gone:  # the router offers that seat no call from now (the admin who did it is audited as `by`)
+        # when_free: a seat on a call (or ringing) is logged out as soon as that call is over, not
+        # refused (issue 15); the router's audit says so, and so does ours for the admin's log
+        result = desktop().router.send("state", ext=old_seat, to="logged_out", when_free=True,
+                                       by=current_user().username)
+        if not result.ok or (result.data or {}).get("logout_pending"):
             with desktop().sessions() as s:
-                audit(s, "seat_logout_refused", old_seat, f"{username}: {result.code} {result.message}")
+                if result.ok:
+                    audit(s, "seat_logout_pending", old_seat, f"{username}: after the call ({result.data['state']})")
+                else:  # no router (or the seat kept changing): the admin must see it is still logged in
+                    audit(s, "seat_logout_refused", old_seat, f"{username}: {result.code} {result.message}")
                 s.commit()
     reload_routers()
     return redirect(url_for("admin.index"))

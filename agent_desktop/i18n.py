@@ -218,6 +218,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "reason.no_answer": {"en": "Missed a call", "zh": "未接来电"},
     "reason.supervisor": {"en": "Set by supervisor", "zh": "班长设置"},
     "reason.phone_unregistered": {"en": "Phone not registered", "zh": "话机未注册"},
+    "reason.logout_after_call": {"en": "Logged out after the call", "zh": "通话结束后签出"},
     # skills / queues: the flow's handoffs, the demo's queues and the router's general
     "skill.general": {"en": "General", "zh": "综合"},
     "skill.billing": {"en": "Billing", "zh": "话费账单"},

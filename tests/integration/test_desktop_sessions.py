@@ -14,8 +14,12 @@ import requests
 from sqlalchemy import select
 
 from agent_desktop import login_guard
-from callcenter.models import AuditEntry, User
+from callcenter.models import AgentStateLog, AuditEntry, User
+from callcenter.simulate import set_sim_phone
+from tests.integration.conftest import wait_until
 from tests.integration.desktop_helpers import PASSWORD, make_user, socket_client, web_login
+from tests.integration.helpers import make_customer, wait_for_state
+from tests.integration.test_acd_routing import ACCESS, CONSULT, agent_rung
 from tests.integration.test_desktop import base_url, received, until
 from tests.integration.test_desktop import second_worker  # noqa: F401  a fixture: the second web worker
 
@@ -53,6 +57,58 @@ async def test_deactivating_an_agent_ends_their_sessions_on_every_worker(stack, 
         socket.disconnect()
         with sessions() as s:  # nothing left behind: the user active again for the session's other tests
             s.scalar(select(User).where(User.username == "sess_agent")).active = True
+            s.commit()
+
+
+async def test_an_agent_deactivated_on_a_real_call_is_logged_out_when_it_ends_and_never_rung_again(
+        stack, ami, sessions, store, floor):
+    """An admin deactivates an agent who is talking on a real call: the call goes on, and the seat
+    is logged out once it and its wrap-up are over (the state log says why); the next caller is
+    rung on another agent, though the deactivated one holds the skill at a better level."""
+    gone = floor.agent({"consult": 5})
+    other = floor.agent({"consult": 1})
+    await floor.reload()
+    await set_sim_phone(ami, gone, answer_after=0.5, talk_s=300)  # the caller hangs up, not the agent
+    await set_sim_phone(ami, other, answer_after=0.5, talk_s=300)
+    await floor.ready(gone)
+    make_user(sessions, "sess_admin", "admin")
+    _, number = make_customer(sessions)
+    first_call = await floor.call(ACCESS, number, dtmf=CONSULT, hold_s=300)
+    assert await agent_rung(ami, first_call) == gone
+    await wait_for_state(store, gone, "on_call", timeout=40)
+    await floor.ready(other)  # only now: the first call was the deactivated agent's
+    base = base_url(stack)
+    try:
+        admin_http, admin_token = web_login(base, "sess_admin", page="/admin/")
+        reply = admin_http.post(f"{base}/admin/users", allow_redirects=False, timeout=10, data={
+            "username": f"t{gone}", "role": "agent", "language": "en", "extension": gone, "team": "",
+            "active": "0", "csrf_token": admin_token})
+        assert reply.status_code == 302
+        with sessions() as s:
+            pending = s.scalar(select(AuditEntry).where(AuditEntry.action == "seat_logout_pending",
+                                                        AuditEntry.target == gone))
+        assert pending is not None and pending.actor == "sess_admin"  # audited as the admin's
+        assert (await store.agent(gone)).state == "on_call"  # the call goes on
+        await ami.send_action({"Action": "Hangup", "Channel": (await store.call(first_call)).channel})
+        await wait_for_state(store, gone, "wrapup", timeout=30)
+        await wait_for_state(store, gone, "logged_out", timeout=40)  # the queue's wrap-up (10 s), then out
+        assert (await store.agent(gone)).reason == "logout_after_call"
+
+        def last_logged():  # drained from Redis into the database once a second
+            with sessions() as s:
+                row = s.scalars(select(AgentStateLog).where(AgentStateLog.extension == gone)
+                                .order_by(AgentStateLog.id.desc())).first()
+            return row if row is not None and row.state == "logged_out" else None
+        row = await wait_until(last_logged, what="the logout drained into the state log")
+        assert row.reason == "logout_after_call"
+
+        _, number = make_customer(sessions)
+        second_call = await floor.call(ACCESS, number, dtmf=CONSULT, hold_s=300)
+        assert await agent_rung(ami, second_call) == other  # not the deactivated level-5 agent
+        assert (await store.agent(gone)).state == "logged_out"
+    finally:
+        with sessions() as s:  # the test's user active again (its extension is never handed out again)
+            s.scalar(select(User).where(User.username == f"t{gone}")).active = True
             s.commit()
 
 

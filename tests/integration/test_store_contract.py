@@ -418,6 +418,33 @@ async def only_one_takes_a_held_call_off_hold(store):
     return first, second, await store.take_off_hold(C2), (await store.call(C1)).held
 
 
+# -- a logout asked while the seat is busy (issue 15: an agent deactivated on a call)
+@case(("on_call", None, "on_call", "wrapup", "logged_out", ("logged_out", "logout_after_call", "", 0, 6.0, 0.0),
+       AGENT_NOT_READY))
+async def a_logout_when_free_waits_for_the_call_and_its_wrapup(store):
+    await on_call(store, A, C1)
+    marked = await store.logout_when_free(A)
+    logout_now = await store.transition(A, "logout", 4.0)  # refused while talking: the mark waits
+    still = (await store.agent(A)).state
+    wrapup = await store.transition(A, "hangup", 5.0, call=C1, expect_call=C1)
+    after = await store.transition(A, "ready", 6.0)  # the wrap-up's end: logged out instead, never ready
+    await store.put_call(waiting(C2))
+    return marked, logout_now, still, wrapup, after, await agent(store, A), await store.reserve(A, C2, 7.0)
+
+
+@case(("ringing", "logged_out", ("logged_out", "logout_after_call", "", 0, 5.0, 0.0), "", "not_ready"))
+async def a_ring_left_unanswered_logs_the_marked_seat_out_and_the_mark_ends_there(store):
+    await ready(store, A)
+    await store.put_call(waiting())
+    await store.reserve(A, C1, 3.0)
+    await store.transition(A, "ring", 4.0, call=C1)
+    marked = await store.logout_when_free(A)
+    released = await store.transition(A, "release", 5.0, expect_call=C1)
+    seat = await agent(store, A)
+    # a seat that is not busy is not marked; a later login is an ordinary one
+    return marked, released, seat, await store.logout_when_free(A), await store.transition(A, "login", 8.0)
+
+
 @pytest.mark.parametrize("run, expected", CASES)
 async def test_contract(store, run, expected):
     assert await run(store) == expected

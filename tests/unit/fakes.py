@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from acd.agent_state import next_state
+from acd.agent_state import LOGOUT_AFTER_CALL, next_state
 from acd.protocol import AgentChange, AgentSnapshot, LiveCall, call_fields
 from acd.store import AGENT_NOT_READY, CALL_GONE, RESERVED
 
@@ -19,6 +19,7 @@ class FakeStore:
     live_calls: dict[str, LiveCall] = field(default_factory=dict)
     changes: list[AgentChange] = field(default_factory=list)  # what the real store publishes
     reloads: int = 0
+    logout_pending: set[str] = field(default_factory=set)  # seats to log out when free (the real store's flag)
 
     @classmethod
     def with_agents(cls, **states: str) -> FakeStore:
@@ -40,9 +41,20 @@ class FakeStore:
             state, why = next_state(current.state, event, reason)
         except ValueError:
             return None
+        if state in ("ready", "not_ready") and ext in self.logout_pending:  # as the real store's _CAS
+            state, why, call = "logged_out", LOGOUT_AFTER_CALL, ""
+        if state == "logged_out":
+            self.logout_pending.discard(ext)
         self.live_agents[ext] = AgentSnapshot(ext, state, why or "", now, call,
                                          current.misses if misses is None else misses, current.wrapup_until)
         self.changes.append(AgentChange(ext, state, why or "", call, now))
+        return state
+
+    async def logout_when_free(self, ext) -> str:
+        state = (await self.agent(ext)).state
+        if state not in ("reserved", "ringing", "on_call"):
+            return ""
+        self.logout_pending.add(ext)
         return state
 
     async def set_wrapup_until(self, ext, until) -> None:

@@ -49,7 +49,7 @@ def test_deactivating_an_agent_ends_sessions_sockets_and_the_router_seat(world):
     save_user(app, active="0")
     assert agent.get("/api/me").status_code == 401
     assert not socket.is_connected()
-    assert ("state", {"ext": "1001", "to": "logged_out", "by": "admin"}) in router.sent
+    assert ("state", {"ext": "1001", "to": "logged_out", "when_free": True, "by": "admin"}) in router.sent
     # and no way back in: the login itself is refused
     client = app.test_client()
     client.get("/login")
@@ -117,9 +117,21 @@ def test_sockets_on_other_workers_are_disconnected_through_the_server(world, mon
     assert redis.hkeys(key) == []
 
 
+def test_a_seat_on_a_call_is_logged_out_after_it_and_the_admin_sees_so(world):
+    """The router keeps the logout of a seat on a call for when the call is over (acd/manager.py
+    log_out_when_free): the admin finds that in the audit log."""
+    app, router, _redis, _ = world
+    router.refuse = CommandResult(True, data={"state": "on_call", "logout_pending": True})
+    save_user(app, active="0")
+    with app.extensions["callcenter"].sessions() as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.action.like("seat_logout%"))).all()
+    assert [(r.action, r.target, r.actor, r.detail) for r in rows] == [
+        ("seat_logout_pending", "1001", "admin", "agent: after the call (on_call)")]
+
+
 def test_a_seat_the_router_cannot_log_out_is_audited(world):
-    """An agent on a call cannot be logged out by the router (acd/agent_state.py): the admin finds
-    the refusal in the audit log, with the router's code."""
+    """No router answered (or the seat kept changing state): the admin finds the refusal in the
+    audit log, with the router's code."""
     app, router, _redis, _ = world
     router.refuse = CommandResult(False, "INVALID_TRANSITION", "an agent who is on_call cannot become logged_out")
     save_user(app, active="0")
