@@ -15,7 +15,7 @@ from flask import request, session
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
-from agent_desktop import login_guard, socketio
+from agent_desktop import live, login_guard, socketio
 from agent_desktop.auth import csrf_ok, current_user
 from agent_desktop.context import desktop
 from agent_desktop.errors import ApiError, error_body, language
@@ -173,7 +173,14 @@ def call_transfer(user, data):
     elif not isinstance(skill, str) or len(skill) > 32:
         raise ApiError("BAD_SKILL")
     d = desktop()
-    with d.sessions() as s:  # the note first: the next agent's screen-pop may be built at once
+    # issue 15: the note is stored only for a call the sender is talking on now (the router's live
+    # state), and before the router is asked, because the next agent's screen-pop may be built the
+    # moment they ring. Asking the router first would leave that pop without the note; handing the
+    # note to the router would put the database in its command path. A refusal after this check
+    # (the target not ready, the caller gone meanwhile) deletes the note again: nothing is left.
+    if not live.talking_on(d.redis, user.agent_extension or "", call):
+        return fail("NOT_YOUR_CALL")
+    with d.sessions() as s:
         row = CallTransfer(call_uniqueid=call, from_extension=user.agent_extension, to_skill=skill,
                            to_extension=to_agent, note=note)
         s.add(row)

@@ -31,3 +31,9 @@ def calls(redis) -> dict[str, p.LiveCall]:
 def current_call(redis, ext: str) -> str:
     """The call the agent is reserved for, ringing or talking on ("" if none)."""
     return p.as_text(redis.hget(p.agent_key(ext), "call"))
+
+
+def talking_on(redis, ext: str, uniqueid: str) -> bool:
+    """The agent is talking on this call now (the router's own_call asks the same of its state)."""
+    seat = agent(redis, ext)
+    return bool(uniqueid) and seat.state == "on_call" and seat.call == uniqueid
