@@ -17,16 +17,17 @@ animation frame after the page rendered the pop.
 Several web workers (issue 15, "Scale-out"): `--web-workers N` has the bench start N-1 more
 `python -m agent_desktop` processes on free ports beside the one `callcenter up` starts, all on
 the stack's one Redis (the message queue makes them one floor), and spreads the sockets across
-them in turn. `--web-server gunicorn` runs every worker under gunicorn's gthread worker instead of
-Werkzeug (CC_WEB_SERVER, agent_desktop/__main__.py). Agent extensions are the dialplan's 1XXX, so
-a floor has at most 999 bench agents: beyond that each agent holds several sockets (an agent's
-second screen or tab), every one of which gets the agent's pop and counts as a sample, and an
-agent's sockets sit on different workers. The JSON gives, per process of the stack and for the
-bench itself, the CPU used while the ringing events ran (`processes`) and while the sockets
-connected (`processes_connecting`), threads and memory: what limits it.
+them in turn. Every worker runs on the project's default server, gunicorn's gthread worker;
+`--web-server werkzeug` runs them on Werkzeug instead (CC_WEB_SERVER, agent_desktop/__main__.py).
+Agent extensions are the dialplan's 1XXX, so a floor has at most 999 bench agents: beyond that
+each agent holds several sockets (an agent's second screen or tab), every one of which gets the
+agent's pop and counts as a sample, and an agent's sockets sit on different workers. The JSON
+gives, per process of the stack and for the bench itself, the CPU used while the ringing events
+ran (`processes`) and while the sockets connected (`processes_connecting`), threads and memory:
+what limits it.
 
     .venv/bin/python bench/screen_pop.py [--sockets 500] [--samples 400] [--browser-samples 30]
-        [--web-workers 1] [--web-server werkzeug|gunicorn]
+        [--web-workers 1] [--web-server gunicorn|werkzeug]
 
 The last line is a JSON object. Goal (issue 5): p99 under 250 ms with 500 sockets on 2 cores;
 goal (issue 15): p99 under 100 ms with none lost at 5000 sockets over two workers.
@@ -348,8 +349,8 @@ def main() -> None:
     parser.add_argument("--browser-samples", type=int, default=30)
     parser.add_argument("--gap-ms", type=float, default=20, help="time between ringing events")
     parser.add_argument("--web-workers", type=int, default=1, help="web worker processes on the one Redis")
-    parser.add_argument("--web-server", choices=("werkzeug", "gunicorn"),
-                        default=os.environ.get("CC_WEB_SERVER", "werkzeug"))
+    parser.add_argument("--web-server", choices=("gunicorn", "werkzeug"),
+                        default=os.environ.get("CC_WEB_SERVER", "gunicorn"))
     args = parser.parse_args()
     if args.sockets < 1 or args.web_workers < 1:
         parser.error("--sockets and --web-workers must be at least 1")

@@ -33,7 +33,8 @@ def banner(settings: Settings, s: Session, demo_password: str) -> list[str]:
     """How a person joins in: the desktop, the agent to log in as, a SIP account."""
     user = s.scalar(select(User).where(User.username == AGENT))
     phone = s.get(AgentPhone, user.agent_extension) if user and user.agent_extension else None
-    desktop = f"http://{settings.web_host}:{settings.web_port}/"
+    scheme = "https" if settings.web_tls_cert else "http"  # the worker's own TLS (issue 15); a proxy's URL is its own
+    desktop = f"{scheme}://{settings.web_host}:{settings.web_port}/"
     lines = ["", "Take a demo call yourself:",
              f"  desktop   {desktop}  log in as {AGENT} / {demo_password}, choose \"This browser\" where calls",
              "            ring, press Ready; demo callers ring in the page (allow the microphone)"]

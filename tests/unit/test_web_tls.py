@@ -154,3 +154,14 @@ def test_without_the_proxy_setting_no_forwarded_header_is_believed(app_for):
     seen = app.test_client().get("/probe-request", environ_base={"REMOTE_ADDR": "10.0.0.1"},
                                  headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.7"}).get_json()
     assert seen == {"secure": False, "address": "10.0.0.1"}
+
+
+def test_the_demo_banner_gives_the_desktop_with_its_scheme(tmp_path, migrated_db):
+    from callcenter import db
+    from callcenter.sip import demo
+
+    plain = settings(tmp_path, CC_WEB_PORT="8181")
+    with db.session_factory(migrated_db)() as s:
+        assert "http://127.0.0.1:8181/" in "\n".join(demo.banner(plain, s, "pw"))
+        tls = dataclasses.replace(plain, web_tls_cert=tmp_path / "web.crt", web_tls_key=tmp_path / "web.key")
+        assert "https://127.0.0.1:8181/" in "\n".join(demo.banner(tls, s, "pw"))
