@@ -105,14 +105,19 @@ def record_outcome(sessions, uniqueid: str, answered: bool, now: datetime | None
 
 def requeue_lost(sessions, live_uniqueids: set[str]) -> int:
     """At the router's start: requests marked queued that the live queue no longer holds (Redis
-    was lost with them) are due again, without counting an attempt."""
+    was lost with them) are due again, without counting an attempt. Each is one UPDATE guarded by
+    the status read (as claim): a call back another router closes meanwhile (done, or tried again
+    later) keeps its outcome instead of being made due again. acd/service.py runs this under the
+    floor's call-back lock, so no claim or close is half done while it looks."""
     with sessions() as s:
-        lost = [r for r in s.scalars(select(CallbackRequest).where(CallbackRequest.status == "queued"))
+        lost = [r.id for r in s.scalars(select(CallbackRequest).where(CallbackRequest.status == "queued"))
                 if live_id(r) not in live_uniqueids]
-        for request in lost:
-            request.status, request.next_try_at = "no_answer", None
+        made_due = sum(s.execute(update(CallbackRequest)
+                                 .where(CallbackRequest.id == request_id, CallbackRequest.status == "queued")
+                                 .values(status="no_answer", next_try_at=None)).rowcount
+                       for request_id in lost)
         s.commit()
-    return len(lost)
+    return made_due
 
 
 LIVE_PREFIX = "callback-request-"  # a request with no call of its own is known by its id in the live queue

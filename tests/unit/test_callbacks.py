@@ -110,3 +110,20 @@ def test_queued_requests_lost_with_redis_are_due_again_at_start(sessions):
     assert callbacks.requeue_lost(sessions, {"live"}) == 1
     assert status(sessions, lost) == ("no_answer", 0) and status(sessions, live) == ("queued", 0)
     assert [d.uniqueid for d in callbacks.due_requests(sessions, NOW)] == ["lost"]
+
+
+def test_a_call_back_closed_by_another_router_while_a_start_looks_keeps_its_outcome(sessions, monkeypatch):
+    """Issue 15: a router starting (requeue_lost) while the other closes a call back. The close
+    lands between the start's read and its write; the request stays done, not due again."""
+    closing = add(sessions, "closing", status="queued")
+    read_by_start = callbacks.live_id
+
+    def read_while_the_other_router_closes(request):
+        if request.call_uniqueid == "closing" and status(sessions, closing)[0] == "queued":
+            assert callbacks.record_outcome(sessions, "closing", answered=True, now=NOW) == "done"
+        return read_by_start(request)
+
+    monkeypatch.setattr(callbacks, "live_id", read_while_the_other_router_closes)
+    assert callbacks.requeue_lost(sessions, set()) == 0  # gone from Redis, but done by then
+    assert status(sessions, closing) == ("done", 1)
+    assert callbacks.due_requests(sessions, NOW) == []
