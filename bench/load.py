@@ -250,7 +250,7 @@ class Stack:
         self.env = dict(os.environ, CALLCENTER_HOME=str(self.home), CC_AMI_PORT=str(free_port()),
                         CC_AGI_PORT=str(free_port()), CC_SIP_PORT=str(free_port()),
                         CC_SIP_WS_PORT=str(free_port()), CC_REDIS_PORT=str(free_port()),
-                        CC_WEB_PORT=str(free_port()))
+                        CC_WEB_PORT=str(free_port()), CC_SERVICE_USER="")  # as the bench's user: it reads the home
         for name in ("DATABASE_URL", "REDIS_URL"):
             self.env.pop(name, None)
         from callcenter.config import Settings

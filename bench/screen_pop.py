@@ -359,7 +359,7 @@ def main() -> None:
 
     home = Path(f"/tmp/cc-bench-screen-pop-{os.getpid()}")
     per_worker = math.ceil(args.sockets / args.web_workers) + 1  # + the browser's
-    env = {**os.environ, "CALLCENTER_HOME": str(home), "CC_AMI_PORT": str(free_port()),
+    env = {**os.environ, "CALLCENTER_HOME": str(home), "CC_SERVICE_USER": "", "CC_AMI_PORT": str(free_port()),
            "CC_AGI_PORT": str(free_port()), "CC_SIP_PORT": str(free_port()), "CC_REDIS_PORT": str(free_port()),
            "CC_WEB_PORT": str(free_port()), "CC_WEB_SERVER": args.web_server,
            # gunicorn: each websocket holds a thread; room for the logins' HTTP connections too

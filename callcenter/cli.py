@@ -25,7 +25,7 @@ import time
 
 from callcenter.digits import ascii_int_arg
 from callcenter.config import ConfigError, Settings
-from callcenter.runtime import supervisor as sup
+from callcenter.runtime import service_user, supervisor as sup
 from callcenter.runtime.files import owner_only
 from callcenter.runtime.asterisk import AsteriskSetupError
 from callcenter.runtime.ports import PortInUse, is_listening
@@ -84,6 +84,7 @@ def cmd_up(settings: Settings, demo: bool = False, foreground: bool = False) -> 
             print("\n".join(demo_banner(settings)))
         return 0
     prepare(settings, demo)
+    service_user.hand_over_home(settings)  # as root: the home is the service user's before anything starts
     argv = [sys.executable, "-m", "callcenter.cli", "supervise"] + (["--demo"] if demo else [])
     if foreground:
         os.execv(argv[0], argv)
@@ -120,7 +121,10 @@ def cmd_supervise(settings: Settings, demo: bool) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     install = asterisk.locate(settings, build=False)
-    sup.Supervisor(build_services(settings, install, demo), settings.run_dir, settings.log_dir).run()
+    os.environ["CALLCENTER_HOME"] = str(settings.home)  # the services' home is this one, whoever they run as
+    services = build_services(settings, install, demo)
+    service_user.hand_over_home(settings)  # what build_services wrote (configuration) is the user's too
+    sup.Supervisor(services, settings.run_dir, settings.log_dir).run()
     return 0
 
 
@@ -352,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(service_user.with_home(os.environ))  # as root: the service user's home
         if args.command == "up":
             return cmd_up(settings, demo=args.demo, foreground=args.foreground)
         if args.command == "demo":

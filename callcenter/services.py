@@ -70,12 +70,15 @@ def write_sip_config(settings: Settings) -> None:
 
 
 def build_services(settings: Settings, install: asterisk.AsteriskInstall, demo: bool = False) -> list[Service]:
+    from callcenter.runtime import service_user
+
+    user = service_user.resolve()  # started as root: the services run as this user (issue 15)
     services: list[Service] = []
     if not settings.redis_url:
         services.append(Service("redis", redis_server.command(settings), port=settings.redis_port, wait_ready_s=10))
     conf = asterisk.render_config(settings, install)
     write_sip_config(settings)
-    services.append(Service("asterisk", asterisk.command(settings, install, conf), port=settings.ami_port,
+    services.append(Service("asterisk", asterisk.command(settings, install, conf, user), port=settings.ami_port,
                             wait_ready_s=30))
     scaled = scaled_services(settings)
     services += scaled["ivr"]
@@ -86,4 +89,6 @@ def build_services(settings: Settings, install: asterisk.AsteriskInstall, demo: 
     services += scaled["web"]
     if demo:
         services.append(python_service("demo-callers", "callcenter.demo_calls"))
+    if user:
+        service_user.run_as(services, user, keep=("asterisk",))  # Asterisk drops to it itself, after its mounts
     return services

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(redis-server debootstrap espeak-ng libespeak-ng1 sox util-linux python3-venv openssl)
+packages=(redis-server debootstrap espeak-ng libespeak-ng1 sox util-linux python3-venv openssl acl)  # acl: service_user.sh
 command -v npm >/dev/null || packages+=(npm)  # npm pack fetches Chart.js for the report pages
 # the browser tests drive Debian's Chromium (Playwright downloads no browser of its own here); a
 # CJK font so screenshots of the Mandarin pages show words, not boxes; npm fetches axe-core
@@ -89,4 +89,6 @@ if [ ! -f "$chart_js" ] || [ "$(cat "$chart_stamp" 2>/dev/null)" != "$chart_vers
   echo "$chart_version $chart_sha512" > "$chart_stamp"
   rm -rf "$chart_tmp"
 fi
+# the unprivileged user the services run as when started by root (issue 15)
+scripts/service_user.sh
 echo "setup: ready (.venv/bin/callcenter)"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import glob
+import grp
 import logging
 import os
 import re
@@ -195,18 +196,22 @@ def render_config(settings: Settings, install: AsteriskInstall) -> Path:
 
 
 # ---------------------------------------------------------------- starting
-def command(settings: Settings, install: AsteriskInstall, conf: Path) -> list[str]:
-    """The argv that runs Asterisk in the foreground; its pid is Asterisk's own."""
+def command(settings: Settings, install: AsteriskInstall, conf: Path, user=None) -> list[str]:
+    """The argv that runs Asterisk in the foreground; its pid is Asterisk's own. user: the
+    service user (callcenter/runtime/service_user.py) Asterisk runs as, or None for ours."""
     if install.root is None:
-        return [install.binary, "-C", str(conf), "-f"]
+        as_user = ["-U", user.name, "-G", grp.getgrgid(user.gid).gr_name] if user else []
+        return [install.binary, "-C", str(conf), "-f", *as_user]
     root, home = install.root, settings.home
     (root / str(home).lstrip("/")).mkdir(parents=True, exist_ok=True)
     q = shlex.quote
+    userspec = f"--userspec={user.uid}:{user.gid} --groups={user.gid} " if user else ""  # numeric: no passwd inside
     script = "; ".join([
         "set -e",
         f"mount -t proc proc {q(str(root / 'proc'))}",
         f"mount --rbind /dev {q(str(root / 'dev'))}",
         f"mount --bind {q(str(home))} {q(str(root) + str(home))}",
-        f"exec chroot {q(str(root))} {q(install.binary)} -C {q(str(conf))} -f",
+        # the mounts need root; Asterisk then runs as the service user from its first instruction
+        f"exec chroot {userspec}{q(str(root))} {q(install.binary)} -C {q(str(conf))} -f",
     ])
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]

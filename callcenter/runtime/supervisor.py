@@ -35,6 +35,7 @@ class Service:
     port: int | None = None  # healthy when something listens here
     env: dict[str, str] = field(default_factory=dict)
     wait_ready_s: float = 0.0  # wait this long for `port` before starting the next service
+    popen: dict = field(default_factory=dict)  # extra Popen arguments: the user it runs as (service_user.py)
 
 
 @dataclass
@@ -90,7 +91,7 @@ class Supervisor:
         env = dict(os.environ, **service.env)
         try:
             proc = subprocess.Popen(service.argv, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=env)
+                                    stdin=subprocess.DEVNULL, env=env, **service.popen)
         except OSError as exc:
             log.error("%s: cannot start: %s", service.name, exc)
             st.state, st.next_start = "backoff", time.monotonic() + MAX_BACKOFF_S

@@ -74,6 +74,9 @@ def private_stack_env(home: Path, database_url: str | None = None) -> dict[str, 
         "CC_SIP_WSS_PORT": str(free_port()),
         "CC_REDIS_PORT": str(free_port()),
         "CC_WEB_PORT": str(free_port()),
+        # the services run as the test process's user (root), as the tier's helpers write and read
+        # the home directly; test_service_user.py runs a stack as the unprivileged user (issue 15)
+        "CC_SERVICE_USER": "",
     })
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
