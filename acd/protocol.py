@@ -69,7 +69,7 @@ MONITOR_CHANGES = "acd:monitor-changes"
 # [0-9], not \d: \d also matches Arabic-Indic and full-width digits, which no phone dials.
 EXTENSION = re.compile(r"1[0-9]{3}")
 SKILL_NAME = re.compile(r"[a-z_]{1,32}")
-VIP_PRIORITY = 1  # the IVR sets the customer's VIP level (0 ordinary .. 3) as the call's priority
+VIP_PRIORITY = 1  # the IVR sets the VIP level (0 ordinary .. 3) of a password-verified caller as the priority
 
 
 def is_extension(value) -> bool:

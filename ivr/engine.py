@@ -22,7 +22,7 @@ class CallState:
     language: str = "zh"
     customer_id: int | None = None
     verified: bool = False
-    priority: int = 0
+    vip_level: int = 0  # the identified customer's; a routing priority only once verified (priority)
     node: str = ""
     retries: int = 0
     resume: str | None = None
@@ -30,6 +30,13 @@ class CallState:
     path: list[str] = field(default_factory=list)
     journey: list["JourneyEntry"] = field(default_factory=list)
     handoff_reason: str = ""
+
+    @property
+    def priority(self) -> int:
+        """The call's routing priority (acd: VIP first): the customer's VIP level, but only once
+        this call's caller keyed the service password. A caller ID or a keyed service number
+        names a customer without proving it is them, so alone it gives no priority (issue 15)."""
+        return min(self.vip_level, 9) if self.verified else 0
 
 
 @dataclass(frozen=True)

@@ -94,8 +94,8 @@ class HotlineServices:
                 customer = s.scalar(select(Customer).join(Account).where(Account.number == number))
             if customer is None:
                 return "unknown", {}
-            state.customer_id, state.language = customer.id, customer.language
-            state.priority = min(customer.vip_level, 9)
+            # the language and greeting from the number; its VIP priority waits for the password
+            state.customer_id, state.language, state.vip_level = customer.id, customer.language, customer.vip_level
             return "known", {}
 
     def identify_caller(self, state: CallState, call: CallContext) -> Outcome:

@@ -29,6 +29,10 @@ ACCESS = "10000"
 GREETED = "w" * 10
 CONSULT = GREETED + "5"  # main menu: business enquiry -> skill consult
 COMPLAINT = GREETED + "6"
+TO_AGENT = GREETED + "0"  # main menu 0: a general agent
+# the bill (1) asks the service password (make_customer's 123456); then 0 until the menu after
+# the bill hears it: a general agent, the caller verified in this call
+VERIFIED_TO_AGENT = GREETED + "1wwww123456" + "w" * 30 + "0w" * 12
 
 
 async def queued_in_router(store: Store, uid: str, timeout: float = 30) -> None:
@@ -89,22 +93,43 @@ async def test_skill_match_best_level_then_longest_idle(stack, stack_env, ami, s
 
 
 async def test_vip_goes_first(ami, sessions, store, floor):
-    weaker = floor.agent({"complaint": 2})
-    stronger = floor.agent({"complaint": 5})
+    """A VIP who keyed their service password in the menu (issue 15: the caller ID alone is no
+    proof, see the next test)."""
+    weaker = floor.agent({"general": 2})
+    stronger = floor.agent({"general": 5})
     await floor.reload()
     await set_sim_phone(ami, weaker, answer_after=1, talk_s=20)
     await set_sim_phone(ami, stronger, answer_after=1, talk_s=20)
+    _, ordinary = make_customer(sessions, vip_level=0)
+    _, vip = make_customer(sessions, vip_level=3)
+    first = await floor.call(ACCESS, ordinary, dtmf=TO_AGENT, hold_s=90)
+    await queued_in_router(store, first)
+    second = await floor.call(ACCESS, vip, dtmf=VERIFIED_TO_AGENT, hold_s=60)
+    await queued_in_router(store, second, timeout=90)
+    assert ((await store.call(first)).priority, (await store.call(second)).priority) == (0, 3)
+    await floor.ready(stronger)
+    assert await agent_rung(ami, second) == stronger  # the VIP, though it came later, goes first
+    assert not ami.events.matching(Event="UserEvent", UserEvent="AgentRinging", CallId=first)
+    await floor.ready(weaker)
+    assert await agent_rung(ami, first) == weaker
+
+
+async def test_a_vip_known_only_by_the_caller_id_waits_its_turn(ami, sessions, store, floor):
+    """Issue 15: a caller ID (anyone can send any) names a VIP but proves nothing; without the
+    service password the call gets no VIP priority and is served in its turn."""
+    agent = floor.agent({"complaint": 5})
+    await floor.reload()
+    await set_sim_phone(ami, agent, answer_after=1, talk_s=20)
     _, ordinary = make_customer(sessions, vip_level=0)
     _, vip = make_customer(sessions, vip_level=3)
     first = await floor.call(ACCESS, ordinary, dtmf=COMPLAINT, hold_s=60)
     await queued_in_router(store, first)
     second = await floor.call(ACCESS, vip, dtmf=COMPLAINT, hold_s=60)
     await queued_in_router(store, second)
-    await floor.ready(stronger)
-    assert await agent_rung(ami, second) == stronger  # the VIP, though it came later, goes first
-    assert not ami.events.matching(Event="UserEvent", UserEvent="AgentRinging", CallId=first)
-    await floor.ready(weaker)
-    assert await agent_rung(ami, first) == weaker
+    assert (await store.call(second)).priority == 0
+    await floor.ready(agent)
+    assert await agent_rung(ami, first) == agent  # the first caller first
+    assert not ami.events.matching(Event="UserEvent", UserEvent="AgentRinging", CallId=second)
 
 
 async def test_a_transferred_call_goes_before_callers_who_waited_longer(stack, ami, sessions, store, floor):
