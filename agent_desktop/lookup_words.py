@@ -12,6 +12,7 @@ LOOKUP_STRINGS: dict[str, dict[str, str]] = {
     "lookup_note": {"en": "Note: whom it is for", "zh": "备注：为谁查询"},
     "lookup_unverified": {"en": "Caller not verified: profile limited until the service password is given",
                           "zh": "来电未验证：验证服务密码前仅显示部分资料"},
+    "shown_when_verified": {"en": "Shown after the service password", "zh": "验证服务密码后显示"},
     "error.LOOKUP_REASON_REQUIRED": {"en": "A look-up needs your call or a reason: one of {choices}",
                                      "zh": "查询客户须关联您的通话或说明原因：{choices}"},
     "error.BAD_LOOKUP_REASON": {"en": "Reason: one of {choices}", "zh": "查询原因须为：{choices}"},

@@ -78,6 +78,7 @@ def build_pop(s: Session, uniqueid: str, live_call: LiveCall | None, now: float)
     transfers = s.scalars(select(CallTransfer).where(CallTransfer.call_uniqueid == uniqueid)
                           .order_by(CallTransfer.at)).all()
     queued_at = live_call.queued_at if live_call is not None and live_call.queued_at else now
+    verified = bool(call and call.password_verified and call.customer_id == customer_id)
     return {
         "call": uniqueid,
         "caller_number": call.caller_number if call else (live_call.number if live_call else None),
@@ -90,9 +91,20 @@ def build_pop(s: Session, uniqueid: str, live_call: LiveCall | None, now: float)
         # a card number: the IVR stores it masked, and one stored before that is masked here
         "journey": [{"node": j.node, "input": mask_long_numbers(j.input), "outcome": j.outcome} for j in journey],
         "transfer_notes": [{"from": t.from_extension, "note": t.note, "at": _iso(t.at)} for t in transfers],
-        "customer": customer_profile(s, customer_id, exclude_call=uniqueid) if customer_id else None,
+        "customer": _pop_customer(s, customer_id, uniqueid, verified),
         "return_visit": visit,  # a call back asking whether a resolved work order is fixed, else None
     }
+
+
+def _pop_customer(s: Session, customer_id: int | None, uniqueid: str, verified: bool) -> dict | None:
+    """The pop's customer: in full only once this call's caller keyed this customer's service
+    password (in the menu, or sent there by the agent: push.py pushes the pop again when they come
+    back verified). Before that a caller ID or a keyed number proves nothing: only
+    unverified_profile's minimum, the same rule as the look-up routes."""
+    profile = customer_profile(s, customer_id, exclude_call=uniqueid) if customer_id else None
+    if profile is None or verified:
+        return profile
+    return unverified_profile(profile)
 
 
 def return_visit(s: Session, uniqueid: str) -> dict | None:

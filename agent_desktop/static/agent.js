@@ -150,6 +150,9 @@ function listOrNone(list, rows) {
   if (!rows.length) list.appendChild(el("li", {class: "muted", text: T.nothing_yet}));
 }
 
+// the parts of the pop only a full (verified) profile fills
+const PROFILE_ONLY = ["pop-accounts-wrap", "pop-bills-section", "pop-orders-section", "pop-calls-section"];
+
 function renderCustomer(c, callerName) {
   popCustomer = c;
   $("pop-unknown").hidden = !!c;
@@ -158,16 +161,21 @@ function renderCustomer(c, callerName) {
   const vip = c ? Number(c.vip_level || 0) : 0;
   $("pop-vip-badge").hidden = !vip;
   setText("pop-vip-text", tr("vip_badge", {level: W.number(vip)}));
+  // The server's minimum before the caller keyed the service password (verified: false; the pop
+  // comes again in full once they have): a marker and "after verification", not empty sections.
+  const minimum = !!c && c.verified === false;
+  $("pop-unverified").hidden = !minimum;
+  for (const id of PROFILE_ONLY) $(id).hidden = !c || minimum;
   if (!c) { for (const id of ["pop-bills", "pop-orders", "pop-calls"]) clear($(id)); return; }
-  setText("pop-vip", vip ? String(vip) : T.vip_none);
   setText("pop-language", W.code("lang", c.language));
-  if (c.verified === false) {  // the server's minimum before the caller gave the service password
-    setText("pop-plan", T.lookup_unverified);
-    setText("pop-balance", "");
+  if (minimum) {
+    for (const id of ["pop-vip", "pop-plan", "pop-balance"]) setText(id, T.shown_when_verified);
+    $("pop-balance").classList.remove("negative");
     clear(document.querySelector("#pop-accounts tbody"));
     for (const id of ["pop-bills", "pop-orders", "pop-calls"]) clear($(id));
     return;
   }
+  setText("pop-vip", vip ? String(vip) : T.vip_none);
   setText("pop-plan", c.plan || T.nothing_yet);
   const total = c.accounts.reduce((sum, a) => sum + Number(a.balance_cents || 0), 0);
   setText("pop-balance", W.money(total));

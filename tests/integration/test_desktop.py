@@ -12,6 +12,7 @@ import pytest
 import socketio
 from sqlalchemy import select
 
+from agent_desktop.i18n import translate
 from callcenter.models import AuditEntry, CallTransfer, CallWrapup, Customer, WorkOrder
 from callcenter.runtime.ports import is_listening
 from callcenter.simulate import set_sim_phone
@@ -22,6 +23,11 @@ from tests.integration.helpers import ended_row, make_customer
 ACCESS = "10000"
 COMPLAINT = "w" * 10 + "6"  # main menu 6: complaint
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+# The caller's service password, keyed again and again 4 s apart once they talk to the agent
+# (the bridge ignores it) until the agent's password check asks for it; no 1: a 1 while waiting
+# in the queue asks for a call back.
+SERVICE_PASSWORD = "222222"
+KEYS_THE_PASSWORD_LATER = "w" * 30 + (SERVICE_PASSWORD + "w" * 8) * 11
 
 
 def base_url(stack) -> str:
@@ -116,7 +122,7 @@ async def test_a_call_from_screen_pop_to_wrap_up_in_the_browser(stack, sessions,
     floor.agent({"billing": 5}, ext=second)
     floor.queue("billing", ring_time_s=15, wrapup_s=60, service_level_s=20, overflow="", no_answer_limit=1)
     await floor.reload()
-    customer_id, number = make_customer(sessions, name=HOSTILE_NAME, vip_level=2)
+    customer_id, number = make_customer(sessions, name=HOSTILE_NAME, vip_level=2, password=SERVICE_PASSWORD)
     await set_sim_phone(ami, first, answer_after=6, talk_s=120)
     await set_sim_phone(ami, second, answer_after=3, talk_s=120)
 
@@ -128,22 +134,42 @@ async def test_a_call_from_screen_pop_to_wrap_up_in_the_browser(stack, sessions,
         await page.wait_for_selector('#state[data-state="ready"]')
     await lead.wait_for_selector(agent_row(first, "ready"))
 
-    uid = await floor.call(ACCESS, number, dtmf=COMPLAINT, hold_s=150)
-    # the screen-pop is there while the phone still rings, with the right customer, as text
+    uid = await floor.call(ACCESS, number, dtmf=COMPLAINT + KEYS_THE_PASSWORD_LATER, hold_s=150)
+    # the screen-pop is there while the phone still rings, with the right customer, as text; the
+    # caller ID named them but nobody keyed the password yet: the minimum (issue 15)
     await one.wait_for_selector('#state[data-state="ringing"]', timeout=60_000)
     await one.wait_for_function("document.getElementById('pop-name').textContent.length > 0", timeout=5_000)
     assert await one.get_attribute("#state", "data-state") == "ringing"
-    assert await one.text_content("#pop-name") == HOSTILE_NAME
+    assert await one.text_content("#pop-name") == HOSTILE_NAME[0] + "*" * (len(HOSTILE_NAME) - 1)
     assert await one.get_attribute("#pop-queue", "data-skill") == "complaint"  # the code; words for people
-    assert await one.text_content("#pop-vip") == "2"
-    assert "42.50" in await one.text_content("#pop-balance")
+    assert await one.text_content("#pop-password-text") == translate("password_not_verified", "en")
+    assert await one.is_visible("#pop-unverified") and await one.is_hidden("#pop-vip-badge")
+    later = translate("shown_when_verified", "en")
+    assert [await one.text_content(f"#pop-{part}") for part in ("vip", "plan", "balance")] == [later] * 3
+    assert await one.is_hidden("#pop-accounts-wrap") and await one.is_hidden("#pop-orders-section")
     assert await one.locator("#pop-journey li").count() > 0  # the menu path the caller took
     assert await one.locator("#pop img").count() == 0 and one.alerts == []
     await lead.wait_for_selector(agent_row(first, "ringing"))
 
-    # answered (the simulated phone); a work order from the screen-pop
+    # answered (the simulated phone); the agent sends the caller to the password check: back
+    # verified, the push process pushes the pop again, now in full
     await one.wait_for_selector('#state[data-state="on_call"]', timeout=20_000)
     await lead.wait_for_selector(agent_row(first, "on_call"))
+    await one.click("#btn-verify")
+    await one.wait_for_function("document.getElementById('pop-vip').textContent === '2'", timeout=60_000)
+    assert await one.text_content("#pop-name") == HOSTILE_NAME
+    assert await one.text_content("#pop-password-text") == translate("password_verified", "en")
+    assert "42.50" in await one.text_content("#pop-balance")
+    assert await one.is_hidden("#pop-unverified") and await one.is_visible("#pop-vip-badge")
+    assert await one.is_visible("#pop-accounts-wrap") and await one.is_visible("#pop-orders-section")
+    assert await one.locator("#pop img").count() == 0 and one.alerts == []
+
+    async def unheld():
+        call = await store.call(uid)
+        return call if call is not None and not call.held else None
+    await wait_until(unheld, timeout=20, what="the caller back with the agent")
+
+    # a work order from the screen-pop
     await one.fill("#wo-description", "double charge on the October bill")
     await one.select_option("#wo-category", "billing")
     await one.click("#btn-work-order")

@@ -164,7 +164,8 @@ async def test_the_agent_page_offers_only_what_each_state_allows(stack, sessions
     floor.agent({"complaint": 5}, ext=ext)
     floor.queue("complaint", ring_time_s=30, wrapup_s=300, service_level_s=30, overflow="", no_answer_limit=3)
     await floor.reload()
-    _customer, number = make_customer(sessions, name="测试客户" if language == "zh" else "Layout Customer", vip_level=2)
+    name = "测试客户" if language == "zh" else "Layout Customer"
+    _customer, number = make_customer(sessions, name=name, vip_level=2)
     await set_sim_phone(ami, ext, answer_after=6, talk_s=200)
 
     page = await new_page(browser, stack, axe, language)
@@ -190,13 +191,18 @@ async def test_the_agent_page_offers_only_what_each_state_allows(stack, sessions
     spy = await page.evaluate("window.__spy")
     assert len(spy["notifications"]) == 1, spy
     assert spy["notifications"][0]["title"] == words("incoming_call", language)
-    assert ("测试客户" if language == "zh" else "Layout Customer") in spy["notifications"][0]["body"]
+    # the caller ID named the customer, no password keyed: the minimum profile, masked name (issue 15)
+    masked = name[0] + "*" * (len(name) - 1)
+    assert masked in spy["notifications"][0]["body"] and name not in spy["notifications"][0]["body"]
     assert spy["tones"] >= 2  # the two sine tones of one ring burst
     await page.wait_for_function("() => document.getElementById('pop-journey').children.length > 0")
     assert words("tab_ringing", language) in await page.title()
     assert await page.text_content("#pop-queue") == words("skill.complaint", language)
     assert words("node.main_menu", language) in await page.inner_text("#pop-journey")
-    assert "42.50" in await page.text_content("#pop-balance")
+    assert await page.text_content("#pop-name") == masked
+    assert await page.text_content("#pop-unverified") == words("lookup_unverified", language)
+    assert await page.text_content("#pop-balance") == words("shown_when_verified", language)
+    assert await page.is_hidden("#pop-accounts-wrap") and await page.is_hidden("#pop-bills-section")
     assert await page.text_content("#announce") == translate("incoming_from", language).format(
         who=await page.text_content("#pop-name"), queue=words("skill.complaint", language))
     await actions_are(page, "ringing")
