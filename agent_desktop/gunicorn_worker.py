@@ -12,13 +12,31 @@ bench's client process has 10,000 threads on the same 2 cores), so the main thre
 Here the thread that served the connection lingers on it itself, as its last step, and the main
 loop only counts it closed: the main thread's pass no longer depends on how quickly clients hang
 up. (A websocket's thread has held the connection for hours; two more seconds cost nothing.)
+
+And a late heartbeat is logged (`heartbeat late: ...`): the loop passes at least once a second when
+idle (its poller's timeout), so a gap past LATE_BEAT_S means the main thread was held (starved of
+the GIL among thousands of socket threads, or blocked), long before the arbiter's kill at `timeout`.
 """
 from __future__ import annotations
 
+import time
+
 from gunicorn.workers.gthread import _DEFER, ThreadWorker
+
+LATE_BEAT_S = 5.0
 
 
 class FloorWorker(ThreadWorker):
+    clock = staticmethod(time.monotonic)
+    last_beat: float | None = None
+
+    def notify(self):
+        now = self.clock()
+        if self.last_beat is not None and now - self.last_beat > LATE_BEAT_S:
+            self.log.warning("heartbeat late: %.1f s since the last (timeout %s s)", now - self.last_beat, self.timeout)
+        self.last_beat = now
+        super().notify()
+
     def handle(self, conn):
         keep = super().handle(conn)
         if keep is _DEFER or keep:

@@ -102,3 +102,16 @@ def test_kept_alive_and_deferred_connections_go_back_to_gunicorn_untouched(worke
     future = served_in_a_thread(worker, conn)
     worker.finish_request(conn, future)
     assert conn.closed_on == [] and handed_back == [outcome] and worker.nr_conns == 1
+
+
+def test_a_late_heartbeat_is_logged_long_before_the_kill(worker, monkeypatch):
+    warned, beats = [], []
+    monkeypatch.setattr(gthread.ThreadWorker, "notify", lambda self: beats.append(1))
+    worker.log = type("Log", (), {"warning": lambda self, msg, *args: warned.append(msg % args)})()
+    now = [100.0]
+    worker.clock = lambda: now[0]
+    for step in (0.0, 1.0, 4.9, 7.5):  # the poller's 1 s passes, then a main thread held 7.5 s
+        now[0] += step
+        worker.notify()
+    assert len(beats) == 4  # gunicorn's heartbeat itself, every time
+    assert warned == ["heartbeat late: 7.5 s since the last (timeout 30 s)"]
