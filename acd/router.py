@@ -11,9 +11,10 @@ the AMI verbs are acd/actions.py's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from typing import Awaitable, Callable
+from typing import AsyncContextManager, Awaitable, Callable
 
 from acd import agent_state as st
 from acd import protocol as p
@@ -37,11 +38,18 @@ def _policies(queues: dict[str, p.Queue]) -> dict[str, QueuePolicy]:
 
 class Router:
     on_decision: Callable[..., None] | None = None  # (Decision, LiveCall, now): acd.call_log.CallLog.decision
+    # the floor-wide call-back lock (acd/service.py): a call back's close (dropped from Redis, its
+    # outcome written) is never seen half done by a router that starts and looks for lost ones
+    callback_guard: Callable[[], AsyncContextManager] = contextlib.nullcontext
+    # test-only (CC_TEST_FREEZE_AFTER_RESERVE, acd/service.py): awaited between a reservation and
+    # its redirect, where a router that dies leaves the reservation to the others' sweep
+    after_reserve: Callable[[str, str], Awaitable[None]] | None = None
 
     def __init__(self, store, actions: Actions, manager: AgentManager, agents: dict[str, dict[str, int]],
                  clock: Callable[[], float] = time.time,
-                 on_callback: Callable[[str, str], Awaitable[None]] | None = None):
+                 on_callback: Callable[[str, str], Awaitable[None]] | None = None, leases=None):
         self.store = store
+        self.leases = leases  # acd/leases.py: None for a router alone with no lease (the unit tests' default)
         self.actions = actions
         self.manager = manager
         self.queues = manager.queues  # one live table, shared with the manager
@@ -130,11 +138,11 @@ class Router:
             log.warning("agent %s was %s for call %s, which Asterisk no longer has: call ended", ext, agent.state,
                         agent.call)
             call = await self.store.call(agent.call)
-            if call is not None:
+            if call is not None and call.is_callback:
+                # cut off with Asterisk: the request is tried again later (an attempt), never dropped
+                await self._close_callback(agent.call, now, "no_answer")
+            elif call is not None:
                 await self._ended(agent.call, now)
-                if call.is_callback and self.on_callback is not None:
-                    # cut off with Asterisk: the request is tried again later (an attempt), never dropped
-                    await self.on_callback(agent.call, "no_answer")
             elif agent.state == st.ON_CALL:
                 await self.manager.wrap_up(ext, p.LiveCall(agent.call), now)
             else:
@@ -239,10 +247,17 @@ class Router:
         elif isinstance(event, p.CallerVerified):  # back from the password check, bridged to the agent
             await self.manager.verified_back(event.agent, uid, at=event.at)
         elif isinstance(event, p.CallbackEnded):
-            # Redis first: once the request reads "done" in the database, nothing of it is left live.
+            await self._close_callback(uid, now, "done" if event.answered else "no_answer")
+
+    async def _close_callback(self, uid: str, now: float, outcome: str) -> None:
+        """A call back is over: out of Redis, then its outcome in the database (once the request
+        reads "done" there, nothing of it is left live), both under the floor's call-back lock: a
+        router starting meanwhile (callbacks.requeue_lost) would otherwise see it gone from Redis
+        but still queued in the database, and make a finished call back due again."""
+        async with self.callback_guard():
             await self._ended(uid, now)
             if self.on_callback is not None:
-                await self.on_callback(uid, "done" if event.answered else "no_answer")
+                await self.on_callback(uid, outcome)
 
     async def _no_answer(self, ext: str, uid: str, now: float, dial_status: str = "") -> None:
         agent, call = await self.store.agent(ext), await self.store.call(uid)
@@ -281,15 +296,18 @@ class Router:
         """Ring the agent first; when they answer, the dialplan dials the customer. A call back the
         rules refuse now, or whose id AMI cannot carry, is not dialled: the agent is let go, the
         live call dropped, and the request counts as unanswered (its next try is refused for good)."""
-        await self.store.transition(ext, "ring", self.clock(), call=call.uniqueid, expect_call=call.uniqueid)
+        if await self.store.transition(ext, "ring", self.clock(), call=call.uniqueid,
+                                       expect_call=call.uniqueid) is None:
+            # no longer reserved for it: released meanwhile (this router was frozen and another
+            # swept the reservation, acd/leases.py); dialling now would dial the customer twice
+            log.warning("call back %s: agent %s is no longer reserved for it; not dialled", call.uniqueid, ext)
+            return
         try:
             dialled = await self.actions.originate_callback(call.uniqueid, ext, call.number,
                                                             self.queue(call.skill).ring_time_s)
         except (p.AcdError, ValueError) as exc:
             log.warning("call back %s to %s not dialled: %s", call.uniqueid, call.number, exc)
-            await self._ended(call.uniqueid, self.clock())
-            if self.on_callback is not None:
-                await self.on_callback(call.uniqueid, "no_answer")
+            await self._close_callback(call.uniqueid, self.clock(), "no_answer")
             return
         if not dialled:
             await self._no_answer(ext, call.uniqueid, self.clock())
@@ -373,6 +391,15 @@ class Router:
         """The agent is reserved for the call: ring them (or dial the call back). Aside: the
         redirect's answer is awaited in a task of its own, which the call's next event waits for."""
         self._trace(call.uniqueid, "reserved")
+        if self.after_reserve is not None:
+            await self.after_reserve(decision.agent_id, call.uniqueid)
+        # the last look before Asterisk is told: a reservation released while this router was
+        # frozen (acd/leases.py) is another router's call now; confirming renews our lease
+        if self.leases is not None and not await self.leases.confirm(decision.agent_id, call.uniqueid):
+            log.warning("agent %s's reservation for call %s was released while this router was away: "
+                        "not connected", decision.agent_id, call.uniqueid)
+            self.core.remove_call(call.uniqueid)  # the other router's now; it comes back with its next CallQueued
+            return
         if call.is_callback:
             background(self._dial_callback(decision.agent_id, call), f"call back {call.uniqueid}")
             log.info("call back %s -> %s", decision.call_id, decision.reason)
@@ -413,7 +440,33 @@ class Router:
         for uid in self._retry_on_tick:  # a caller who hung up meanwhile has left the core: a no-op
             self.core.put_back(uid)
         self._retry_on_tick.clear()
+        await self.sweep_orphaned_reservations(now)
         await self.route()
+
+    async def sweep_orphaned_reservations(self, now: float) -> None:
+        """Reservations of a router whose lease is gone (dead, or frozen: acd/leases.py), made but
+        never carried out: the agent back to ready and the call back in the queue, as that
+        router's own restart would do it (rebuild's _reservation_in_flight). Only a caller still in
+        cc-wait (never redirected: a redirected one's dialplan events settle it) and a call back
+        not being dialled (its agent would be ringing)."""
+        if self.leases is None:
+            return
+        orphans = await self.leases.orphans()
+        if not orphans:
+            return
+        waiting = await self.actions.waiting_channels()
+        for ext, uid, owner in orphans:
+            call = await self.store.call(uid)
+            if call is not None and not call.is_callback and uid not in waiting:
+                continue
+            if not await self.leases.release_orphan(ext, uid, owner, now):
+                continue  # its owner came back, or another router swept it first
+            log.warning("agent %s was reserved for call %s by router %s, whose lease is gone: released, "
+                        "the call back in the queue", ext, uid, owner)
+            fresh = await self.store.agent(ext)  # ready, or logged out by a logout waiting for the call
+            self._apply_agent(ext, fresh.state, fresh.since or now)
+            if call is not None:
+                self._queue_locally(call.but(agent=""))
 
     async def _end_wrapup_if_due(self, ext: str, now: float) -> bool:
         """Make the agent ready if their wrap-up time is over; True if this call did it."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 from datetime import datetime, timezone
 
 import redis.asyncio as aioredis
 from sqlalchemy import select
 
 from acd import call_log as journey_log
-from acd import callbacks, commands
+from acd import callbacks, commands, leases
 from acd.actions import Actions
 from acd.manager import AgentManager
 from acd import monitoring
@@ -33,6 +34,12 @@ ROUTER_EVENTS = "call,user,system,dtmf"  # system: FullyBooted, when Asterisk ca
 # dtmf: only the keys a monitor's own leg receives (mode switches keyed on their phone); manager.conf
 # excludes every other DTMF event, Asterisk-side
 CALLBACK_SCAN_S = 30  # how often due call backs are looked for (also at once after a reload)
+# Held, floor-wide, by a claim and its queueing, a call back's close, and a start's look for lost
+# ones (callbacks.requeue_lost), so none sees another half done. Expires if its holder dies.
+CALLBACKS_LOCK, CALLBACKS_LOCK_S = "acd:callbacks-lock", 30
+# test-only: with CC_TEST_FREEZE_AFTER_RESERVE=1 set for the routers, the one router that deletes
+# this key stops itself (SIGSTOP) right after its next reservation (tests/integration/test_scale_out.py)
+TEST_FREEZE_KEY = "acd:test:freeze-after-reserve"
 
 
 def load_config(sessions) -> tuple[dict[str, Queue], dict[str, dict[str, int]]]:
@@ -83,9 +90,20 @@ def callback_dialler(settings: Settings, sessions, router: Router):
                 return
             rules = callback_rules.load(settings.home)  # the dial plan as the file says now
             for due in await asyncio.to_thread(callbacks.due_requests, sessions, now):
-                if await asyncio.to_thread(callbacks.claim, sessions, due, rules):
-                    await router.queue_callback(due.uniqueid, due.number, due.skill)
+                async with router.callback_guard():  # claimed and live in Redis at once, to the others
+                    if await asyncio.to_thread(callbacks.claim, sessions, due, rules):
+                        await router.queue_callback(due.uniqueid, due.number, due.skill)
     return release_due
+
+
+def freeze_once(redis):
+    """The test hook (CC_TEST_FREEZE_AFTER_RESERVE): after a reservation, if the test armed
+    TEST_FREEZE_KEY and this router is the one that deletes it, stop this process right there."""
+    async def hook(ext: str, uid: str) -> None:
+        if await redis.delete(TEST_FREEZE_KEY):
+            log.warning("test hook: stopping this router after reserving agent %s for call %s", ext, uid)
+            os.kill(os.getpid(), signal.SIGSTOP)
+    return hook
 
 
 def last_logged(sessions) -> str:
@@ -97,11 +115,17 @@ async def run(settings: Settings) -> None:
     sessions = db.session_factory(settings.database_url)
     redis = aioredis.from_url(settings.effective_redis_url)
     store = Store(redis)
+    lease = leases.Leases(redis, leases.new_owner())
+    store.owner = lease.owner  # every reservation names this router (acd/leases.py)
+    await lease.renew()
     ami_manager = await ami.connect(settings)
     queues, agents = load_config(sessions)
     actions = Actions(ami_manager, callback_rules=lambda: callback_rules.load(settings.home))
     manager = AgentManager(store, actions, queues, audit=audit.recorder(sessions))
-    router = Router(store, actions, manager, agents, on_callback=callback_outcome(sessions))
+    router = Router(store, actions, manager, agents, on_callback=callback_outcome(sessions), leases=lease)
+    router.callback_guard = lambda: redis.lock(CALLBACKS_LOCK, timeout=CALLBACKS_LOCK_S)
+    if os.environ.get("CC_TEST_FREEZE_AFTER_RESERVE") == "1":
+        router.after_reserve = freeze_once(redis)
     async def tell_switch(switched) -> None:  # a switch keyed on the phone: the push process tells the wallboard
         await redis.publish(protocol.MONITOR_CHANGES, switched.to_json())
 
@@ -155,11 +179,18 @@ async def run(settings: Settings) -> None:
     ami_manager.on_login = lambda m: background(after_login(), "rebuild after the AMI login")
     await ami.booted(ami_manager)
     await router.rebuild()
-    lost = callbacks.requeue_lost(sessions, set(await store.calls()))
+    async with router.callback_guard():  # no call back half claimed or half closed by another router
+        lost = callbacks.requeue_lost(sessions, set(await store.calls()))
     if lost:
         log.warning("%d queued call back(s) were not in Redis any more: due again", lost)
     release_callbacks = callback_dialler(settings, sessions, router)
     logged = last_logged(sessions)
+
+    async def renew_lease() -> None:
+        """This router is alive: the others leave its reservations alone (acd/leases.py)."""
+        while True:
+            await lease.renew()
+            await asyncio.sleep(leases.RENEW_EVERY_S)
 
     async def tick_every_second() -> None:
         nonlocal logged
@@ -198,4 +229,5 @@ async def run(settings: Settings) -> None:
         supervise("user-events", handle_in_order, health=health),
         supervise("agent-changes", follow_agent_changes, health=health),
         supervise("commands", lambda: commands.serve(redis, manager, monitors), health=health),
-        supervise("ticks", tick_every_second, health=health))
+        supervise("ticks", tick_every_second, health=health),
+        supervise("lease", renew_lease, health=health))

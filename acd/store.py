@@ -50,13 +50,15 @@ redis.call('HSET', KEYS[1], 'logout_pending', '1')
 return current
 """
 
-# KEYS: agent hash, call hash, state-log stream, changes channel
+# KEYS: agent hash, call hash, state-log stream, changes channel. ARGV[6]: the reserving router
+# (the agent's 'owner' field: another router releases the reservation if that one dies before
+# its redirect; acd/leases.py)
 _RESERVE = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'ready' then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 local taken = redis.call('HGET', KEYS[2], 'agent')
 if taken and taken ~= '' then return -1 end
-redis.call('HSET', KEYS[1], 'state', 'reserved', 'reason', '', 'since', ARGV[3], 'call', ARGV[1])
+redis.call('HSET', KEYS[1], 'state', 'reserved', 'reason', '', 'since', ARGV[3], 'call', ARGV[1], 'owner', ARGV[6])
 redis.call('HSET', KEYS[2], 'agent', ARGV[2])
 redis.call('XADD', KEYS[3], '*', 'ext', ARGV[2], 'state', 'reserved', 'reason', '', 'call', ARGV[1],
            'since', ARGV[3])
@@ -99,19 +101,20 @@ return 1
 
 # The two above in one round trip, for a caller who arrives when an agent is free for them (the
 # routing path's common case): KEYS: call hash, calls set, agent hash, state-log stream, changes
-# channel. ARGV: uniqueid, queued_at, agent, now, the change, queued_by, then the call's field, value
-# pairs. The call is enqueued whatever the agent's state (unless this event was applied already:
-# -1, as _ENQUEUE); the queued time in effect comes back with the answer.
+# channel. ARGV: uniqueid, queued_at, agent, now, the change, queued_by, the reserving router (as
+# _RESERVE's ARGV[6]), then the call's field, value pairs. The call is enqueued whatever the
+# agent's state (unless this event was applied already: -1, as _ENQUEUE); the queued time in
+# effect comes back with the answer.
 _ENQUEUE_RESERVE = """
 if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'queued_by') == ARGV[6] then
   return {-1, redis.call('HGET', KEYS[1], 'queued_at'), redis.call('HGETALL', KEYS[1])}
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 redis.call('HSETNX', KEYS[1], 'queued_at', ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
 local kept = redis.call('HGET', KEYS[1], 'queued_at')
 if redis.call('HGET', KEYS[3], 'state') ~= 'ready' then return {0, kept} end
-redis.call('HSET', KEYS[3], 'state', 'reserved', 'reason', '', 'since', ARGV[4], 'call', ARGV[1])
+redis.call('HSET', KEYS[3], 'state', 'reserved', 'reason', '', 'since', ARGV[4], 'call', ARGV[1], 'owner', ARGV[7])
 redis.call('HSET', KEYS[1], 'agent', ARGV[3])
 redis.call('XADD', KEYS[4], '*', 'ext', ARGV[3], 'state', 'reserved', 'reason', '', 'call', ARGV[1],
            'since', ARGV[4])
@@ -129,6 +132,8 @@ def _call_from_flat(uniqueid: str, flat: list) -> p.LiveCall:
 
 
 class Store:
+    owner = ""  # this router's name in the reservations it makes (acd/leases.py); "" outside a router
+
     def __init__(self, redis: aioredis.Redis):
         self.redis = redis
         self._cas = redis.register_script(_CAS)
@@ -194,9 +199,9 @@ class Store:
     def _reserve_keys(ext: str, uniqueid: str) -> list[str]:
         return [p.agent_key(ext), p.call_key(uniqueid), p.STATE_LOG, p.AGENT_CHANGES]
 
-    @staticmethod
-    def _reserve_args(ext: str, uniqueid: str, now: float, want_call: str) -> list[str]:
-        return [uniqueid, ext, repr(now), p.AgentChange(ext, "reserved", "", uniqueid, now).to_json(), want_call]
+    def _reserve_args(self, ext: str, uniqueid: str, now: float, want_call: str) -> list[str]:
+        return [uniqueid, ext, repr(now), p.AgentChange(ext, "reserved", "", uniqueid, now).to_json(), want_call,
+                self.owner]
 
     async def state_log(self, after: str = "-", count: int = 500) -> list[tuple[str, dict[str, str]]]:
         """Agent state changes recorded after stream id `after` (exclusive)."""
@@ -233,7 +238,7 @@ class Store:
         keys = [p.call_key(call.uniqueid), p.CALLS, p.agent_key(ext), p.STATE_LOG, p.AGENT_CHANGES]
         change = p.AgentChange(ext, "reserved", "", call.uniqueid, now).to_json()
         result = await self._enqueue_reserve(keys=keys, args=[call.uniqueid, queued_at, ext, repr(now), change,
-                                                              call.queued_by, *pairs])
+                                                              call.queued_by, self.owner, *pairs])
         if int(result[0]) == CALL_GONE:  # this event was applied already, by another router
             return CALL_GONE, _call_from_flat(call.uniqueid, result[2])
         kept = float(p.as_text(result[1]))

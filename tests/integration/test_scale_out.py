@@ -8,7 +8,10 @@ every call is answered exactly once and has its record and reason, and the state
 ``acd:state-log``, every applied agent change) shows no agent given a second call before the
 first was over and no call given to two agents. A desktop client on worker 1 sees a change made
 through worker 2. One router frozen (SIGSTOP) mid-traffic: the other carries the calls, and the
-frozen one, woken with its backlog of stale events, books nobody twice.
+frozen one, woken with its backlog of stale events, books nobody twice. One router stopped right
+after it reserved an agent, before its redirect (a test-only hook, CC_TEST_FREEZE_AFTER_RESERVE):
+the other releases the reservation once its lease is gone and connects the caller, and the
+stopped one, woken, sends nothing (acd/leases.py).
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import pytest
 from sqlalchemy import func, select
 
 from acd import agent_state as st
+from acd.service import TEST_FREEZE_KEY
 from callcenter import db
 from callcenter.config import Settings
 from callcenter.models import Call
@@ -36,7 +40,8 @@ pytestmark = pytest.mark.slow
 
 ACCESS = "10000"
 CONSULT = "w" * 10 + "5"  # greeting, then the main menu's business enquiry (skill consult)
-SCALED = {"CC_ROUTERS": "2", "CC_AGI_SERVERS": "2", "CC_WEB_WORKERS": "2"}
+SCALED = {"CC_ROUTERS": "2", "CC_AGI_SERVERS": "2", "CC_WEB_WORKERS": "2",
+          "CC_TEST_FREEZE_AFTER_RESERVE": "1"}  # armed only by the one test that sets TEST_FREEZE_KEY
 
 
 def two_free_ports() -> int:
@@ -228,6 +233,53 @@ async def test_one_router_frozen_mid_traffic_the_other_carries_on_and_the_late_o
     assert services(scaled)["acd-1"]["pid"] == frozen  # the same process, not a restart
     entries = await store.state_log(log_from, count=100_000)
     assert booking_problems(entries, set(agents) | {silent}) == []
+
+
+def is_stopped(pid: int) -> bool:
+    """The process is stopped (SIGSTOP): its state in /proc/<pid>/stat is T."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] == "T"
+
+
+async def test_a_router_stopped_between_a_reservation_and_its_redirect_is_swept_by_the_other(
+        scaled, ami, sessions, store, floor):
+    """Issue 15's gap: a router that dies (or freezes) after reserving an agent and before moving
+    the caller used to leave the agent reserved until its own restart. Here the router that makes
+    the reservation stops itself right there (SIGSTOP, the test hook): the other router, once the
+    stopped one's lease is gone, puts the agent back to ready and the call back in the queue,
+    and connects it; the stopped one, woken, confirms nothing and sends no redirect."""
+    log_from = (await store.state_log())[-1][0] if await store.state_log() else "-"
+    floor.queue("consult", ring_time_s=4, wrapup_s=1, no_answer_limit=1)
+    agent = floor.agent({"consult": 3})
+    await floor.reload()
+    await set_sim_phone(ami, agent, answer_after=1, talk_s=3)
+    await floor.ready(agent)
+    routers = {services(scaled)[name]["pid"]: name for name in ("acd-1", "acd-2")}
+    await store.redis.set(TEST_FREEZE_KEY, "1")  # the router that takes it stops after its next reservation
+    [uid] = await burst(floor, sessions, calls=1)
+    frozen = (await wait_until(lambda: [pid for pid in routers if is_stopped(pid)], timeout=60,
+                               what="a router stopped right after its reservation"))[0]
+    try:
+        reserved = await store.agent(agent)
+        assert (reserved.state, reserved.call) == ("reserved", uid)  # reserved, and never redirected
+        answered = await ami.events.wait_for(Event="UserEvent", UserEvent="AgentAnswered", CallId=uid, timeout=60)
+        assert answered["Agent"] == agent
+        assert is_stopped(frozen)  # answered while it was still stopped: the other router did it all
+    finally:
+        os.kill(frozen, signal.SIGCONT)
+    await assert_every_call_answered_once_with_its_record(ami, sessions, [uid])
+    survivor = routers[next(pid for pid in routers if pid != frozen)]
+    assert f"reserved for call {uid} by router" in read_log(scaled, survivor)  # the survivor's sweep
+    await wait_until(lambda: f"reservation for call {uid} was released while this router was away"
+                     in read_log(scaled, routers[frozen]), timeout=30, what="the woken router finding it released")
+    assert services(scaled)[routers[frozen]]["pid"] == frozen  # the same process, never restarted
+    entries = await store.state_log(log_from, count=100_000)
+    assert booking_problems(entries, {agent}) == []
+    moves = [(e["state"], e["call"]) for _, e in entries if e["ext"] == agent]
+    first = moves.index((st.RESERVED, uid))
+    assert moves[first:first + 5] == [(st.RESERVED, uid), (st.READY, ""), (st.RESERVED, uid), (st.RINGING, uid),
+                                      (st.ON_CALL, uid)]
+    assert await store.redis.exists(TEST_FREEZE_KEY) == 0
 
 
 def test_the_state_log_check_sees_a_double_booking():

@@ -121,6 +121,10 @@ class FakeStore:
     async def announce_reload(self) -> None:
         self.reloads += 1
 
+    # the reserving router's name, as Store.owner (acd/leases.py); this fake keeps no owners: the
+    # router's lease tests wrap it (tests/unit/test_router_leases.py's OwnedStore)
+    owner = ""
+
 
 @dataclass
 class FakeAmi:
