@@ -104,6 +104,20 @@ def check_reachable(settings: Settings, user: ServiceUser) -> None:
                               "closed to it (scripts/service_user.sh grants it; or set CC_SERVICE_USER= to run as root)")
 
 
+def check_ports(settings: Settings) -> None:
+    """Every port we listen on above 1024: the service user has no right to bind below."""
+    ports = {"CC_AMI_PORT": settings.ami_port, "CC_AGI_PORT": settings.agi_port, "CC_SIP_PORT": settings.sip_port,
+             "CC_SIP_WS_PORT": settings.sip_ws_port, "CC_WEB_PORT": min(settings.web_ports)}
+    if not settings.redis_url:
+        ports["CC_REDIS_PORT"] = settings.redis_port
+    if settings.sip_tls:
+        ports |= {"CC_SIP_TLS_PORT": settings.sip_tls_port, "CC_SIP_WSS_PORT": settings.sip_wss_port}
+    for name, port in ports.items():
+        if port <= 1024:
+            raise ConfigError(f"{name}={port}: the services run as an unprivileged user, which cannot listen "
+                              "on a port up to 1024 (put a proxy in front, or set CC_SERVICE_USER= to run as root)")
+
+
 def hand_over(settings: Settings, user: ServiceUser) -> None:
     """Make the home the user's: every folder and file in it owned by the user (created 0700/0600
     by the entry point's umask, so nobody else reads them). The folders and the health log the
@@ -142,5 +156,6 @@ def hand_over_home(settings: Settings) -> None:
     the home. Without one: nothing."""
     user = resolve()
     if user is not None:
+        check_ports(settings)
         check_reachable(settings, user)
         hand_over(settings, user)

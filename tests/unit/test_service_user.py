@@ -73,3 +73,11 @@ def test_the_data_home_is_the_users_unless_one_is_set():
     given = {"CALLCENTER_HOME": "/srv/cc", "CC_SERVICE_USER": ""}
     assert service_user.with_home(given) == given
     assert "CALLCENTER_HOME" not in service_user.with_home({"CC_SERVICE_USER": ""})  # no user: the default
+
+
+def test_every_port_is_above_1024_and_one_below_is_refused():
+    home = {"CALLCENTER_HOME": "/tmp/cc-unit-home", "CC_SIP_TLS": "on"}
+    service_user.check_ports(Settings.from_env(home))  # the defaults: all above 1024
+    for name in ("CC_WEB_PORT", "CC_SIP_PORT", "CC_AMI_PORT", "CC_AGI_PORT", "CC_REDIS_PORT", "CC_SIP_TLS_PORT"):
+        with pytest.raises(ConfigError, match=name):
+            service_user.check_ports(Settings.from_env({**home, name: "443"}))
