@@ -33,7 +33,9 @@ class FloorWorker(ThreadWorker):
     def notify(self):
         now = self.clock()
         if self.last_beat is not None and now - self.last_beat > LATE_BEAT_S:
-            self.log.warning("heartbeat late: %.1f s since the last (timeout %s s)", now - self.last_beat, self.timeout)
+            # self.timeout is half the arbiter's (gunicorn's own margin); the kill comes at cfg.timeout
+            self.log.warning("heartbeat late: %.1f s since the last (the arbiter kills at %s s)", now - self.last_beat,
+                             self.cfg.timeout)
         self.last_beat = now
         super().notify()
 
