@@ -52,10 +52,13 @@ def gunicorn_config(settings: Settings, threads: int) -> dict:
         "worker_connections": threads + KEEPALIVE_SLOTS,
         "control_socket_disable": True,  # else every worker shares one $HOME/.gunicorn/gunicorn.ctl
         # The heartbeat is the worker's main loop, one Python thread among up to 4 per socket (10,000
-        # at 2500 sockets) for one GIL: when thousands of sockets close or connect at once it can wait
-        # seconds for its turn. A worker killed for a late heartbeat drops every agent on it, which is
-        # far worse than noticing a truly hung worker 2 minutes late; so 120 s, not gunicorn's 30.
-        "timeout": 120,
+        # at 2500 sockets) for one GIL: when thousands of sockets close at once it is held up (most
+        # likely waiting for the GIL; not measured).
+        # Measured (bench/screen_pop.py, 5000 sockets on 2 workers, 2 shared cores, the bench's 10,000
+        # client threads on the same cores): heartbeats 28 s and 90 s late while the sockets closed.
+        # A worker killed for a late heartbeat drops every agent on it, far worse than noticing a truly
+        # hung worker 5 minutes late; so 300 s, not gunicorn's 30 (late beats are logged from 5 s).
+        "timeout": 300,
         "graceful_timeout": 5,  # a stop (SIGTERM) waits this long for open requests; websockets never end
         # gunicorn trusts X-Forwarded-Proto from 127.0.0.1 by default: off, so only a declared proxy
         # (CC_WEB_TLS_PROXY, through ProxyFix in agent_desktop/serving.py) can make a request https

@@ -23,7 +23,7 @@ def test_the_settings_gunicorn_is_given(tmp_path):
     config = gunicorn_config(Settings.from_env({"CALLCENTER_HOME": str(tmp_path), "CC_WEB_PORT": "9123"}), 1000)
     assert config["bind"] == "127.0.0.1:9123" and config["workers"] == 1 and config["threads"] == 1000
     assert config["worker_class"] == "agent_desktop.gunicorn_worker.FloorWorker"
-    assert config["timeout"] == 120 and config["graceful_timeout"] == 5
+    assert config["timeout"] == 300 and config["graceful_timeout"] == 5
     assert config["secure_scheme_headers"] == {}  # no X-Forwarded-Proto believed unless the proxy is declared
     assert "certfile" not in config and "keyfile" not in config
     cfg = Config()
