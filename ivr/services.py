@@ -248,9 +248,12 @@ class HotlineServices:
             customer.set_service_password(new)
             customer.password_failures, customer.password_locked_until = 0, None
             s.commit()
-        state.slots.pop(OLD_PASSWORD_CHECKED, None)
+        old_checked = bool(state.slots.pop(OLD_PASSWORD_CHECKED, None))
         state.slots.pop(CHANGE_TRIES, None)
-        state.verified = True
+        # A change proved the caller (they keyed the old password); a first password set from the
+        # registered number proves only the caller ID, which gives neither VIP priority nor the
+        # full screen-pop (issue 15), so it leaves the call as unverified as it was.
+        state.verified = state.verified or old_checked
         audit.write(self.sessions, "ivr", action, f"customer:{state.customer_id}",
                     f"from the voice menu; call {call.uniqueid} from {call.caller_number}")
         return "ok", {}

@@ -324,6 +324,25 @@ def test_a_customer_without_a_password_sets_one_from_their_number(sessions, tmp_
     assert audit_rows(sessions) == [("password_set", f"customer:{cid}")]
 
 
+def test_a_first_password_set_proves_only_the_caller_id_a_change_proves_the_caller(sessions, tmp_path, clock):
+    """Setting the first password from the registered number leaves the call unverified (no VIP
+    priority, no full screen-pop on a caller ID alone); changing it after the old one was keyed
+    verifies the call."""
+    svc = services(sessions, tmp_path, clock)
+    cid = customer(sessions, "13800000106")
+    with sessions() as s:
+        s.get(Customer, cid).service_password_hash = None
+        s.commit()
+    first = CallState(customer_id=cid, slots={"new_password": "135790", "new_password_again": "135790"})
+    assert svc.change_password(first, call("13800000106"))[0] == "ok"
+    assert not first.verified and first.priority == 0
+    again = CallState(customer_id=cid, slots={"password": "135790"})
+    assert svc.verify_old_password(again, call("13800000106"))[0] == "ok"
+    again.slots.update(new_password="246813", new_password_again="246813")
+    assert svc.change_password(again, call("13800000106"))[0] == "ok"
+    assert again.verified
+
+
 def test_an_unidentified_caller_is_unknown_never_locked(sessions, tmp_path, clock):
     svc = services(sessions, tmp_path, clock)
     state = CallState(slots={"password": "123456"})
