@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import requests
 import socketio
 from sqlalchemy import select
 
 from callcenter.models import Team, User
+from callcenter.runtime.ports import is_listening
 
 PASSWORD = "desk-pass-1"
 CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by scripts/setup.sh --test (Playwright drives it)
@@ -96,3 +101,22 @@ async def remote_spectrum(page) -> tuple[list[float], float] | None:
     """(bins in dB, Hz per bin) of the page's softphone's remote stream; None before it has one."""
     heard = await page.evaluate(REMOTE_SPECTRUM)
     return (heard["bins"], heard["hzPerBin"]) if heard else None
+
+
+def start_web_worker(env: dict[str, str], port: int, log_path: Path, up=lambda worker: True,
+                     timeout: float = 30) -> subprocess.Popen:
+    """A web worker of its own (`python -m agent_desktop` with `env`), its output in `log_path`,
+    returned once it listens on `port` and `up(worker)` holds. Between looks it waits on the process
+    itself, so a worker that exits fails the test at once with its log."""
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "agent_desktop"], env=env, stdout=log,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while not (is_listening(port) and up(worker)):
+        assert time.monotonic() < deadline, f"the web worker did not listen within {timeout} s"
+        try:
+            code = worker.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            continue
+        raise AssertionError(f"the web worker exited with {code}: {log_path.read_text()[-3000:]}")
+    return worker

@@ -5,8 +5,6 @@ agent's sockets on the stack's gunicorn worker and on a Werkzeug one (one floor 
 message queue), and the socket's checks (CSRF token, Origin) hold on gunicorn too."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import pytest
@@ -16,9 +14,8 @@ from sqlalchemy import delete
 
 from callcenter import dialplan
 from callcenter.models import Call, Customer, utcnow
-from callcenter.runtime.ports import is_listening
 from tests.integration.conftest import free_port, wait_until
-from tests.integration.desktop_helpers import make_user, socket_client, web_login
+from tests.integration.desktop_helpers import make_user, socket_client, start_web_worker, web_login
 from tests.integration.helpers import make_customer
 
 
@@ -33,15 +30,7 @@ def werkzeug_worker(stack_env, stack, tmp_path):
     """A web worker on Werkzeug (asked for) on its own port, behind the stack's Redis."""
     port = free_port()
     env = {**stack_env, "CC_WEB_PORT": str(port), "CC_WEB_SERVER": "werkzeug"}
-    log_path = tmp_path / "werkzeug-web.log"
-    with open(log_path, "wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "agent_desktop"], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not is_listening(port):
-        assert worker.poll() is None, f"the Werkzeug worker exited with {worker.returncode}: {log_path.read_text()}"
-        assert time.monotonic() < deadline, "the Werkzeug worker did not listen within 30 s"
-        time.sleep(0.1)
+    worker = start_web_worker(env, port, tmp_path / "werkzeug-web.log")
     yield f"http://127.0.0.1:{port}"
     worker.terminate()
     worker.wait(20)

@@ -8,14 +8,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from callcenter.runtime.ports import is_listening
 from tests.integration.conftest import free_port
-from tests.integration.desktop_helpers import PASSWORD, make_user
+from tests.integration.desktop_helpers import PASSWORD, make_user, start_web_worker
 
 
 @pytest.fixture
@@ -52,14 +51,8 @@ def tls_worker(stack_env, stack, tmp_path, tls_pair):
            "CC_WEB_TLS_KEY": str(tls_pair[1]), "CC_WEB_THREADS": "40"}
     env.pop("CC_WEB_SERVER", None)  # the default server
     log_path = tmp_path / "tls-web.log"
-    with open(log_path, "wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "agent_desktop"], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not is_listening(port) or not children(worker.pid):  # gunicorn's master listens, then forks
-        assert worker.poll() is None, f"the TLS web worker exited with {worker.returncode}: {log_path.read_text()}"
-        assert time.monotonic() < deadline, "the TLS web worker did not listen within 30 s"
-        time.sleep(0.1)
+    # gunicorn's master listens, then forks its worker
+    worker = start_web_worker(env, port, log_path, up=lambda process: bool(children(process.pid)))
     gunicorn_children = children(worker.pid)
     yield f"https://127.0.0.1:{port}"
     worker.terminate()

@@ -64,8 +64,8 @@ def test_a_stacks_files_are_owner_only_as_created(tmp_path, monkeypatch, usual_u
     # a supervised child (as Asterisk, writing a recording) inherits the umask; it stops the
     # supervisor when its file is written, so the supervisor's own stop path runs too
     recording = settings.recordings_dir / "2026" / "call.wav"
-    child = ("import os, pathlib, signal, time; p = pathlib.Path(os.environ['REC']); p.parent.mkdir(parents=True); "
-             "p.write_bytes(b'RIFF'); print('written', flush=True); os.kill(os.getppid(), signal.SIGTERM); time.sleep(30)")
+    child = ("import os, pathlib, signal; p = pathlib.Path(os.environ['REC']); p.parent.mkdir(parents=True); "
+             "p.write_bytes(b'RIFF'); print('written', flush=True); os.kill(os.getppid(), signal.SIGTERM); signal.pause()")
     Supervisor([Service("writer", [sys.executable, "-c", child], env={"REC": str(recording)})],
                settings.run_dir, settings.log_dir).run()
     assert recording.exists() and "written" in (settings.log_dir / "writer.log").read_text()

@@ -168,15 +168,19 @@ async def test_a_call_back_is_closed_under_the_floors_call_back_lock():
 
     router = make_router(store, queues=QUEUES, skills={"1001": {"billing": 5}}, clock=lambda: NOW)
     router.on_callback = record
-    held = asyncio.Lock()
-    router.callback_guard = lambda: held
+    held, asked = asyncio.Lock(), asyncio.Event()
+
+    def guard():  # the lock the close asks for; `asked` says it got that far
+        asked.set()
+        return held
+
+    router.callback_guard = guard
     await held.acquire()
     ended = {"Event": "UserEvent", "UserEvent": "CallbackEnded", "CallId": "cb1", "Uniqueid": "cb1-leg",
              "Channel": "Local/1001@cc-agent-phones-0001;1", "Context": "cc-callback-hangup", "DialStatus": "ANSWER",
              "Agent": "1001", "Number": "13800000001"}
     closing = asyncio.ensure_future(router.on_user_event(ended))
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await asyncio.wait_for(asked.wait(), 5)  # the close has entered `async with guard()`: it waits on the lock
     assert "cb1" in store.live_calls and outcomes == []  # waits for the lock
     held.release()
     await closing
