@@ -30,6 +30,7 @@ from typing import Mapping
 from acd.agent_state import LOGGED_OUT
 from acd.core import GENERAL, OverflowStep, service_class
 from callcenter import dialplan as dp
+from callcenter.digits import is_digits
 
 # ---------------------------------------------------------------- Redis keys and channels
 AGENTS = "acd:agents"
@@ -99,7 +100,7 @@ def _float(value, default: float = 0.0) -> float:
 
 def _int(value, default: int = 0) -> int:
     text = as_text(value)
-    return int(text) if text.isascii() and text.isdigit() else default
+    return int(text) if is_digits(text) else default
 
 
 def digits(text, limit: int = 20) -> str:
@@ -377,7 +378,7 @@ def _parse_ended(e: Mapping, uid: str, at):
     number = digits(e.get("CallerIDNum"))
     return CallEnded(uid, at, stage=as_text(e.get("Stage")).strip(), end=as_text(e.get("End")).strip(),
                      dial_status=as_text(e.get("DialStatus")).strip().upper(),
-                     cause=int(cause) if cause.isascii() and cause.isdigit() else None,
+                     cause=int(cause) if is_digits(cause) else None,
                      fail_reason=as_text(e.get("FailReason")).strip(), recording=as_text(e.get("Recording")),
                      caller_number=number)
 

@@ -18,6 +18,7 @@ from agent_desktop.i18n import STRINGS, translate
 from agent_desktop.order_api import READERS, WORKERS
 from agent_desktop.views import page
 from callcenter.business_hours import BusinessHours, hours_file
+from callcenter.digits import is_digits
 from callcenter.models import OrderGroup
 from callcenter.orders import access, lifecycle, queue
 from callcenter.orders.types import CODES, PRIORITIES, TYPES
@@ -54,7 +55,7 @@ def form_body() -> dict:
     data = {k: v for k, v in request.form.items() if k != "csrf_token" and v != ""}
     if "version" in data:
         raw = data["version"]
-        if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+        if not is_digits(raw, max_len=9):
             raise ApiError("BAD_NUMBER", field="version", low=1, high=2 ** 31)
         data["version"] = int(raw)
     return data

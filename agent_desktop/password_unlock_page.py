@@ -21,6 +21,7 @@ from agent_desktop.order_pages import clock
 from agent_desktop.password_unlock import IDENTITY_CHECKS, locked_until, unlock_password
 from agent_desktop.views import page
 from callcenter import audit
+from callcenter.digits import is_digits
 from callcenter.models import Customer, CustomerPhone
 
 bp = Blueprint("password_unlock_page", __name__)
@@ -31,13 +32,13 @@ MAX_NOTE = 200
 
 def phone_number(value) -> str:
     """A number as the menu stores it (caller ID digits): ASCII digits only, never a pattern."""
-    if not isinstance(value, str) or not (3 <= len(value) <= 20 and value.isascii() and value.isdigit()):
+    if not is_digits(value, 3, 20):
         raise ApiError("BAD_PHONE_NUMBER")
     return value
 
 
 def customer_id_arg(value) -> int:
-    if not isinstance(value, str) or not (value.isascii() and value.isdigit() and len(value) < 10):
+    if not is_digits(value, max_len=9):
         raise ApiError("BAD_CUSTOMER_ID")
     return int(value)
 

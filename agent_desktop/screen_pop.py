@@ -15,6 +15,7 @@ from acd.protocol import LiveCall
 from agent_desktop import live
 from callcenter.models import (Account, AgentStateLog, Bill, Call, CallbackRequest, CallTransfer, Customer,
                                CustomerPhone, JourneyStep, WorkOrder)
+from callcenter.digits import is_digits
 from callcenter.masking import mask_long_numbers
 from callcenter.work_orders import OPEN_STATUSES
 
@@ -110,7 +111,7 @@ def _pop_customer(s: Session, customer_id: int | None, uniqueid: str, verified: 
 def return_visit(s: Session, uniqueid: str) -> dict | None:
     """The work order a return-visit call back is about (its live id is the request's)."""
     number = uniqueid[len(LIVE_PREFIX):] if uniqueid.startswith(LIVE_PREFIX) else ""
-    if not (number.isascii() and number.isdigit()):
+    if not is_digits(number):
         return None
     request = s.get(CallbackRequest, int(number))
     order = s.get(WorkOrder, request.work_order_id) if request and request.work_order_id else None

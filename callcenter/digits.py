@@ -3,7 +3,8 @@
 Python's own checks take more: ``str.isdigit()`` and ``re``'s ``\\d`` accept Arabic-Indic "١٢٣",
 full-width "１２３" and superscript "²", and ``int()`` reads the first two as 123. A check written
 with them lets such a value through, and it may then be stored or compared as another string than
-the number it stands for. Every digit check goes through here (or through ``[0-9]``).
+the number it stands for. Digit checks go through here (or through ``[0-9]``); a few written
+before it still test ``isascii() and isdigit()`` inline, the same rule.
 """
 from __future__ import annotations
 

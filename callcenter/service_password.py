@@ -6,11 +6,13 @@ the last six digits of the calling number (whoever knows the number knows those)
 """
 from __future__ import annotations
 
+from callcenter.digits import is_digits
+
 COMMON = frozenset({"112233", "123321", "520520", "521521", "147258", "159357", "258369", "147369"})
 
 
 def is_valid(password: str) -> bool:
-    return len(password) == 6 and password.isascii() and password.isdigit()
+    return is_digits(password, 6, 6)
 
 
 def is_weak(password: str, caller_number: str = "") -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from callcenter.digits import is_digits
 from callcenter.masking import mask_middle
 from ivr.flow import RESUME, Flow, Node
 
@@ -185,7 +186,7 @@ class Engine:
             self._log(state, node.name, input=None, outcome="empty")
             return self._enter(state, node.get("on_empty"))
         lo, hi = int(node.get("min_digits", 1)), int(node.get("max_digits"))
-        if not (raw.isascii() and raw.isdigit()) or not lo <= len(raw) <= hi:  # isdigit alone takes '٣', '²'
+        if not is_digits(raw, lo, hi):  # isdigit alone takes '٣', '²'
             self._log(state, node.name, input=shown, outcome="invalid")
             return self._retry(state, node, "invalid input")
         state.slots[node.get("slot")] = raw

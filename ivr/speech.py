@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from callcenter.digits import is_digits
+
 ZH_DIGITS = "零一二三四五六七八九"
 EN_SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
             "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -125,7 +127,7 @@ def amount(cents: int, language: str) -> list[str]:
 
 def digits(text: str, language: str) -> list[str]:
     """An order or phone number, digit by digit."""
-    if not (text.isascii() and text.isdigit()):  # isdigit alone takes '٣' and '²'
+    if not is_digits(text):  # isdigit alone takes '٣' and '²'
         raise ValueError(f"not a digit string: {text!r}")
     return [f"n{d}" for d in text]
 
